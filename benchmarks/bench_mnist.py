@@ -1,0 +1,147 @@
+"""DEC and IDEC on MNIST with the papers' recipes, next to k-means.
+
+Each (method, seed) runs in a fresh process, so peak memory is its own.
+Prints one row per run and the mean per method, and writes a JSON and a CSV
+file of all rows.
+
+    python benchmarks/bench_mnist.py                         # MNIST-70k, 3 seeds
+    python benchmarks/bench_mnist.py --n-samples 10000 --seeds 0
+    python benchmarks/bench_mnist.py --path /data/mnist.npz --device cuda
+"""
+
+import argparse
+import csv
+import json
+import multiprocessing as mp
+import platform
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+
+
+def _load(path, n_samples, seed=0):
+    from skdeepcluster.datasets import load_mnist
+
+    X, y = load_mnist(path=path, return_X_y=True)
+    if n_samples is not None and n_samples < len(X):
+        idx = np.random.RandomState(seed).permutation(len(X))[:n_samples]
+        X, y = X[idx], y[idx]
+    return X, y
+
+
+def _estimator(method, seed, device, overrides):
+    from sklearn.cluster import KMeans
+
+    from skdeepcluster import DECClustering, IDECClustering
+
+    if method == "kmeans":
+        return KMeans(10, n_init=20, random_state=seed)
+    cls = {"dec": DECClustering, "idec": IDECClustering}[method]
+    return cls(10, random_state=seed, device=device, **overrides)
+
+
+def run_one(method, seed, path, n_samples, device, overrides):
+    """Fit one method with one seed and measure it (runs in a child process)."""
+    import torch
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from skdeepcluster.metrics import clustering_accuracy
+
+    X, y = _load(path, n_samples)
+    est = _estimator(method, seed, device, overrides)
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    labels = est.fit_predict(X)
+    seconds = time.perf_counter() - start
+    return {
+        "method": method,
+        "seed": seed,
+        "n_samples": len(X),
+        "acc": clustering_accuracy(y, labels),
+        "nmi": normalized_mutual_info_score(y, labels),
+        "ari": adjusted_rand_score(y, labels),
+        "seconds": seconds,
+        "epochs": getattr(est, "n_iter_", None),
+        "peak_host_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_device_mb": (
+            torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else 0.0
+        ),
+        "device": getattr(est, "device_", "cpu"),
+    }
+
+
+def _machine():
+    import torch
+
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
+    return f"{platform.processor() or platform.machine()}, {mp.cpu_count()} cores, {gpu}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--path", default=str(DEFAULT_PATH))
+    parser.add_argument("--n-samples", type=int, default=None, help="random subset")
+    parser.add_argument("--methods", nargs="+", default=["kmeans", "dec", "idec"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--pretrain-epochs", type=int)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    args = parser.parse_args(argv)
+
+    overrides = {
+        k: getattr(args, k)
+        for k in ("pretrain_epochs", "epochs", "batch_size")
+        if getattr(args, k) is not None
+    }
+    ctx = mp.get_context("spawn")
+    rows = []
+    header = f"{'method':<7} {'seed':>4} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'seconds':>8} {'epochs':>6} {'host MB':>8} {'dev MB':>7}"
+    print(f"MNIST ({args.n_samples or 'all'} samples) on {_machine()}; overrides {overrides}")
+    print(header)
+    for method in args.methods:
+        for seed in args.seeds:
+            with ctx.Pool(1) as pool:
+                row = pool.apply(
+                    run_one, (method, seed, args.path, args.n_samples, args.device, overrides)
+                )
+            rows.append(row)
+            print(
+                f"{method:<7} {seed:>4} {row['acc']:>6.3f} {row['nmi']:>6.3f} {row['ari']:>6.3f} "
+                f"{row['seconds']:>8.1f} {str(row['epochs']):>6} {row['peak_host_mb']:>8.0f} "
+                f"{row['peak_device_mb']:>7.0f}",
+                flush=True,
+            )
+
+    print("\nmean over seeds")
+    print(f"{'method':<7} {'ACC':>13} {'NMI':>13} {'ARI':>13} {'seconds':>8}")
+    for method in args.methods:
+        sub = [r for r in rows if r["method"] == method]
+        stats = {k: (np.mean([r[k] for r in sub]), np.std([r[k] for r in sub])) for k in ("acc", "nmi", "ari")}
+        print(
+            f"{method:<7} "
+            + " ".join(f"{m:.3f} ± {s:.3f}" for m, s in stats.values())
+            + f" {np.median([r['seconds'] for r in sub]):>8.1f}"
+        )
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"mnist_{args.n_samples or 'all'}_{rows[0]['device'].split(':')[0]}"
+    (out / f"{stem}.json").write_text(
+        json.dumps({"machine": _machine(), "overrides": overrides, "rows": rows}, indent=2)
+    )
+    with open(out / f"{stem}.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nwrote {out / stem}.json and .csv")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""Deep clustering as scikit-learn estimators.
+
+Each method of the deep-clustering literature is a scikit-learn clusterer
+(``fit`` / ``predict`` / ``fit_predict`` / ``transform``) that trains a PyTorch
+network through skorch, on the GPU when there is one.
+"""
+
+from ._version import __version__
+from .dec import DECClustering, IDECClustering
+
+__all__ = ["DECClustering", "IDECClustering", "__version__"]

@@ -1,0 +1,377 @@
+"""The base estimator: what every deep clusterer shares.
+
+Input validation, device choice, seeding, autoencoder construction and
+pretraining, prediction in chunks and the scikit-learn protocol live here
+once; a method's estimator adds its network, its loss and its schedule.
+"""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.cluster import KMeans
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import LRScheduler
+from torch import nn
+
+from .engine import DeepClusteringNet, resolve_device, seeded, to_training_tensor, map_in_chunks
+from .losses import ReconstructionLoss
+from .networks import Autoencoder, ConvAutoencoder, MLPAutoencoder
+
+__all__ = ["BaseDeepClustering"]
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+
+def _optimizer_params(optimizer, device):
+    """skorch arguments for an optimizer given by name or class."""
+    if not isinstance(optimizer, str):
+        return {"optimizer": optimizer}
+    params = {"optimizer": _OPTIMIZERS[optimizer]}
+    if optimizer == "sgd":
+        params["optimizer__momentum"] = 0.9  # as the DEC reference
+    elif torch.device(device).type == "cuda":
+        params["optimizer__capturable"] = True  # lets the engine capture the step in a CUDA graph
+    return params
+
+
+class BaseDeepClustering(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
+    """Shared machinery of the deep clustering estimators.
+
+    Not meant to be instantiated; subclasses implement
+    ``_fit_clustering(autoencoder, X_train, X, seed)`` that returns the fitted
+    :class:`~skdeepcluster.engine.DeepClusteringNet` whose module has
+    ``encode(x)`` (embeddings) and ``assign(z)`` (soft assignments) methods.
+    """
+
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dims": ["array-like"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "network": [StrOptions({"mlp", "conv"})],
+        "input_shape": ["array-like", None],
+        "encoder": [nn.Module, None],
+        "decoder": [nn.Module, None],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [list, None],
+        "device": [str, torch.device, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # Chunk size of inference: memory stays bounded whatever the number of samples.
+    _inference_batch_size = 4096
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the network and cluster ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training data.  Images may also be given flat, with ``input_shape``.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = self._validate_input(X, reset=True)
+        n_samples = X.shape[0]
+        if n_samples < max(2, self.n_clusters):
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters} "
+                "(and at least 2)."
+            )
+        self.device_ = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        with seeded(seed, self.device_):
+            X_train = to_training_tensor(X, self.device_)
+            autoencoder = self._build_autoencoder(X.shape[1])
+            autoencoder, self.pretrain_history_ = self._pretrain(autoencoder, X_train, seed)
+            self.net_ = self._fit_clustering(autoencoder, X_train, seed)
+        del X_train
+        self._n_features_out = self._embedding_dim(self.net_.module_)
+        self.n_iter_ = max(len(self.net_.history), 1)
+        self.labels_ = self._predict_in_chunks(X).argmax(axis=1).astype(np.int64)
+        self.cluster_centers_ = self._cluster_centers()
+        return self
+
+    def _validate_input(self, X, reset):
+        """Validate with scikit-learn's helpers; image batches are flattened."""
+        image_shape = None
+        if not reset:
+            check_is_fitted(self)
+        if getattr(X, "ndim", 2) > 2:
+            X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
+            image_shape = X.shape[1:]
+            X = X.reshape(X.shape[0], -1)
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        if reset:
+            self.input_shape_ = self._resolve_input_shape(image_shape, X.shape[1])
+        elif image_shape is not None and self.input_shape_ is not None:
+            if tuple(image_shape) != tuple(self.input_shape_):
+                raise ValueError(
+                    f"X has images of shape {tuple(image_shape)}, but {type(self).__name__} "
+                    f"was fitted on images of shape {tuple(self.input_shape_)}."
+                )
+        return X
+
+    def _resolve_input_shape(self, image_shape, n_features):
+        if image_shape is not None:
+            return tuple(int(s) for s in image_shape)
+        if self.input_shape is not None:
+            shape = tuple(int(s) for s in self.input_shape)
+            if math.prod(shape) != n_features:
+                raise ValueError(
+                    f"input_shape={shape} holds {math.prod(shape)} values but X has "
+                    f"{n_features} features."
+                )
+            return shape
+        if self.network == "conv":
+            side = math.isqrt(n_features)
+            if side * side != n_features:
+                raise ValueError(
+                    f"network='conv' needs images: pass X as (n_samples, C, H, W) or set "
+                    f"input_shape=(C, H, W); {n_features} flat features are not a square "
+                    "one-channel image."
+                )
+            return (1, side, side)
+        return None
+
+    def _build_autoencoder(self, n_features):
+        """The network from the parameters, or a deep copy of the user's modules."""
+        if self.encoder is not None:
+            decoder = copy.deepcopy(self.decoder) if self.decoder is not None else None
+            return Autoencoder(copy.deepcopy(self.encoder), decoder)
+        if self.decoder is not None:
+            raise ValueError("decoder was given without an encoder; pass both.")
+        if self.network == "conv":
+            return ConvAutoencoder(self.input_shape_, embedding_dim=self.embedding_dim)
+        return MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
+
+    def _make_net(self, module, criterion, *, epochs, lr, optimizer, seed, callbacks=()):
+        """A :class:`DeepClusteringNet` with the estimator's shared settings.
+
+        On CUDA the training step runs as a CUDA graph, unless the optimizer
+        is a user's class or a callback may change the learning rate (a
+        captured step keeps the value it was captured with).
+        """
+        callbacks = list(callbacks)
+        schedules_lr = any(
+            isinstance(cb[1] if isinstance(cb, tuple) else cb, LRScheduler) for cb in callbacks
+        )
+        return DeepClusteringNet(
+            module=module,
+            criterion=criterion,
+            cuda_graph=isinstance(optimizer, str) and not schedules_lr,
+            lr=lr,
+            max_epochs=epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            device=self.device_,
+            verbose=self.verbose,
+            callbacks=callbacks,
+            iterator_train__seed=seed,
+            **_optimizer_params(optimizer, self.device_),
+        )
+
+    def _pretrain(self, autoencoder, X_train, seed):
+        """Train the autoencoder on reconstruction for ``pretrain_epochs``."""
+        if self.pretrain_epochs == 0:
+            return autoencoder.to(self.device_), None
+        if autoencoder.decoder is None:
+            raise ValueError(
+                "pretraining needs a decoder: pass decoder= with encoder=, or set "
+                "pretrain_epochs=0 for an encoder that is already trained."
+            )
+        net = self._make_net(
+            autoencoder,
+            ReconstructionLoss(),
+            epochs=self.pretrain_epochs,
+            lr=self.pretrain_lr,
+            optimizer="adam",
+            seed=seed,
+        )
+        net.fit(X_train, None)
+        return net.module_, net.history
+
+    def _user_callbacks(self):
+        # skorch re-initialises callbacks in place: hand it copies, never the user's objects.
+        return copy.deepcopy(self.callbacks) if self.callbacks else []
+
+    def _kmeans_centers(self, autoencoder, X_train, seed):
+        """k-means on the embeddings, the usual centroid initialisation."""
+        embeddings = self._encode(autoencoder, X_train)
+        kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed)
+        kmeans.fit(embeddings.astype(np.float64))
+        return kmeans.cluster_centers_
+
+    def _encode(self, module, X):
+        was_training = module.training
+        module.eval()
+        try:
+            return map_in_chunks(
+                module.encode, X, self.device_, batch_size=self._inference_batch_size
+            )
+        finally:
+            module.train(was_training)
+
+    @staticmethod
+    def _embedding_dim(module):
+        centers = getattr(module, "centers", None)
+        if centers is not None:
+            return int(centers.shape[1])
+        raise AttributeError("the clustering module exposes no centers")
+
+    def _cluster_centers(self):
+        return self.net_.module_.centers.detach().cpu().numpy().astype(np.float64)
+
+    # ------------------------------------------------------------ inference
+
+    def _inference(self, X, fn):
+        """Apply ``fn(module, x)`` to validated ``X`` in chunks, in the dtype of ``X``.
+
+        float64 input runs through a float64 copy of the network, so results do
+        not depend on how the samples are batched.
+        """
+        module = self.net_.module_
+        device = next(module.parameters()).device
+        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+        if dtype == torch.float64:
+            module = copy.deepcopy(module).double()
+        was_training = module.training
+        module.eval()
+        try:
+            return map_in_chunks(
+                lambda x: fn(module, x), X, device, batch_size=self._inference_batch_size, dtype=dtype
+            )
+        finally:
+            module.train(was_training)
+
+    def _predict_in_chunks(self, X):
+        return self._inference(X, lambda m, x: m.assign(m.encode(x)))
+
+    def predict(self, X):
+        """Cluster index of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            New data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the cluster each sample belongs to.
+        """
+        X = self._validate_input(X, reset=False)
+        return self._predict_in_chunks(X).argmax(axis=1).astype(np.int64)
+
+    def predict_proba(self, X):
+        """Soft cluster assignments.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            New data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_clusters)
+            Rows sum to one.
+        """
+        X = self._validate_input(X, reset=False)
+        return self._predict_in_chunks(X)
+
+    def transform(self, X):
+        """Embed ``X`` with the trained encoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            New data.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_samples, embedding_dim)
+            float64 for float64 input, float32 otherwise.
+        """
+        X = self._validate_input(X, reset=False)
+        return self._inference(X, lambda m, x: m.encode(x))
+
+    def fit_predict(self, X, y=None):
+        """Fit and return the cluster index of each training sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.fit(X).labels_
+
+    def score(self, X, y=None):
+        """Opposite of the within-cluster sum of squares in the embedding space.
+
+        The k-means objective of the embeddings of ``X`` around
+        ``cluster_centers_`` (higher is better), as ``KMeans.score`` on
+        ``transform(X)``.  Comparable between fits of one network, not between
+        networks whose embeddings have different scales.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            New data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        score : float
+        """
+        X = self._validate_input(X, reset=False)
+        embeddings = self._inference(X, lambda m, x: m.encode(x))
+        labels = self._inference(X, lambda m, x: m.assign(m.encode(x))).argmax(axis=1)
+        residuals = embeddings - self.cluster_centers_[labels]
+        return -float(np.sum(residuals.astype(np.float64) ** 2))
+
+    @property
+    def history_(self):
+        """skorch ``History`` of the clustering phase (losses, ``delta_label``)."""
+        check_is_fitted(self)
+        return self.net_.history
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

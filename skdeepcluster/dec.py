@@ -1,0 +1,322 @@
+"""DEC and IDEC: clustering by hardening Student's t soft assignments.
+
+Recipe (Xie et al. 2016; Guo et al. 2017):
+
+* network: the ``d-500-500-2000-10`` autoencoder (or a convolutional one),
+  pretrained on reconstruction;
+* initialisation: k-means on the embeddings gives the centroids;
+* loss: ``KL(P || Q)`` between the Student's t assignments ``Q`` and the
+  sharpened target ``P`` (DEC), plus the reconstruction error (IDEC, whose
+  decoder is kept);
+* schedule: ``P`` is recomputed on all data every ``update_interval`` batches,
+  and training stops when fewer than ``tol`` of the labels changed.
+"""
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval
+
+from .base import BaseDeepClustering
+from .engine import TargetDistributionUpdate
+from .losses import KLClusteringLoss
+from .networks import StudentTClusteringModule
+
+__all__ = ["DECClustering", "IDECClustering"]
+
+
+class DECClustering(BaseDeepClustering):
+    """Deep Embedded Clustering (DEC).
+
+    Pretrains an autoencoder, initialises centroids by k-means on its
+    embedding, then trains the encoder and the centroids to minimise
+    ``KL(P || Q)``, where ``Q`` are Student's t soft assignments and ``P`` the
+    target distribution that sharpens them (Xie, Girshick and Farhadi, "Unsupervised
+    Deep Embedding for Clustering Analysis", ICML 2016).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Hidden layer widths of the MLP encoder; the decoder mirrors them.
+    embedding_dim : int, default=10
+        Dimension of the embedding the clusters live in.
+    network : {"mlp", "conv"}, default="mlp"
+        Fully connected autoencoder, or the convolutional one for images
+        (input ``(n, C, H, W)``, or flat with ``input_shape``).
+    input_shape : tuple of int, default=None
+        ``(C, H, W)`` of flat image input for ``network="conv"``; a flat
+        square input is read as one-channel images when not given.
+    encoder, decoder : torch.nn.Module, default=None
+        Your own networks, replacing ``network``.  The encoder maps a batch to
+        ``(n, embedding_dim)``.  Without a decoder, ``pretrain_epochs`` must be
+        0 (an encoder you trained already).  They are copied, never modified.
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel.
+    pretrain_epochs : int, default=100
+        Epochs of autoencoder pretraining (Adam); 0 skips it.
+    pretrain_lr : float, default=1e-3
+        Learning rate of pretraining.
+    epochs : int, default=100
+        Maximum epochs of the clustering phase.
+    lr : float, default=0.01
+        Learning rate of the clustering phase.
+    optimizer : {"sgd", "adam"} or torch optimizer class, default="sgd"
+        Optimizer of the clustering phase; ``"sgd"`` uses momentum 0.9, as the
+        paper.
+    update_interval : int, default=140
+        Batches between two refreshes of the target distribution.
+    tol : float, default=1e-3
+        Training stops when fewer than this fraction of labels change between
+        two refreshes.
+    n_init : int, default=20
+        Number of k-means runs of the centroid initialisation.
+    batch_size : int, default=256
+        Mini-batch size of both phases.
+    callbacks : list of skorch callbacks, default=None
+        Extra callbacks for the clustering phase (copied before use).
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA when available, else on the CPU; or
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order and k-means.
+    verbose : int, default=0
+        Print skorch's per-epoch progress table when positive.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        Centroids in the embedding space.
+    net_ : skorch.NeuralNet
+        The trained clustering network (its ``module_`` holds encoder and centroids).
+    history_ : skorch.History
+        Losses and ``delta_label`` of the clustering phase.
+    pretrain_history_ : skorch.History or None
+        Losses of the pretraining phase.
+    device_ : str
+        Device the network was trained on.
+    n_iter_ : int
+        Epochs run in the clustering phase.
+    input_shape_ : tuple of int or None
+        Image shape the network was built for, if any.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    IDECClustering : DEC that keeps the decoder and its reconstruction loss.
+    sklearn.cluster.KMeans : The shallow baseline DEC refines.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skdeepcluster import DECClustering
+    >>> X, _ = make_blobs(n_samples=60, centers=3, random_state=0)
+    >>> dec = DECClustering(n_clusters=3, hidden_dims=(16,), embedding_dim=2,
+    ...                     pretrain_epochs=5, epochs=5, random_state=0)
+    >>> dec.fit_predict(X).shape
+    (60,)
+    >>> dec.transform(X).shape
+    (60, 2)
+    """
+
+    _parameter_constraints = {
+        **BaseDeepClustering._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "update_interval": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    }
+
+    # IDEC keeps the decoder; DEC drops it.
+    _reconstruct = False
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        hidden_dims=(500, 500, 2000),
+        embedding_dim=10,
+        network="mlp",
+        input_shape=None,
+        encoder=None,
+        decoder=None,
+        alpha=1.0,
+        pretrain_epochs=100,
+        pretrain_lr=1e-3,
+        epochs=100,
+        lr=0.01,
+        optimizer="sgd",
+        update_interval=140,
+        tol=1e-3,
+        n_init=20,
+        batch_size=256,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_clusters = n_clusters
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.network = network
+        self.input_shape = input_shape
+        self.encoder = encoder
+        self.decoder = decoder
+        self.alpha = alpha
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.epochs = epochs
+        self.lr = lr
+        self.optimizer = optimizer
+        self.update_interval = update_interval
+        self.tol = tol
+        self.n_init = n_init
+        self.batch_size = batch_size
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _clustering_loss(self):
+        return KLClusteringLoss(clustering_weight=1.0, reconstruction_weight=0.0)
+
+    def _fit_clustering(self, autoencoder, X_train, seed):
+        if self._reconstruct and autoencoder.decoder is None:
+            raise ValueError(
+                f"{type(self).__name__} reconstructs its input: pass decoder= with encoder=."
+            )
+        centers = self._kmeans_centers(autoencoder, X_train, seed)
+        module = StudentTClusteringModule(
+            autoencoder, centers, alpha=self.alpha, reconstruct=self._reconstruct
+        )
+        schedule = TargetDistributionUpdate(
+            update_interval=self.update_interval,
+            tol=self.tol,
+            batch_size=self._inference_batch_size,
+        )
+        net = self._make_net(
+            module,
+            self._clustering_loss(),
+            epochs=self.epochs,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            seed=seed + 1,
+            callbacks=[("target_distribution", schedule), *self._named_user_callbacks()],
+        )
+        return net.fit(X_train, None)
+
+    def _named_user_callbacks(self):
+        return [
+            cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
+            for i, cb in enumerate(self._user_callbacks())
+        ]
+
+
+class IDECClustering(DECClustering):
+    """Improved Deep Embedded Clustering (IDEC): DEC with local structure preserved.
+
+    DEC's clustering objective plus the autoencoder's reconstruction error,
+    ``L = L_rec + gamma * KL(P || Q)``, so that the decoder keeps the
+    embedding from distorting (Guo, Gao, Liu and Yin, "Improved Deep Embedded
+    Clustering with Local Structure Preservation", IJCAI 2017).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    gamma : float, default=0.1
+        Weight of the clustering loss relative to the reconstruction loss.
+    hidden_dims, embedding_dim, network, input_shape, encoder, decoder, alpha, \
+pretrain_epochs, pretrain_lr, epochs, update_interval, tol, n_init, batch_size, \
+callbacks, device, random_state, verbose
+        As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
+    lr : float, default=1e-3
+        Learning rate of the clustering phase.
+    optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
+        Optimizer of the clustering phase (Adam, as the IDEC paper).
+
+    Attributes
+    ----------
+    labels_, cluster_centers_, net_, history_, pretrain_history_, device_, \
+n_iter_, input_shape_, n_features_in_, feature_names_in_
+        As for :class:`DECClustering`.
+
+    See Also
+    --------
+    DECClustering : The same without the reconstruction term.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skdeepcluster import IDECClustering
+    >>> X, _ = make_blobs(n_samples=60, centers=3, random_state=0)
+    >>> idec = IDECClustering(n_clusters=3, hidden_dims=(16,), embedding_dim=2,
+    ...                       pretrain_epochs=5, epochs=5, random_state=0)
+    >>> idec.fit(X).labels_.shape
+    (60,)
+    """
+
+    _parameter_constraints = {
+        **DECClustering._parameter_constraints,
+        "gamma": [Interval(Real, 0, None, closed="left")],
+    }
+
+    _reconstruct = True
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        gamma=0.1,
+        hidden_dims=(500, 500, 2000),
+        embedding_dim=10,
+        network="mlp",
+        input_shape=None,
+        encoder=None,
+        decoder=None,
+        alpha=1.0,
+        pretrain_epochs=100,
+        pretrain_lr=1e-3,
+        epochs=100,
+        lr=1e-3,
+        optimizer="adam",
+        update_interval=140,
+        tol=1e-3,
+        n_init=20,
+        batch_size=256,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_clusters,
+            hidden_dims=hidden_dims,
+            embedding_dim=embedding_dim,
+            network=network,
+            input_shape=input_shape,
+            encoder=encoder,
+            decoder=decoder,
+            alpha=alpha,
+            pretrain_epochs=pretrain_epochs,
+            pretrain_lr=pretrain_lr,
+            epochs=epochs,
+            lr=lr,
+            optimizer=optimizer,
+            update_interval=update_interval,
+            tol=tol,
+            n_init=n_init,
+            batch_size=batch_size,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.gamma = gamma
+
+    def _clustering_loss(self):
+        return KLClusteringLoss(clustering_weight=self.gamma, reconstruction_weight=1.0)

@@ -1,0 +1,429 @@
+"""The training engine: one skorch ``NeuralNet`` and the callbacks of the schedules.
+
+Every method of the package trains through :class:`DeepClusteringNet`.  A
+method supplies three things, the axes of the deep-clustering anatomy:
+
+* a **network** (a module from :mod:`skdeepcluster.networks` returning a dict
+  of named outputs),
+* a **loss** (a criterion module from :mod:`skdeepcluster.losses`, called as
+  ``criterion(outputs, X_batch, batch_indices)``),
+* a **schedule** (skorch callbacks such as :class:`TargetDistributionUpdate`).
+
+The data path keeps the whole training set on the training device when it
+fits and draws mini-batches there by index (:class:`ResidentBatches`); each
+batch carries the indices of its samples, so that callbacks and losses can
+keep per-sample state (targets, assignments) in device tensors.  Batch losses
+are gathered on the device and copied to the host once per epoch, so an epoch
+has no host synchronisation per batch.
+"""
+
+import math
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+from .losses import target_distribution
+
+__all__ = [
+    "DeepClusteringNet",
+    "ResidentBatches",
+    "TargetDistributionUpdate",
+    "resolve_device",
+    "seeded",
+    "to_training_tensor",
+    "map_in_chunks",
+]
+
+# Fraction of the free device memory the resident training set may take.
+_RESIDENT_FRACTION = 0.5
+
+
+def resolve_device(device):
+    """Turn a ``device`` parameter into a concrete torch device string.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``"auto"`` (or None) picks CUDA when available, else the CPU; any
+        other value must name a device that exists here.
+
+    Returns
+    -------
+    device : str
+        For example ``"cpu"`` or ``"cuda"`` or ``"cuda:1"``.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    if device is None or (isinstance(device, str) and device == "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a valid torch device; use 'auto', 'cpu', "
+            "'cuda' or 'cuda:N'."
+        ) from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this "
+                "machine; use device='auto' or device='cpu'."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are visible."
+            )
+    elif resolved.type != "cpu" and resolved.type != "mps":
+        raise ValueError(f"device={device!r} is not supported; use 'auto', 'cpu' or 'cuda'.")
+    return str(resolved)
+
+
+@contextmanager
+def seeded(seed, device):
+    """Run a block under torch's global seed ``seed``, restoring the RNG state after.
+
+    skorch has no seeding of its own; weight initialisation and dropout draw
+    from torch's global generators, which this forks so that fitting an
+    estimator does not disturb the caller's random state.
+    """
+    device = torch.device(device)
+    cuda_devices = []
+    if device.type == "cuda":
+        cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def to_training_tensor(X, device):
+    """Copy a float array into a float32 tensor for training.
+
+    The tensor lives on ``device`` when it takes at most half of the device's
+    free memory; otherwise it stays in (pinned) host memory and
+    :class:`ResidentBatches` moves one batch at a time.
+    """
+    X = np.asarray(X)
+    device = torch.device(device)
+    host = torch.tensor(X, dtype=torch.float32)  # always a copy: the caller's data stays untouched
+    if device.type != "cuda":
+        return host
+    free, _ = torch.cuda.mem_get_info(device)
+    if host.numel() * host.element_size() <= _RESIDENT_FRACTION * free:
+        return host.to(device)
+    return host.pin_memory()
+
+
+def map_in_chunks(fn, X, device, batch_size=4096, dtype=torch.float32, to_numpy=True):
+    """Apply ``fn`` to ``X`` chunk by chunk without gradients.
+
+    Memory beyond the input is bounded by one chunk and the outputs, whatever
+    the number of samples.
+
+    Parameters
+    ----------
+    fn : callable
+        Maps a batch tensor to a tensor.
+    X : ndarray or torch.Tensor of shape (n_samples, ...)
+        The inputs, on any device.
+    device : str or torch.device
+        Where ``fn`` runs.
+    batch_size : int, default=4096
+        Chunk size.
+    dtype : torch.dtype, default=torch.float32
+        Dtype the chunks are cast to.
+    to_numpy : bool, default=True
+        Return a numpy array on the host; otherwise a tensor on ``device``.
+    """
+    outputs = []
+    n_samples = X.shape[0]
+    with torch.no_grad():
+        for start in range(0, n_samples, batch_size):
+            chunk = X[start : start + batch_size]
+            if isinstance(chunk, np.ndarray):
+                # torch.tensor copies, which read-only memmaps need.
+                chunk = torch.tensor(chunk, dtype=dtype, device=device)
+            else:
+                chunk = chunk.to(device=device, dtype=dtype, non_blocking=True)
+            out = fn(chunk)
+            outputs.append(out.cpu().numpy() if to_numpy else out)
+    if to_numpy:
+        return np.concatenate(outputs) if outputs else np.empty((0,))
+    return torch.cat(outputs)
+
+
+class ResidentBatches:
+    """Mini-batches drawn by index from a tensor, yielding ``(X_batch, indices)``.
+
+    When the data already lives on the training device, a batch is a gather
+    on that device: no copy through host memory.  Otherwise each batch is
+    gathered on the host and moved asynchronously.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset or torch.Tensor
+        The training data; for a skorch ``Dataset`` its ``X`` is used.
+    batch_size : int
+        Samples per batch.
+    shuffle : bool, default=True
+        Draw a new permutation each epoch.
+    seed : int, default=0
+        Seed of the permutation generator.
+    device : str, default="cpu"
+        The training device.
+    net : DeepClusteringNet or None, default=None
+        When given, iteration stops early once ``net.stop_requested_`` is set.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=True, seed=0, device="cpu", net=None):
+        self.X = getattr(dataset, "X", dataset)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.device = torch.device(device)
+        self.net = net
+        generator_device = self.X.device if self.X.device.type == "cuda" else "cpu"
+        self.generator = torch.Generator(device=generator_device)
+        self.generator.manual_seed(int(seed))
+
+    def __len__(self):
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def __iter__(self):
+        n_samples = len(self.X)
+        generator_device = self.generator.device
+        if self.shuffle:
+            order = torch.randperm(n_samples, generator=self.generator, device=generator_device)
+        else:
+            order = torch.arange(n_samples, device=generator_device)
+        resident = self.X.device.type == self.device.type and (
+            self.device.index is None or self.X.device.index == self.device.index
+        )
+        for start in range(0, n_samples, self.batch_size):
+            indices = order[start : start + self.batch_size]
+            if resident:
+                yield self.X[indices], indices
+            else:
+                batch = self.X[indices.cpu()]
+                if self.device.type == "cuda":
+                    batch = batch.pin_memory()
+                yield batch.to(self.device, non_blocking=True), indices.to(self.device)
+
+
+class DeepClusteringNet(NeuralNet):
+    """skorch ``NeuralNet`` for deep clustering: dict outputs, index-carrying batches.
+
+    The criterion is called as ``criterion(outputs, X_batch, indices)``.
+    A callback may set ``stop_requested_`` to end training before the next
+    batch (DEC's ``tol`` rule does).  Losses that are not finite stop
+    training with a ``FloatingPointError`` rather than produce garbage.
+
+    On CUDA, small networks are bound by kernel-launch overhead, not
+    arithmetic.  With ``cuda_graph=True`` the whole training step (forward,
+    backward and optimizer step) of full-size batches is captured once in a
+    CUDA graph and replayed for every later batch; the first steps and any
+    smaller last batch run eagerly.  The optimizer must support capture
+    (Adam is built with ``capturable=True``; SGD needs nothing).  Per-sample
+    state that a loss reads by index (such as DEC's target) must be updated
+    in place so the graph keeps seeing it.
+
+    Parameters
+    ----------
+    module, criterion
+        As for :class:`skorch.NeuralNet`.
+    cuda_graph : bool, default=False
+        Capture and replay the training step when training on CUDA.
+    **kwargs
+        As for :class:`skorch.NeuralNet`.  ``iterator_train__seed`` seeds the
+        batch order.
+    """
+
+    # Eager steps before capture, so that lazy state (optimizer moments,
+    # cuBLAS workspaces) exists before the graph records its addresses.
+    _graph_warmup_steps = 3
+
+    def __init__(self, module, criterion, *, cuda_graph=False, **kwargs):
+        super().__init__(module, criterion, **kwargs)
+        self.cuda_graph = cuda_graph
+
+    stop_requested_ = False
+
+    def get_iterator(self, dataset, training=False):
+        if not training:
+            return super().get_iterator(dataset, training=training)
+        kwargs = self.get_params_for("iterator_train")
+        return ResidentBatches(
+            dataset,
+            batch_size=kwargs.pop("batch_size", self.batch_size),
+            device=self.device,
+            net=self,
+            **kwargs,
+        )
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred, X, y_true)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.stop_requested_ = False
+        self._graph_state = {"eager_steps": 0}
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        # Graphs and their static buffers neither pickle nor outlive training.
+        self._graph_state = None
+
+    def train_step(self, batch, **fit_params):
+        Xi, indices = batch
+        state = getattr(self, "_graph_state", None)
+        if (
+            not self.cuda_graph
+            or state is None
+            or fit_params
+            or not isinstance(Xi, torch.Tensor)
+            or not Xi.is_cuda
+            or len(Xi) != self.batch_size
+        ):
+            return super().train_step(batch, **fit_params)
+        if "graph" not in state:
+            if state["eager_steps"] < self._graph_warmup_steps:
+                state["eager_steps"] += 1
+                return self._side_stream_step(batch, **fit_params)
+            self._capture_train_step(Xi, indices)
+        state["X"].copy_(Xi)
+        state["indices"].copy_(indices)
+        state["graph"].replay()
+        return {"loss": state["loss"].detach().clone(), "y_pred": state["y_pred"]}
+
+    def _side_stream_step(self, batch, **fit_params):
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            step = super().train_step(batch, **fit_params)
+        torch.cuda.current_stream().wait_stream(stream)
+        return step
+
+    def _capture_train_step(self, Xi, indices):
+        state = self._graph_state
+        state["X"] = Xi.clone()
+        state["indices"] = indices.clone()
+        self._set_training(True)
+        self.optimizer_.zero_grad(set_to_none=True)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            y_pred = self.infer(state["X"])
+            loss = self.get_loss(y_pred, state["indices"], X=state["X"], training=True)
+            loss.backward()
+            self.optimizer_.step()
+        # Detached views of the static outputs: holding their autograd graph would keep
+        # capture-stream nodes alive into later eager steps.
+        state.update(
+            graph=graph,
+            loss=loss.detach(),
+            y_pred={key: value.detach() for key, value in y_pred.items()},
+        )
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        losses, sizes = [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            if self.stop_requested_:
+                self.history[-1]["batches"].pop()  # the batch that was never run
+                break
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        # One host synchronisation per epoch instead of one per batch.
+        values = torch.stack(losses).float().cpu().numpy() if losses else np.empty(0)
+        if not np.all(np.isfinite(values)):
+            raise FloatingPointError(
+                f"The training loss became {values[~np.isfinite(values)][0]} in epoch "
+                f"{len(self.history)}; training stopped. Scale the input features "
+                "(e.g. StandardScaler or MinMaxScaler) or lower the learning rate."
+            )
+        entries = self.history[-1]["batches"][len(self.history[-1]["batches"]) - len(values) :]
+        for entry, loss, size in zip(entries, values.tolist(), sizes):
+            entry[prefix + "_loss"] = loss
+            entry[prefix + "_batch_size"] = size
+        self.history.record(prefix + "_batch_count", len(values))
+
+
+class TargetDistributionUpdate(Callback):
+    """DEC's schedule: refresh the target ``P`` and test convergence.
+
+    Every ``update_interval`` batches the soft assignments ``Q`` of the whole
+    training set are computed on the device, the target
+    ``P = target_distribution(Q)`` is stored in the criterion's ``target``,
+    and training stops when fewer than ``tol`` of the hard labels changed
+    since the previous update.  The fraction is recorded in the history as
+    ``delta_label``.
+
+    Parameters
+    ----------
+    update_interval : int, default=140
+        Batches between two refreshes of ``P``.
+    tol : float, default=1e-3
+        Stop when the fraction of changed labels falls below this.
+    batch_size : int, default=4096
+        Chunk size of the full-data inference.
+    """
+
+    def __init__(self, update_interval=140, tol=1e-3, batch_size=4096):
+        self.update_interval = update_interval
+        self.tol = tol
+        self.batch_size = batch_size
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.X_ = X
+        self.n_batches_ = 0
+        self.labels_ = None
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        if self.n_batches_ % self.update_interval == 0:
+            self._refresh(net)
+        self.n_batches_ += 1
+
+    def _refresh(self, net):
+        module = net.module_
+        was_training = module.training
+        module.eval()
+        q = map_in_chunks(
+            lambda x: module.assign(module.encode(x)),
+            self.X_,
+            net.device,
+            batch_size=self.batch_size,
+            to_numpy=False,
+        )
+        module.train(was_training)
+        target = target_distribution(q)
+        if net.criterion_.target is not None and net.criterion_.target.shape == target.shape:
+            net.criterion_.target.copy_(target)  # in place: a captured CUDA graph reads it
+        else:
+            net.criterion_.target = target
+        labels = q.argmax(dim=1)
+        if self.labels_ is not None:
+            delta = (labels != self.labels_).float().mean().item()
+            net.history.record("delta_label", delta)
+            if delta < self.tol:
+                net.stop_requested_ = True
+        self.labels_ = labels
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.stop_requested_:
+            raise KeyboardInterrupt  # skorch's way to end fit_loop cleanly
+
+    def on_train_end(self, net, **kwargs):
+        # Drop references to the training data so the fitted model does not keep it.
+        self.X_ = None
+        self.labels_ = None
+        net.criterion_.target = None

@@ -1,0 +1,175 @@
+"""Loss terms of deep clustering, as pure functions of tensors.
+
+Each function here knows nothing about estimators or training loops: it maps
+tensors to tensors, so that it can be checked against a small hand-computed
+example and against the paper's formula.  The criterion modules at the end of
+the file combine these terms into the objectives the training engine
+minimises; they receive the network's outputs, the input batch and the batch's
+sample indices, so that per-sample state (such as DEC's target distribution)
+can be looked up by index.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = [
+    "student_t_assignments",
+    "target_distribution",
+    "kl_clustering_loss",
+    "reconstruction_loss",
+    "ReconstructionLoss",
+    "KLClusteringLoss",
+]
+
+
+def student_t_assignments(embeddings, centers, alpha=1.0):
+    """Soft assignments of embeddings to centroids under a Student's t kernel.
+
+    ``q_ik`` is proportional to ``(1 + ||z_i - mu_k||^2 / alpha)^(-(alpha + 1) / 2)``,
+    normalised over the clusters ``k`` (DEC, Xie et al. 2016, eq. 1).
+
+    Parameters
+    ----------
+    embeddings : torch.Tensor of shape (n_samples, n_dims)
+        The embedded samples ``z_i``.
+    centers : torch.Tensor of shape (n_clusters, n_dims)
+        The centroids ``mu_k``.
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t distribution.
+
+    Returns
+    -------
+    q : torch.Tensor of shape (n_samples, n_clusters)
+        Rows sum to one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[0.0, 0.0]])
+    >>> mu = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    >>> student_t_assignments(z, mu)  # kernel values 1 and 1/2
+    tensor([[0.6667, 0.3333]])
+    """
+    squared_distances = torch.cdist(embeddings, centers).pow(2)
+    # log-space keeps large distances from underflowing to an all-zero row.
+    logits = -(alpha + 1.0) / 2.0 * torch.log1p(squared_distances / alpha)
+    return torch.softmax(logits, dim=1)
+
+
+def target_distribution(q):
+    """DEC's auxiliary target distribution ``p_ik ∝ q_ik^2 / f_k``.
+
+    ``f_k = sum_i q_ik`` are the soft cluster frequencies over all the samples
+    passed in, so call it on the whole data set, as the paper does.
+
+    Parameters
+    ----------
+    q : torch.Tensor of shape (n_samples, n_clusters)
+        Soft assignments.
+
+    Returns
+    -------
+    p : torch.Tensor of shape (n_samples, n_clusters)
+        Sharpened assignments; rows sum to one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> target_distribution(torch.tensor([[0.5, 0.5], [0.5, 0.5]]))
+    tensor([[0.5000, 0.5000],
+            [0.5000, 0.5000]])
+    """
+    weight = q.pow(2) / q.sum(dim=0).clamp_min(torch.finfo(q.dtype).tiny)
+    return weight / weight.sum(dim=1, keepdim=True)
+
+
+def kl_clustering_loss(p, q):
+    """``KL(P || Q)`` summed over clusters and averaged over the batch.
+
+    Parameters
+    ----------
+    p : torch.Tensor of shape (n_samples, n_clusters)
+        Target distribution (treated as a constant).
+    q : torch.Tensor of shape (n_samples, n_clusters)
+        Soft assignments.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar; zero when ``p == q``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> p = torch.tensor([[1.0, 0.0]])
+    >>> q = torch.tensor([[0.5, 0.5]])
+    >>> kl_clustering_loss(p, q)  # log 2
+    tensor(0.6931)
+    """
+    eps = torch.finfo(q.dtype).tiny
+    return F.kl_div(q.clamp_min(eps).log(), p, reduction="batchmean")
+
+
+def reconstruction_loss(x, x_reconstructed):
+    """Mean squared reconstruction error, averaged over samples and features.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n_samples, ...)
+        The input batch.
+    x_reconstructed : torch.Tensor of the same shape
+        The decoder's output.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> reconstruction_loss(torch.zeros(2, 2), torch.ones(2, 2))
+    tensor(1.)
+    """
+    return F.mse_loss(x_reconstructed, x.reshape(x_reconstructed.shape))
+
+
+class ReconstructionLoss(nn.Module):
+    """Autoencoder pretraining objective: the reconstruction error alone."""
+
+    def forward(self, outputs, X, indices):
+        return reconstruction_loss(X, outputs["reconstruction"])
+
+
+class KLClusteringLoss(nn.Module):
+    """DEC/IDEC objective ``reconstruction_weight * L_rec + clustering_weight * KL(P || Q)``.
+
+    The target distribution ``P`` of all training samples is held in
+    :attr:`target` and looked up by the batch's sample indices; the training
+    schedule refreshes it (see
+    :class:`skdeepcluster.engine.TargetDistributionUpdate`).
+
+    Parameters
+    ----------
+    clustering_weight : float, default=1.0
+        Weight of ``KL(P || Q)``.
+    reconstruction_weight : float, default=0.0
+        Weight of the reconstruction error; 0 gives DEC, a positive value IDEC.
+    """
+
+    def __init__(self, clustering_weight=1.0, reconstruction_weight=0.0):
+        super().__init__()
+        self.clustering_weight = clustering_weight
+        self.reconstruction_weight = reconstruction_weight
+        self.target = None
+
+    def forward(self, outputs, X, indices):
+        loss = self.clustering_weight * kl_clustering_loss(
+            self.target[indices], outputs["assignments"]
+        )
+        if self.reconstruction_weight:
+            loss = loss + self.reconstruction_weight * reconstruction_loss(
+                X, outputs["reconstruction"]
+            )
+        return loss

@@ -1,0 +1,226 @@
+"""Networks: autoencoders and the clustering heads that sit on their embedding.
+
+Every module here returns a dict of named outputs (``"embedding"``,
+``"reconstruction"``, ``"assignments"``), so that the losses in
+:mod:`skdeepcluster.losses` can pick what they need whatever the network.
+"""
+
+import torch
+from torch import nn
+
+from .losses import student_t_assignments
+
+__all__ = [
+    "Autoencoder",
+    "MLPAutoencoder",
+    "ConvAutoencoder",
+    "StudentTClusteringModule",
+]
+
+
+def _mlp(sizes, final_activation=False):
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if final_activation or i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Autoencoder(nn.Module):
+    """An encoder and a decoder, either of which may be any ``torch.nn.Module``.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps a batch of inputs to a batch of embeddings ``(n, embedding_dim)``.
+    decoder : torch.nn.Module or None
+        Maps embeddings back to the input space.  ``None`` for methods that
+        need no reconstruction.
+    """
+
+    def __init__(self, encoder, decoder=None):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def forward(self, x):
+        z = self.encoder(x)
+        return {"embedding": z, "reconstruction": self.decoder(z)}
+
+
+class MLPAutoencoder(Autoencoder):
+    """Fully connected autoencoder ``d-500-500-2000-10`` and its mirror (DEC).
+
+    ReLU activations everywhere except on the embedding and the output layer,
+    which are linear, as in the DEC and IDEC papers.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of input features ``d``.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    embedding_dim : int, default=10
+        Width of the embedding.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ae = MLPAutoencoder(784)
+    >>> out = ae(torch.zeros(3, 784))
+    >>> out["embedding"].shape, out["reconstruction"].shape
+    (torch.Size([3, 10]), torch.Size([3, 784]))
+    """
+
+    def __init__(self, input_dim, hidden_dims=(500, 500, 2000), embedding_dim=10):
+        sizes = [int(input_dim), *map(int, hidden_dims), int(embedding_dim)]
+        super().__init__(_mlp(sizes), _mlp(sizes[::-1]))
+
+
+class _Unflatten(nn.Module):
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape)
+
+
+def _conv_output_size(size, kernel, stride, padding):
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+class ConvAutoencoder(Autoencoder):
+    """Convolutional autoencoder for images (the DCEC / seed-001 architecture).
+
+    Encoder: ``conv5x5(32, stride 2) - conv5x5(64, stride 2) - conv3x3(128,
+    stride 2) - dense(embedding_dim)`` with ReLU; the decoder mirrors it with
+    transposed convolutions.  Inputs may be images ``(n, C, H, W)`` or flat
+    vectors ``(n, C*H*W)``; the reconstruction has the shape of the input.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(C, H, W)`` of one image.
+    channels : tuple of int, default=(32, 64, 128)
+        Output channels of the three convolutions.
+    embedding_dim : int, default=10
+        Width of the embedding.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ae = ConvAutoencoder((1, 28, 28))
+    >>> out = ae(torch.zeros(2, 784))
+    >>> out["embedding"].shape, out["reconstruction"].shape
+    (torch.Size([2, 10]), torch.Size([2, 784]))
+    """
+
+    def __init__(self, input_shape, channels=(32, 64, 128), embedding_dim=10):
+        input_shape = tuple(int(s) for s in input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"input_shape must be (channels, height, width); got {input_shape}."
+            )
+        n_channels, height, width = input_shape
+        c1, c2, c3 = (int(c) for c in channels)
+        specs = [(5, 2, 2), (5, 2, 2), (3, 2, 0)]  # kernel, stride, padding
+        sizes = [(height, width)]
+        for kernel, stride, padding in specs:
+            h, w = sizes[-1]
+            sizes.append(
+                (
+                    _conv_output_size(h, kernel, stride, padding),
+                    _conv_output_size(w, kernel, stride, padding),
+                )
+            )
+        if min(sizes[-1]) < 1:
+            raise ValueError(
+                f"Images of shape {input_shape} are too small for the convolutional "
+                "autoencoder (three stride-2 convolutions); use the MLP network."
+            )
+        flat = c3 * sizes[-1][0] * sizes[-1][1]
+        encoder = nn.Sequential(
+            _Unflatten(input_shape),
+            nn.Conv2d(n_channels, c1, 5, stride=2, padding=2),
+            nn.ReLU(),
+            nn.Conv2d(c1, c2, 5, stride=2, padding=2),
+            nn.ReLU(),
+            nn.Conv2d(c2, c3, 3, stride=2, padding=0),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(flat, int(embedding_dim)),
+        )
+
+        def output_padding(i):
+            # Transposed convolutions cannot infer which input size was rounded down.
+            kernel, stride, padding = specs[i]
+            h, w = sizes[i]
+            hh, ww = sizes[i + 1]
+            return (
+                h - ((hh - 1) * stride - 2 * padding + kernel),
+                w - ((ww - 1) * stride - 2 * padding + kernel),
+            )
+
+        decoder = nn.Sequential(
+            nn.Linear(int(embedding_dim), flat),
+            nn.ReLU(),
+            _Unflatten((c3, *sizes[3])),
+            nn.ConvTranspose2d(c3, c2, 3, stride=2, padding=0, output_padding=output_padding(2)),
+            nn.ReLU(),
+            nn.ConvTranspose2d(c2, c1, 5, stride=2, padding=2, output_padding=output_padding(1)),
+            nn.ReLU(),
+            nn.ConvTranspose2d(c1, n_channels, 5, stride=2, padding=2, output_padding=output_padding(0)),
+        )
+        super().__init__(encoder, decoder)
+        self.input_shape = input_shape
+
+    def forward(self, x):
+        out = super().forward(x)
+        out["reconstruction"] = out["reconstruction"].reshape(x.shape)
+        return out
+
+
+class StudentTClusteringModule(nn.Module):
+    """An autoencoder with trainable centroids and Student's t soft assignments.
+
+    The network of DEC (``reconstruct=False``: the decoder is not run) and of
+    IDEC (``reconstruct=True``).
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        The (pretrained) autoencoder.
+    centers : torch.Tensor of shape (n_clusters, embedding_dim)
+        Initial centroids, trained by backpropagation.
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel.
+    reconstruct : bool, default=False
+        Whether to run the decoder in ``forward``.
+    """
+
+    def __init__(self, autoencoder, centers, alpha=1.0, reconstruct=False):
+        super().__init__()
+        self.autoencoder = autoencoder
+        self.centers = nn.Parameter(torch.as_tensor(centers, dtype=torch.float32).clone())
+        self.alpha = float(alpha)
+        self.reconstruct = reconstruct
+
+    def encode(self, x):
+        return self.autoencoder.encode(x)
+
+    def assign(self, z):
+        return student_t_assignments(z, self.centers, self.alpha)
+
+    def forward(self, x):
+        if self.reconstruct:
+            out = self.autoencoder(x)
+        else:
+            out = {"embedding": self.autoencoder.encode(x)}
+        out["assignments"] = self.assign(out["embedding"])
+        return out
+
