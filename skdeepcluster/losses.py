@@ -51,7 +51,10 @@ def student_t_assignments(embeddings, centers, alpha=1.0):
     >>> student_t_assignments(z, mu)  # kernel values 1 and 1/2
     tensor([[0.6667, 0.3333]])
     """
-    squared_distances = torch.cdist(embeddings, centers).pow(2)
+    # The matrix-product shortcut of cdist loses most digits far from the origin.
+    squared_distances = torch.cdist(
+        embeddings, centers, compute_mode="donot_use_mm_for_euclid_dist"
+    ).pow(2)
     # log-space keeps large distances from underflowing to an all-zero row.
     logits = -(alpha + 1.0) / 2.0 * torch.log1p(squared_distances / alpha)
     return torch.softmax(logits, dim=1)
