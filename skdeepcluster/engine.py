@@ -273,6 +273,12 @@ class DeepClusteringNet(NeuralNet):
         self.stop_requested_ = False
         self._graph_state = {"eager_steps": 0}
 
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        if self.stop_requested_:
+            # skorch's way to end fit_loop cleanly; every callback saw the last epoch's end.
+            raise KeyboardInterrupt
+        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs)
+
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
         # Graphs and their static buffers neither pickle nor outlive training.
@@ -417,10 +423,6 @@ class TargetDistributionUpdate(Callback):
             if delta < self.tol:
                 net.stop_requested_ = True
         self.labels_ = labels
-
-    def on_epoch_end(self, net, **kwargs):
-        if net.stop_requested_:
-            raise KeyboardInterrupt  # skorch's way to end fit_loop cleanly
 
     def on_train_end(self, net, **kwargs):
         # Drop references to the training data so the fitted model does not keep it.

@@ -387,11 +387,6 @@ def test_net_stop_requested_ends_batches(X_train):
     assert net.history[0, "train_batch_count"] == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DeepClusteringNet stops running batches on stop_requested_ but keeps looping "
-    "over empty epochs up to max_epochs; only TargetDistributionUpdate ends the loop",
-)
 def test_net_stop_requested_ends_training(X_train):
     net = make_autoencoder_net(max_epochs=5, callbacks=[StopAfter(3)]).fit(X_train, None)
     assert len(net.history) == 1

@@ -435,11 +435,6 @@ def test_named_user_callback(blobs):
     assert dict(est.net_.callbacks_)["counter"].epoch_ends == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TargetDistributionUpdate raises KeyboardInterrupt in its on_epoch_end, so callbacks "
-    "after it (user callbacks, print_log) miss the last epoch when tol stops training",
-)
 def test_user_callback_sees_the_last_epoch_when_tol_stops(blobs):
     est = DECClustering(
         3, callbacks=[EpochCounter()], update_interval=1, tol=2.0, random_state=0, **SMALL
