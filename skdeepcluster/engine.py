@@ -80,7 +80,10 @@ def resolve_device(device):
                 f"device={device!r} was requested but only "
                 f"{torch.cuda.device_count()} CUDA device(s) are visible."
             )
-    elif resolved.type != "cpu" and resolved.type != "mps":
+    elif resolved.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"device={device!r} was requested but MPS is not available here.")
+    elif resolved.type != "cpu":
         raise ValueError(f"device={device!r} is not supported; use 'auto', 'cpu' or 'cuda'.")
     return str(resolved)
 
@@ -205,6 +208,8 @@ class ResidentBatches:
             self.device.index is None or self.X.device.index == self.device.index
         )
         for start in range(0, n_samples, self.batch_size):
+            if self.net is not None and self.net.stop_requested_:
+                return
             indices = order[start : start + self.batch_size]
             if resident:
                 yield self.X[indices], indices

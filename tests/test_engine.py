@@ -83,10 +83,6 @@ def test_resolve_device_missing_cuda_index():
 
 
 @pytest.mark.skipif(torch.backends.mps.is_available(), reason="MPS is available here")
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve_device accepts 'mps' without checking torch.backends.mps.is_available()",
-)
 def test_resolve_device_mps_without_mps():
     # As for 'cuda': a device that is not here should fail early with a clear ValueError.
     with pytest.raises(ValueError, match="not available"):
@@ -258,11 +254,6 @@ def test_resident_batches_from_skorch_dataset():
         assert torch.equal(batch, X[indices])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ResidentBatches documents that iteration stops once net.stop_requested_ is set, "
-    "but __iter__ never reads self.net",
-)
 def test_resident_batches_stop_when_net_requests():
     class FakeNet:
         stop_requested_ = False
