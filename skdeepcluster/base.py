@@ -27,7 +27,7 @@ from torch import nn
 
 from .engine import DeepClusteringNet, resolve_device, seeded, to_training_tensor, map_in_chunks
 from .losses import ReconstructionLoss
-from .networks import Autoencoder, ConvAutoencoder, MLPAutoencoder
+from .networks import Autoencoder, ConvAutoencoder, MLPAutoencoder, Unflatten
 
 __all__ = ["BaseDeepClustering"]
 
@@ -52,7 +52,8 @@ class BaseDeepClustering(
     """Shared machinery of the deep clustering estimators.
 
     Not meant to be instantiated; subclasses implement
-    ``_fit_clustering(autoencoder, X_train, X, seed)`` that returns the fitted
+    ``_fit_clustering(autoencoder, X_train, seed)`` (or override
+    ``_fit_network(X_train, seed)``) that returns the fitted
     :class:`~skdeepcluster.engine.DeepClusteringNet` whose module has
     ``encode(x)`` (embeddings) and ``assign(z)`` (soft assignments) methods.
     """
@@ -110,15 +111,25 @@ class BaseDeepClustering(
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with seeded(seed, self.device_):
             X_train = to_training_tensor(X, self.device_)
-            autoencoder = self._build_autoencoder(X.shape[1])
-            autoencoder, self.pretrain_history_ = self._pretrain(autoencoder, X_train, seed)
-            self.net_ = self._fit_clustering(autoencoder, X_train, seed)
+            self.net_ = self._fit_network(X_train, seed)
         del X_train
         self._n_features_out = self._embedding_dim(self.net_.module_)
         self.n_iter_ = max(len(self.net_.history), 1)
         self.labels_ = self._predict_in_chunks(X).argmax(axis=1).astype(np.int64)
         self.cluster_centers_ = self._cluster_centers()
         return self
+
+    def _fit_network(self, X_train, seed):
+        """Train and return the clustering :class:`DeepClusteringNet`.
+
+        The default is the autoencoder recipe: build the autoencoder, pretrain
+        it on reconstruction (``pretrain_history_``), then hand it to the
+        method's ``_fit_clustering(autoencoder, X_train, seed)``.  Methods
+        without an autoencoder (DDC) override this instead.
+        """
+        autoencoder = self._build_autoencoder(X_train.shape[1])
+        autoencoder, self.pretrain_history_ = self._pretrain(autoencoder, X_train, seed)
+        return self._fit_clustering(autoencoder, X_train, seed)
 
     def _validate_input(self, X, reset):
         """Validate with scikit-learn's helpers; image batches are flattened."""
@@ -165,8 +176,14 @@ class BaseDeepClustering(
     def _build_autoencoder(self, n_features):
         """The network from the parameters, or a deep copy of the user's modules."""
         if self.encoder is not None:
+            encoder = copy.deepcopy(self.encoder)
             decoder = copy.deepcopy(self.decoder) if self.decoder is not None else None
-            return Autoencoder(copy.deepcopy(self.encoder), decoder)
+            if self.input_shape_ is not None:
+                # Batches travel flat; the user's modules see images and may return them.
+                encoder = nn.Sequential(Unflatten(self.input_shape_), encoder)
+                if decoder is not None:
+                    decoder = nn.Sequential(decoder, nn.Flatten())
+            return Autoencoder(encoder, decoder)
         if self.decoder is not None:
             raise ValueError("decoder was given without an encoder; pass both.")
         if self.network == "conv":

@@ -396,13 +396,16 @@ class TargetDistributionUpdate(Callback):
         self.X_ = X
         self.n_batches_ = 0
         self.labels_ = None
+        self._refresh(net)
 
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        # Refreshing after a batch (rather than before the next) lets a tol stop
+        # that falls on the last batch of an epoch end training with that epoch.
         if not training:
             return
+        self.n_batches_ += 1
         if self.n_batches_ % self.update_interval == 0:
             self._refresh(net)
-        self.n_batches_ += 1
 
     def _refresh(self, net):
         module = net.module_

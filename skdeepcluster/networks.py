@@ -12,6 +12,7 @@ from .losses import student_t_assignments
 
 __all__ = [
     "Autoencoder",
+    "Unflatten",
     "MLPAutoencoder",
     "ConvAutoencoder",
     "StudentTClusteringModule",
@@ -81,7 +82,15 @@ class MLPAutoencoder(Autoencoder):
         super().__init__(_mlp(sizes), _mlp(sizes[::-1]))
 
 
-class _Unflatten(nn.Module):
+class Unflatten(nn.Module):
+    """Reshape flat rows ``(n, prod(shape))`` into ``(n, *shape)``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of one sample, e.g. ``(C, H, W)``.
+    """
+
     def __init__(self, shape):
         super().__init__()
         self.shape = tuple(shape)
@@ -145,7 +154,7 @@ class ConvAutoencoder(Autoencoder):
             )
         flat = c3 * sizes[-1][0] * sizes[-1][1]
         encoder = nn.Sequential(
-            _Unflatten(input_shape),
+            Unflatten(input_shape),
             nn.Conv2d(n_channels, c1, 5, stride=2, padding=2),
             nn.ReLU(),
             nn.Conv2d(c1, c2, 5, stride=2, padding=2),
@@ -169,7 +178,7 @@ class ConvAutoencoder(Autoencoder):
         decoder = nn.Sequential(
             nn.Linear(int(embedding_dim), flat),
             nn.ReLU(),
-            _Unflatten((c3, *sizes[3])),
+            Unflatten((c3, *sizes[3])),
             nn.ConvTranspose2d(c3, c2, 3, stride=2, padding=0, output_padding=output_padding(2)),
             nn.ReLU(),
             nn.ConvTranspose2d(c2, c1, 5, stride=2, padding=2, output_padding=output_padding(1)),

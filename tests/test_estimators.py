@@ -386,11 +386,6 @@ def test_decoder_without_encoder_raises(blobs):
         DECClustering(3, decoder=decoder, **SMALL).fit(blobs[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="image input is flattened by _validate_input, so a user encoder gets (n, C*H*W) "
-    "rows instead of (n, C, H, W) images",
-)
 def test_user_conv_encoder_receives_images(images):
     torch.manual_seed(0)
     encoder = nn.Sequential(
@@ -482,11 +477,6 @@ def test_tol_stops_dec_early(blobs):
     assert est.history_[-1, "delta_label"] < 0.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when the tol stop falls on the first batch of an epoch, that epoch is recorded "
-    "with no batches and no train_loss, and n_iter_ counts it",
-)
 def test_tol_stop_at_an_epoch_boundary_leaves_no_empty_epoch(blobs):
     # 150 samples in batches of 32: 5 batches per epoch, so with update_interval=5 the
     # second refresh (which stops training) comes before the first batch of epoch 2.
