@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import LRScheduler
 from torch import nn
 
+from .augment import ImageAugmentation
 from .engine import DeepClusteringNet, resolve_device, seeded, to_training_tensor, map_in_chunks
 from .losses import ReconstructionLoss
 from .networks import Autoencoder, ConvAutoencoder, MLPAutoencoder, Unflatten
@@ -190,7 +191,9 @@ class BaseDeepClustering(
             return ConvAutoencoder(self.input_shape_, embedding_dim=self.embedding_dim)
         return MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
 
-    def _make_net(self, module, criterion, *, epochs, lr, optimizer, seed, callbacks=()):
+    def _make_net(
+        self, module, criterion, *, epochs, lr, optimizer, seed, callbacks=(), augmentation=None
+    ):
         """A :class:`DeepClusteringNet` with the estimator's shared settings.
 
         On CUDA the training step runs as a CUDA graph, unless the optimizer
@@ -213,6 +216,7 @@ class BaseDeepClustering(
             verbose=self.verbose,
             callbacks=callbacks,
             iterator_train__seed=seed,
+            augmentation=augmentation,
             **_optimizer_params(optimizer, self.device_),
         )
 
@@ -232,9 +236,21 @@ class BaseDeepClustering(
             lr=self.pretrain_lr,
             optimizer="adam",
             seed=seed,
+            augmentation=self._pretrain_augmentation(),
         )
         net.fit(X_train, None)
         return net.module_, net.history
+
+    def _pretrain_augmentation(self):
+        """Random rotations and shifts of pretraining images, for estimators with ``augment=True``."""
+        if not getattr(self, "augment", False):
+            return None
+        if self.input_shape_ is None:
+            raise ValueError(
+                "augment=True needs images: pass X as (n_samples, C, H, W) or set "
+                "input_shape=(C, H, W)."
+            )
+        return ImageAugmentation(self.input_shape_)
 
     def _user_callbacks(self):
         # skorch re-initialises callbacks in place: hand it copies, never the user's objects.

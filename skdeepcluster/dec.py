@@ -57,6 +57,10 @@ class DECClustering(BaseDeepClustering):
         Epochs of autoencoder pretraining (Adam); 0 skips it.
     pretrain_lr : float, default=1e-3
         Learning rate of pretraining.
+    augment : bool, default=False
+        Pretrain on randomly rotated (up to 10 degrees) and shifted (up to 10%)
+        images, as ConvDEC-DA; needs image input (``(n, C, H, W)`` or
+        ``input_shape``).  See :class:`~skdeepcluster.augment.ImageAugmentation`.
     epochs : int, default=100
         Maximum epochs of the clustering phase.
     lr : float, default=0.01
@@ -129,6 +133,7 @@ class DECClustering(BaseDeepClustering):
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "augment": ["boolean"],
     }
 
     # IDEC keeps the decoder; DEC drops it.
@@ -147,6 +152,7 @@ class DECClustering(BaseDeepClustering):
         alpha=1.0,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
+        augment=False,
         epochs=100,
         lr=0.01,
         optimizer="sgd",
@@ -169,6 +175,7 @@ class DECClustering(BaseDeepClustering):
         self.alpha = alpha
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.augment = augment
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer
@@ -231,7 +238,7 @@ class IDECClustering(DECClustering):
     gamma : float, default=0.1
         Weight of the clustering loss relative to the reconstruction loss.
     hidden_dims, embedding_dim, network, input_shape, encoder, decoder, alpha, \
-pretrain_epochs, pretrain_lr, epochs, update_interval, tol, n_init, batch_size, \
+pretrain_epochs, pretrain_lr, augment, epochs, update_interval, tol, n_init, batch_size, \
 callbacks, device, random_state, verbose
         As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
     lr : float, default=1e-3
@@ -281,6 +288,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         alpha=1.0,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
+        augment=False,
         epochs=100,
         lr=1e-3,
         optimizer="adam",
@@ -304,6 +312,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
             alpha=alpha,
             pretrain_epochs=pretrain_epochs,
             pretrain_lr=pretrain_lr,
+            augment=augment,
             epochs=epochs,
             lr=lr,
             optimizer=optimizer,

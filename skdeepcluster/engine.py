@@ -243,6 +243,10 @@ class DeepClusteringNet(NeuralNet):
         As for :class:`skorch.NeuralNet`.
     cuda_graph : bool, default=False
         Capture and replay the training step when training on CUDA.
+    augmentation : callable or None, default=None
+        Applied to each training batch before the forward pass (for example
+        :class:`~skdeepcluster.augment.ImageAugmentation`); the loss sees the
+        augmented batch too.  Inference is never augmented.
     **kwargs
         As for :class:`skorch.NeuralNet`.  ``iterator_train__seed`` seeds the
         batch order.
@@ -252,9 +256,10 @@ class DeepClusteringNet(NeuralNet):
     # cuBLAS workspaces) exists before the graph records its addresses.
     _graph_warmup_steps = 3
 
-    def __init__(self, module, criterion, *, cuda_graph=False, **kwargs):
+    def __init__(self, module, criterion, *, cuda_graph=False, augmentation=None, **kwargs):
         super().__init__(module, criterion, **kwargs)
         self.cuda_graph = cuda_graph
+        self.augmentation = augmentation
 
     stop_requested_ = False
 
@@ -269,6 +274,15 @@ class DeepClusteringNet(NeuralNet):
             net=self,
             **kwargs,
         )
+
+    def forward(self, X, training=False, device="cpu"):
+        """All outputs on ``X``; a dict of concatenated tensors for dict-returning modules."""
+        outputs = list(self.forward_iter(X, training=training, device=device))
+        if outputs and isinstance(outputs[0], dict):
+            return {key: torch.cat([out[key] for out in outputs]) for key in outputs[0]}
+        if outputs and isinstance(outputs[0], tuple):
+            return tuple(map(torch.cat, zip(*outputs)))
+        return torch.cat(outputs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, X, y_true)
@@ -288,6 +302,12 @@ class DeepClusteringNet(NeuralNet):
         super().on_train_end(net, X=X, y=y, **kwargs)
         # Graphs and their static buffers neither pickle nor outlive training.
         self._graph_state = None
+
+    def train_step_single(self, batch, **fit_params):
+        if self.augmentation is not None:
+            Xi, indices = batch
+            batch = (self.augmentation(Xi), indices)
+        return super().train_step_single(batch, **fit_params)
 
     def train_step(self, batch, **fit_params):
         Xi, indices = batch
@@ -327,8 +347,9 @@ class DeepClusteringNet(NeuralNet):
         self.optimizer_.zero_grad(set_to_none=True)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            y_pred = self.infer(state["X"])
-            loss = self.get_loss(y_pred, state["indices"], X=state["X"], training=True)
+            X = state["X"] if self.augmentation is None else self.augmentation(state["X"])
+            y_pred = self.infer(X)
+            loss = self.get_loss(y_pred, state["indices"], X=X, training=True)
             loss.backward()
             self.optimizer_.step()
         # Detached views of the static outputs: holding their autograd graph would keep
