@@ -144,8 +144,8 @@ def map_in_chunks(fn, X, device, batch_size=4096, dtype=torch.float32, to_numpy=
     to_numpy : bool, default=True
         Return a numpy array on the host; otherwise a tensor on ``device``.
     """
-    outputs = []
     n_samples = X.shape[0]
+    result, outputs = None, []
     with torch.no_grad():
         for start in range(0, n_samples, batch_size):
             chunk = X[start : start + batch_size]
@@ -155,10 +155,21 @@ def map_in_chunks(fn, X, device, batch_size=4096, dtype=torch.float32, to_numpy=
             else:
                 chunk = chunk.to(device=device, dtype=dtype, non_blocking=True)
             out = fn(chunk)
-            outputs.append(out.cpu().numpy() if to_numpy else out)
+            if not to_numpy:
+                outputs.append(out)
+                continue
+            if result is None:
+                # One allocation for all outputs: small per-chunk arrays left between
+                # freed activation buffers would fragment the heap and keep it growing.
+                result = np.empty((n_samples, *out.shape[1:]), dtype=_numpy_dtype(out.dtype))
+            result[start : start + len(out)] = out.cpu().numpy()
     if to_numpy:
-        return np.concatenate(outputs) if outputs else np.empty((0,))
-    return torch.cat(outputs)
+        return result if result is not None else np.empty((0,), dtype=_numpy_dtype(dtype))
+    return torch.cat(outputs) if outputs else torch.empty((0,), dtype=dtype, device=device)
+
+
+def _numpy_dtype(torch_dtype):
+    return torch.empty((), dtype=torch_dtype).numpy().dtype
 
 
 class ResidentBatches:
