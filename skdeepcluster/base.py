@@ -83,6 +83,10 @@ class BaseDeepClustering(
     # Chunk size of inference: memory stays bounded whatever the number of samples.
     _inference_batch_size = 4096
 
+    # Fitted attributes that skdeepcluster.persistence.save stores otherwise (weights,
+    # histories) or not at all.
+    _unsaved_attributes = ("net_", "pretrain_history_")
+
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -131,6 +135,34 @@ class BaseDeepClustering(
         autoencoder = self._build_autoencoder(X_train.shape[1])
         autoencoder, self.pretrain_history_ = self._pretrain(autoencoder, X_train, seed)
         return self._fit_clustering(autoencoder, X_train, seed)
+
+    # ---------------------------------------------------- weights-only loading
+
+    def _init_module(self, n_features, state_dict):
+        """An untrained clustering module shaped like the fitted one (for loading weights).
+
+        ``state_dict`` is the saved one, for shapes the parameters do not
+        determine.  Each method implements it; see
+        :mod:`skdeepcluster.persistence`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support weights-only loading.")
+
+    def _loading_criterion(self):
+        """The criterion a loaded network carries (it is not used for inference)."""
+        return ReconstructionLoss()
+
+    def _wrap_module(self, module):
+        """A fitted-looking :class:`DeepClusteringNet` around loaded ``module``."""
+        net = DeepClusteringNet(
+            module=module.to(self.device_),
+            criterion=self._loading_criterion(),
+            batch_size=self.batch_size,
+            train_split=None,
+            device=self.device_,
+            verbose=0,
+            optimizer=torch.optim.Adam,
+        )
+        return net.initialize()
 
     def _validate_input(self, X, reset):
         """Validate with scikit-learn's helpers; image batches are flattened."""

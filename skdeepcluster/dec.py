@@ -14,6 +14,7 @@ Recipe (Xie et al. 2016; Guo et al. 2017):
 
 from numbers import Integral, Real
 
+import torch
 from sklearn.utils._param_validation import Interval
 
 from .base import BaseDeepClustering
@@ -215,6 +216,17 @@ class DECClustering(BaseDeepClustering):
             callbacks=[("target_distribution", schedule), *self._named_user_callbacks()],
         )
         return net.fit(X_train, None)
+
+    def _init_module(self, n_features, state_dict):
+        return StudentTClusteringModule(
+            self._build_autoencoder(n_features),
+            torch.zeros_like(state_dict["centers"]),
+            alpha=self.alpha,
+            reconstruct=self._reconstruct,
+        )
+
+    def _loading_criterion(self):
+        return self._clustering_loss()
 
     def _named_user_callbacks(self):
         return [

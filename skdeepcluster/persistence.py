@@ -1,0 +1,237 @@
+"""Weights-only persistence: save a fitted estimator without pickle, load it anywhere.
+
+``pickle`` / ``joblib`` keep working on every estimator, but unpickling runs
+arbitrary code.  :func:`save` writes one file with :func:`torch.save` holding
+only tensors, strings and numbers: the network's ``state_dict``, the
+estimator's parameters and fitted attributes as JSON, and the training
+histories as JSON.  :func:`load` reads it with ``torch.load(weights_only=True)``
+(no unpickling of objects), rebuilds the network from the parameters and
+loads the weights, on CUDA when there is one and otherwise on the CPU, so a
+model trained on a GPU predicts on a CPU-only machine.
+
+User-supplied ``encoder`` / ``decoder`` modules are code, not weights: pass
+the same (untrained) modules to :func:`load`, and their weights are restored.
+``callbacks`` are not saved.
+"""
+
+import json
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch.history import History
+from torch import nn
+
+__all__ = ["save", "load"]
+
+_FORMAT = "skdeepcluster-weights"
+_VERSION = 1
+# Parameters that hold code rather than values.
+_MODULE_PARAMS = ("encoder", "decoder")
+
+
+def _registry():
+    # Only the package's own estimators can be rebuilt: a file cannot name a class to import.
+    import skdeepcluster
+
+    return {
+        name: getattr(skdeepcluster, name)
+        for name in skdeepcluster.__all__
+        if isinstance(getattr(skdeepcluster, name), type)
+    }
+
+
+def _json_value(value, what):
+    """A JSON-able form of a parameter or attribute, or raise."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    if isinstance(value, torch.device):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return {"__tuple__" if isinstance(value, tuple) else "__list__": [
+            _json_value(v, what) for v in value
+        ]}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OUS":
+        return {"__strings__": [str(v) for v in value]}
+    raise TypeError(f"{what} of type {type(value).__name__} cannot be saved without pickle.")
+
+
+def _from_json(value):
+    if isinstance(value, dict):
+        if "__tuple__" in value:
+            return tuple(_from_json(v) for v in value["__tuple__"])
+        if "__list__" in value:
+            return [_from_json(v) for v in value["__list__"]]
+        if "__strings__" in value:
+            return np.asarray(value["__strings__"], dtype=object)
+    return value
+
+
+def _history_json(history):
+    if history is None:
+        return None
+    return json.dumps(list(history), default=float)
+
+
+def save(estimator, path):
+    """Save a fitted estimator's weights, parameters and fitted attributes, without pickle.
+
+    Parameters
+    ----------
+    estimator : fitted skdeepcluster estimator
+        The estimator to save.
+    path : str or path-like
+        File to write (conventionally ``.pt``).
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+    TypeError
+        If a parameter holds a value that is not data (``random_state`` as a
+        ``RandomState`` instance is saved as None).
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from sklearn.datasets import make_blobs
+    >>> from skdeepcluster import DECClustering
+    >>> from skdeepcluster.persistence import save, load
+    >>> X, _ = make_blobs(60, centers=3, random_state=0)
+    >>> dec = DECClustering(3, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=2,
+    ...                     epochs=2, n_init=1, random_state=0).fit(X)
+    >>> path = os.path.join(tempfile.mkdtemp(), "dec.pt")
+    >>> save(dec, path)
+    >>> bool((load(path).predict(X) == dec.predict(X)).all())
+    True
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    params = {}
+    for name, value in estimator.get_params(deep=False).items():
+        if name in _MODULE_PARAMS:
+            params[name] = None if value is None else type(value).__name__
+        elif name == "callbacks":
+            params[name] = None
+        elif name == "random_state" and not (value is None or isinstance(value, Integral)):
+            params[name] = None
+        elif isinstance(value, type):  # an optimizer class: saved by name, rebuilt only if torch's
+            params[name] = {"__class__": f"{value.__module__}.{value.__qualname__}"}
+        else:
+            params[name] = _json_value(value, f"parameter {name}")
+    attributes, arrays = {}, {}
+    for name, value in vars(estimator).items():
+        if not name.endswith("_") or name.startswith("__") or name in estimator._unsaved_attributes:
+            continue
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            arrays[name] = torch.from_numpy(np.ascontiguousarray(value))
+        else:
+            attributes[name] = _json_value(value, f"fitted attribute {name}")
+    state = {
+        key: tensor.detach().cpu() for key, tensor in estimator.net_.module_.state_dict().items()
+    }
+    payload = {
+        "format": _FORMAT,
+        "version": _VERSION,
+        "estimator": type(estimator).__name__,
+        "params": json.dumps(params),
+        "attributes": json.dumps(attributes),
+        "arrays": arrays,
+        "state_dict": state,
+        "history": _history_json(estimator.net_.history),
+        "pretrain_history": _history_json(getattr(estimator, "pretrain_history_", None)),
+    }
+    torch.save(payload, Path(path))
+
+
+def _resolve_optimizer(value):
+    if isinstance(value, dict) and "__class__" in value:
+        module, _, name = value["__class__"].rpartition(".")
+        if module.startswith("torch.optim") and isinstance(getattr(torch.optim, name, None), type):
+            return getattr(torch.optim, name)
+        raise ValueError(
+            f"the file was saved with optimizer {value['__class__']}, which load() does not "
+            "import; it only matters for refitting: pass optimizer= to set_params afterwards."
+        )
+    return value
+
+
+def load(path, *, device=None, encoder=None, decoder=None):
+    """Load an estimator saved by :func:`save`, without unpickling objects.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File written by :func:`save`.
+    device : str, default=None
+        Where the network lives after loading; by default CUDA when available,
+        else the CPU (a GPU-trained model loads on a CPU-only machine).
+    encoder, decoder : torch.nn.Module, default=None
+        The modules the estimator was built with, when it was given its own
+        (their weights come from the file).
+
+    Returns
+    -------
+    estimator : fitted estimator
+        Predicts like the saved one.
+
+    Raises
+    ------
+    ValueError
+        If the file is not an skdeepcluster weights file, names an unknown
+        estimator, or needs ``encoder`` / ``decoder`` that were not given.
+    """
+    from .engine import resolve_device, seeded
+
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not an skdeepcluster weights file.")
+    if payload["version"] > _VERSION:
+        raise ValueError(
+            f"{path} was written by a newer skdeepcluster (format {payload['version']})."
+        )
+    registry = _registry()
+    name = payload["estimator"]
+    if name not in registry:
+        raise ValueError(f"{path} holds an unknown estimator {name!r}.")
+    params = {key: _from_json(value) for key, value in json.loads(payload["params"]).items()}
+    given = {"encoder": encoder, "decoder": decoder}
+    for key in _MODULE_PARAMS:
+        if key not in params:
+            continue
+        if params[key] is not None and given[key] is None:
+            raise ValueError(
+                f"the estimator was fitted with its own {key} ({params[key]}); pass {key}= to "
+                "load() with the same architecture."
+            )
+        if given[key] is not None and not isinstance(given[key], nn.Module):
+            raise TypeError(f"{key} must be a torch.nn.Module.")
+        params[key] = given[key] if params[key] is not None else None
+    if "optimizer" in params:
+        params["optimizer"] = _resolve_optimizer(params["optimizer"])
+    estimator = registry[name](**params)
+    for key, value in json.loads(payload["attributes"]).items():
+        setattr(estimator, key, _from_json(value))
+    for key, tensor in payload["arrays"].items():
+        setattr(estimator, key, tensor.numpy().copy())
+    estimator.device_ = resolve_device("auto" if device is None else device)
+    with seeded(0, "cpu"):  # building the module draws initial weights; keep the caller's RNG
+        module = estimator._init_module(estimator.n_features_in_, payload["state_dict"])
+    module.load_state_dict(payload["state_dict"])
+    estimator.net_ = estimator._wrap_module(module)
+    if payload["history"] is not None:
+        estimator.net_.history = History(json.loads(payload["history"]))
+    if "pretrain_history_" in vars(estimator) or payload["pretrain_history"] is not None:
+        pre = payload["pretrain_history"]
+        estimator.pretrain_history_ = None if pre is None else History(json.loads(pre))
+    return estimator

@@ -1,0 +1,112 @@
+"""Weights-only save/load: no pickle, identical predictions, CPU loading, clear errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+from torch import nn
+
+from skdeepcluster import DECClustering, IDECClustering
+from skdeepcluster.persistence import load, save
+
+SMALL = dict(hidden_dims=(16,), embedding_dim=3, pretrain_epochs=3, epochs=3, n_init=1, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, _ = make_blobs(90, n_features=5, centers=3, random_state=0)
+    return X.astype(np.float32)
+
+
+@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering])
+def test_round_trip_predicts_identically(Estimator, blobs, tmp_path):
+    est = Estimator(3, random_state=0, **SMALL).fit(blobs)
+    save(est, tmp_path / "model.pt")
+    loaded = load(tmp_path / "model.pt", device="cpu")
+    assert type(loaded) is Estimator
+    assert loaded.get_params() == est.get_params()
+    np.testing.assert_array_equal(loaded.predict(blobs), est.predict(blobs))
+    np.testing.assert_array_equal(loaded.transform(blobs), est.transform(blobs))
+    np.testing.assert_array_equal(loaded.predict_proba(blobs), est.predict_proba(blobs))
+    np.testing.assert_array_equal(loaded.labels_, est.labels_)
+    np.testing.assert_array_equal(loaded.cluster_centers_, est.cluster_centers_)
+    assert loaded.n_iter_ == est.n_iter_ and loaded.n_features_in_ == 5
+    assert loaded.history_[:, "train_loss"] == est.history_[:, "train_loss"]
+    assert loaded.pretrain_history_[:, "train_loss"] == est.pretrain_history_[:, "train_loss"]
+    # and it can be pickled and refitted like any estimator
+    pickle.loads(pickle.dumps(loaded)).fit(blobs)
+
+
+def test_file_loads_with_weights_only_torch_load(blobs, tmp_path):
+    est = DECClustering(3, random_state=0, **SMALL).fit(blobs)
+    save(est, tmp_path / "m.pt")
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    assert payload["estimator"] == "DECClustering"
+    assert set(payload["state_dict"]) == set(est.net_.module_.state_dict())
+
+
+def test_feature_names_and_image_shape_survive(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, _ = make_blobs(60, n_features=4, centers=2, random_state=0)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    est = DECClustering(2, random_state=0, **SMALL).fit(frame)
+    save(est, tmp_path / "m.pt")
+    loaded = load(tmp_path / "m.pt")
+    np.testing.assert_array_equal(loaded.feature_names_in_, ["a", "b", "c", "d"])
+    np.testing.assert_array_equal(loaded.predict(frame), est.predict(frame))
+    images = np.random.RandomState(0).rand(40, 1, 12, 12).astype(np.float32)
+    conv = DECClustering(2, network="conv", random_state=0, **SMALL).fit(images)
+    save(conv, tmp_path / "c.pt")
+    loaded = load(tmp_path / "c.pt")
+    assert loaded.input_shape_ == (1, 12, 12)
+    np.testing.assert_array_equal(loaded.predict(images), conv.predict(images))
+
+
+def test_loading_does_not_touch_the_global_rng(blobs, tmp_path):
+    save(DECClustering(3, random_state=0, **SMALL).fit(blobs), tmp_path / "m.pt")
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    load(tmp_path / "m.pt")
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def user_modules():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(5, 3)), nn.Sequential(nn.Linear(3, 5))
+
+
+def test_user_modules_must_be_given_back(blobs, tmp_path):
+    encoder, decoder = user_modules()
+    est = IDECClustering(3, encoder=encoder, decoder=decoder, random_state=0,
+                         **dict(SMALL, hidden_dims=())).fit(blobs)
+    save(est, tmp_path / "m.pt")
+    with pytest.raises(ValueError, match="pass encoder="):
+        load(tmp_path / "m.pt")
+    fresh_encoder, fresh_decoder = nn.Sequential(nn.Linear(5, 3)), nn.Sequential(nn.Linear(3, 5))
+    loaded = load(tmp_path / "m.pt", encoder=fresh_encoder, decoder=fresh_decoder)
+    np.testing.assert_array_equal(loaded.predict(blobs), est.predict(blobs))
+
+
+def test_unfitted_and_foreign_files_are_refused(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        save(DECClustering(), tmp_path / "x.pt")
+    torch.save({"a": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not an skdeepcluster weights file"):
+        load(tmp_path / "other.pt")
+
+
+def test_random_state_instance_is_saved_as_none(blobs, tmp_path):
+    est = DECClustering(3, random_state=np.random.RandomState(0), **SMALL).fit(blobs)
+    save(est, tmp_path / "m.pt")
+    assert load(tmp_path / "m.pt").random_state is None
+
+
+def test_optimizer_class_round_trips(blobs, tmp_path):
+    est = DECClustering(3, optimizer=torch.optim.RMSprop, random_state=0, **SMALL).fit(blobs)
+    save(est, tmp_path / "m.pt")
+    assert load(tmp_path / "m.pt").optimizer is torch.optim.RMSprop
