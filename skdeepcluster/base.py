@@ -10,6 +10,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -173,9 +174,17 @@ class BaseDeepClustering(
             X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
             image_shape = X.shape[1:]
             X = X.reshape(X.shape[0], -1)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        X = validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse="csr"
+        )
         if reset:
             self.input_shape_ = self._resolve_input_shape(image_shape, X.shape[1])
+            if sp.issparse(X) and self.input_shape_ is not None:
+                raise ValueError(
+                    "Sparse input is supported by fully connected networks only; the "
+                    f"{type(self).__name__} was set up for images of shape {self.input_shape_} "
+                    "(network='conv' or input_shape). Use X.toarray() for images."
+                )
         elif image_shape is not None and self.input_shape_ is not None:
             if tuple(image_shape) != tuple(self.input_shape_):
                 raise ValueError(
@@ -439,4 +448,9 @@ class BaseDeepClustering(
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # Fully connected networks take sparse rows (densified a batch at a time).
+        tags.input_tags.sparse = (
+            getattr(self, "network", "mlp") == "mlp"
+            and getattr(self, "input_shape", None) is None
+        )
         return tags

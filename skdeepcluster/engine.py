@@ -34,6 +34,7 @@ __all__ = [
     "resolve_device",
     "seeded",
     "to_training_tensor",
+    "SparseRows",
     "map_in_chunks",
 ]
 
@@ -105,13 +106,57 @@ def seeded(seed, device):
         yield
 
 
+class SparseRows:
+    """A scipy sparse matrix that hands out dense float rows, a batch at a time.
+
+    Sparse data (TF-IDF text, say) stays sparse on the host; indexing with
+    integer indices or a slice densifies only the selected rows, as a float32
+    tensor on the CPU.  :class:`ResidentBatches` and :func:`map_in_chunks`
+    move each dense batch to the training device.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix or array of shape (n_samples, n_features)
+        Kept as CSR (a copy: the caller's matrix is never modified).
+    dtype : torch.dtype, default=torch.float32
+        Dtype of the dense batches.
+    """
+
+    device = torch.device("cpu")
+
+    def __init__(self, X, dtype=torch.float32):
+        import scipy.sparse as sp
+
+        self.X = sp.csr_matrix(X, copy=True)
+        self.dtype = dtype
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, index):
+        if isinstance(index, torch.Tensor):
+            index = index.cpu().numpy()
+        rows = self.X[index].toarray()
+        return torch.from_numpy(rows).to(self.dtype)
+
+
 def to_training_tensor(X, device):
     """Copy a float array into a float32 tensor for training.
 
     The tensor lives on ``device`` when it takes at most half of the device's
     free memory; otherwise it stays in (pinned) host memory and
-    :class:`ResidentBatches` moves one batch at a time.
+    :class:`ResidentBatches` moves one batch at a time.  A scipy sparse
+    matrix becomes :class:`SparseRows`: it stays sparse on the host and is
+    densified a batch at a time.
     """
+    import scipy.sparse as sp
+
+    if sp.issparse(X):
+        return SparseRows(X)
     X = np.asarray(X)
     device = torch.device(device)
     host = torch.tensor(X, dtype=torch.float32)  # always a copy: the caller's data stays untouched
@@ -149,6 +194,8 @@ def map_in_chunks(fn, X, device, batch_size=4096, dtype=torch.float32, to_numpy=
     with torch.no_grad():
         for start in range(0, n_samples, batch_size):
             chunk = X[start : start + batch_size]
+            if hasattr(chunk, "toarray"):  # a scipy sparse chunk: densify these rows only
+                chunk = chunk.toarray()
             if isinstance(chunk, np.ndarray):
                 # torch.tensor copies, which read-only memmaps need.
                 chunk = torch.tensor(chunk, dtype=dtype, device=device)
@@ -226,7 +273,7 @@ class ResidentBatches:
                 yield self.X[indices], indices
             else:
                 batch = self.X[indices.cpu()]
-                if self.device.type == "cuda":
+                if self.device.type == "cuda" and not batch.is_pinned():
                     batch = batch.pin_memory()
                 yield batch.to(self.device, non_blocking=True), indices.to(self.device)
 
