@@ -174,6 +174,13 @@ class BaseDeepClustering(
             X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
             image_shape = X.shape[1:]
             X = X.reshape(X.shape[0], -1)
+            if not reset and self.input_shape_ is not None:
+                fitted = tuple(self.input_shape_)
+                if tuple(image_shape) != fitted and (1, *image_shape) != fitted:
+                    raise ValueError(
+                        f"X has images of shape {tuple(image_shape)}, but "
+                        f"{type(self).__name__} was fitted on images of shape {fitted}."
+                    )
         X = validate_data(
             self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse="csr"
         )
@@ -185,17 +192,20 @@ class BaseDeepClustering(
                     f"{type(self).__name__} was set up for images of shape {self.input_shape_} "
                     "(network='conv' or input_shape). Use X.toarray() for images."
                 )
-        elif image_shape is not None and self.input_shape_ is not None:
-            if tuple(image_shape) != tuple(self.input_shape_):
-                raise ValueError(
-                    f"X has images of shape {tuple(image_shape)}, but {type(self).__name__} "
-                    f"was fitted on images of shape {tuple(self.input_shape_)}."
-                )
         return X
 
     def _resolve_input_shape(self, image_shape, n_features):
         if image_shape is not None:
-            return tuple(int(s) for s in image_shape)
+            shape = tuple(int(s) for s in image_shape)
+            if self.network == "conv" and self.encoder is None:
+                if len(shape) == 2:  # (n, H, W): one-channel images
+                    shape = (1, *shape)
+                elif len(shape) != 3:
+                    raise ValueError(
+                        f"network='conv' needs images of shape (n_samples, C, H, W) or "
+                        f"(n_samples, H, W); got X with {len(shape) + 1} dimensions."
+                    )
+            return shape
         if self.input_shape is not None:
             shape = tuple(int(s) for s in self.input_shape)
             if math.prod(shape) != n_features:

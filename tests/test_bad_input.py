@@ -1,0 +1,139 @@
+"""Every bad input gets a clear scikit-learn-style error, for every public estimator.
+
+Each case names the problem in the message (matched below); none may surface
+as a torch traceback from inside the network.
+"""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from skdeepcluster import DECClustering, IDECClustering
+
+# (factory of a small estimator, does it take images through a conv network)
+SMALL = dict(pretrain_epochs=1, epochs=1)
+ESTIMATORS = {
+    "DECClustering": lambda **kw: DECClustering(
+        **{**dict(hidden_dims=(8,), embedding_dim=2, n_init=1), **SMALL, **kw}
+    ),
+    "IDECClustering": lambda **kw: IDECClustering(
+        **{**dict(hidden_dims=(8,), embedding_dim=2, n_init=1), **SMALL, **kw}
+    ),
+}
+# Estimators whose ``network="conv"`` takes images.
+CONV = {"DECClustering", "IDECClustering"}
+
+RNG = np.random.RandomState(0)
+X = RNG.rand(20, 5)
+
+
+def with_value(value):
+    bad = X.copy()
+    bad[3, 2] = value
+    return bad
+
+
+FIT_CASES = {
+    "nan": (with_value(np.nan), {}, ValueError, "NaN"),
+    "inf": (with_value(np.inf), {}, ValueError, "infinity"),
+    "-inf": (with_value(-np.inf), {}, ValueError, "infinity"),
+    "empty": (np.zeros((0, 5)), {}, ValueError, "0 sample"),
+    "no features": (np.zeros((20, 0)), {}, ValueError, "0 feature"),
+    "one sample": (X[:1], {}, ValueError, "n_samples=1"),
+    "fewer samples than clusters": (X[:4], {"n_clusters": 5}, ValueError, "n_samples=4"),
+    # n_clusters=1 is allowed, as for KMeans (scikit-learn's estimator checks fit with it).
+    "zero clusters": (X, {"n_clusters": 0}, ValueError, "n_clusters"),
+    "negative clusters": (X, {"n_clusters": -3}, ValueError, "n_clusters"),
+    "float n_clusters": (X, {"n_clusters": 2.5}, ValueError, "n_clusters"),
+    "string n_clusters": (X, {"n_clusters": "3"}, ValueError, "n_clusters"),
+    "strings": (np.array([["a"] * 5] * 20), {}, ValueError, "string"),
+    "complex": (X + 1j, {}, ValueError, "[Cc]omplex"),
+    "1-D": (X[:, 0], {}, ValueError, "Expected 2D array"),
+    "unknown device": (X, {"device": "gpu7"}, ValueError, "gpu7"),
+    "negative batch size": (X, {"batch_size": -1}, ValueError, "batch_size"),
+    "zero epochs": (X, {"epochs": 0}, ValueError, "epochs"),
+    "non-finite random_state": (X, {"random_state": "seed"}, ValueError, "random_state"),
+}
+
+
+@pytest.mark.parametrize("case", list(FIT_CASES))
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_bad_fit_input(name, case):
+    data, params, error, message = FIT_CASES[case]
+    est = ESTIMATORS[name](**{"n_clusters": 2, **params})
+    with pytest.raises(error, match=message):
+        est.fit(data)
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_cuda_requested_without_cuda(name, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        ESTIMATORS[name](n_clusters=2, device="cuda").fit(X)
+
+
+IMAGE_CASES = {
+    "5-D array": (RNG.rand(20, 1, 1, 16, 16), "5 dimensions"),
+    "images too small": (RNG.rand(20, 1, 4, 4), "too small"),
+    "flat, not square": (RNG.rand(20, 15), "not a square"),
+}
+
+
+@pytest.mark.parametrize("case", list(IMAGE_CASES))
+@pytest.mark.parametrize("name", sorted(CONV))
+def test_bad_images_for_a_conv_network(name, case):
+    data, message = IMAGE_CASES[case]
+    with pytest.raises(ValueError, match=message):
+        ESTIMATORS[name](n_clusters=2, network="conv").fit(data)
+
+
+@pytest.mark.parametrize("name", sorted(CONV))
+def test_input_shape_that_does_not_match(name):
+    with pytest.raises(ValueError, match="input_shape"):
+        ESTIMATORS[name](n_clusters=2, network="conv", input_shape=(1, 5, 5)).fit(RNG.rand(20, 36))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return {name: make(n_clusters=2, random_state=0).fit(X) for name, make in ESTIMATORS.items()}
+
+
+PREDICT_CASES = {
+    "wrong number of features": (X[:, :4], "4 features"),
+    "nan": (with_value(np.nan), "NaN"),
+    "1-D": (X[0], "Expected 2D array"),
+    "empty": (np.zeros((0, 5)), "0 sample"),
+}
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform", "score"])
+@pytest.mark.parametrize("case", list(PREDICT_CASES))
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_bad_predict_input(fitted, name, case, method):
+    data, message = PREDICT_CASES[case]
+    with pytest.raises(ValueError, match=message):
+        getattr(fitted[name], method)(data)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform", "score"])
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_predict_before_fit(name, method):
+    with pytest.raises(NotFittedError):
+        getattr(ESTIMATORS[name](), method)(X)
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_one_sample_prediction_works(fitted, name):
+    assert fitted[name].predict(X[:1]).shape == (1,)
+
+
+@pytest.mark.parametrize("name", sorted(CONV))
+def test_three_dimensional_images_are_one_channel(name):
+    images = RNG.rand(20, 16, 16).astype(np.float32)
+    est = ESTIMATORS[name](n_clusters=2, network="conv", random_state=0).fit(images)
+    assert est.input_shape_ == (1, 16, 16)
+    np.testing.assert_array_equal(est.predict(images), est.predict(images[:, None]))
+    with pytest.raises(ValueError, match="images of shape"):
+        est.predict(RNG.rand(3, 1, 12, 12))
