@@ -137,3 +137,47 @@ def test_three_dimensional_images_are_one_channel(name):
     np.testing.assert_array_equal(est.predict(images), est.predict(images[:, None]))
     with pytest.raises(ValueError, match="images of shape"):
         est.predict(RNG.rand(3, 1, 12, 12))
+
+
+# --- property-based: whatever the array, a clean fit or a clear ValueError -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+special = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1e30, -1e-30])
+shapes = st.one_of(
+    st.tuples(st.integers(0, 6)),
+    st.tuples(st.integers(0, 12), st.integers(0, 4)),
+    st.tuples(st.integers(0, 6), st.integers(1, 3), st.integers(1, 3)),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=arrays(
+        dtype=st.sampled_from([np.float32, np.float64, np.int64, np.bool_]),
+        shape=shapes,
+        elements=None,
+    ),
+    poison=st.one_of(st.none(), special),
+    n_clusters=st.integers(1, 4),
+)
+def test_any_array_fits_or_raises_value_error(data, poison, n_clusters):
+    if poison is not None and data.size and data.dtype.kind == "f":
+        data = data.copy()
+        data.flat[0] = poison
+    est = DECClustering(
+        n_clusters, hidden_dims=(4,), embedding_dim=2, pretrain_epochs=1, epochs=1, n_init=1,
+        random_state=0,
+    )
+    before = data.copy()
+    try:
+        est.fit(data)
+    except (ValueError, FloatingPointError):
+        pass
+    else:
+        labels = est.labels_
+        assert labels.shape == (data.shape[0],)
+        assert labels.min() >= 0 and labels.max() < n_clusters
+    np.testing.assert_array_equal(data, before)
