@@ -5,6 +5,7 @@ Usage::
     python -m skdeepcluster                                   # digits, DEC
     python -m skdeepcluster --method idec
     python -m skdeepcluster --dataset mnist --path mnist.npz  # MNIST-70k
+    python -m skdeepcluster --dataset usps     # also fashion-mnist, reuters10k, 20newsgroups
 """
 
 import argparse
@@ -16,17 +17,36 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from . import DECClustering, IDECClustering
-from .datasets import load_mnist
+from .datasets import (
+    load_20newsgroups,
+    load_fashion_mnist,
+    load_mnist,
+    load_reuters10k,
+    load_usps,
+)
 from .metrics import clustering_accuracy
 
 METHODS = {"dec": DECClustering, "idec": IDECClustering}
+LOADERS = {
+    "mnist": load_mnist,
+    "fashion-mnist": load_fashion_mnist,
+    "usps": load_usps,
+    "reuters10k": load_reuters10k,
+    "20newsgroups": load_20newsgroups,
+}
 
 
 def _load(args):
     if args.dataset == "digits":
         X, y = load_digits(return_X_y=True)
         return (X / 16.0).astype(np.float32), y
-    X, y = load_mnist(path=args.path, data_home=args.data_home, return_X_y=True)
+    options = {}
+    if args.dataset == "reuters10k" and args.n_samples is not None:
+        # Reuters draws its own subset, from all 685,071 stories rather than from 10,000.
+        options = {"n_samples": args.n_samples, "random_state": args.random_state}
+    X, y = LOADERS[args.dataset](
+        path=args.path, data_home=args.data_home, return_X_y=True, **options
+    )
     if args.n_samples is not None:
         idx = np.random.RandomState(args.random_state).permutation(len(X))[: args.n_samples]
         X, y = X[idx], y[idx]
@@ -45,10 +65,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skdeepcluster", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--dataset", choices=["digits", "mnist"], default="digits")
-    parser.add_argument("--path", help="MNIST .npz file or folder of IDX files")
-    parser.add_argument("--data-home", help="cache folder for the MNIST download")
-    parser.add_argument("--n-samples", type=int, help="cluster a random subset of MNIST")
+    parser.add_argument("--dataset", choices=["digits", *LOADERS], default="digits")
+    parser.add_argument("--path", help="local copy of the data set (see its load_* function)")
+    parser.add_argument("--data-home", help="scikit-learn data cache for the downloads")
+    parser.add_argument("--n-samples", type=int, help="cluster a random subset of the data set")
     parser.add_argument("--method", choices=sorted(METHODS), default="dec")
     parser.add_argument("--pretrain-epochs", type=int)
     parser.add_argument("--epochs", type=int)
