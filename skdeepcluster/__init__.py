@@ -7,5 +7,12 @@ network through skorch, on the GPU when there is one.
 
 from ._version import __version__
 from .dec import DECClustering, IDECClustering
+from .dmae import DMAEClustering, DMMClustering
 
-__all__ = ["DECClustering", "IDECClustering", "__version__"]
+__all__ = [
+    "DECClustering",
+    "IDECClustering",
+    "DMAEClustering",
+    "DMMClustering",
+    "__version__",
+]

@@ -1,0 +1,364 @@
+"""DMAE and the shallow DMM: mixture functions, modules and the two estimators."""
+
+import math
+import pickle
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
+from torch import nn
+
+from skdeepcluster.datasets import make_pinwheel, make_toroidal_blobs
+from skdeepcluster.dissimilarities import euclidean, mahalanobis, manhattan, sqeuclidean, toroidal
+from skdeepcluster.dmae import (
+    DissimilarityMixture,
+    DMAEClustering,
+    DMAELoss,
+    DMAEModule,
+    DMMClustering,
+    dissimilarity_kmeans_plusplus,
+    dmm_loss,
+    mixture_assignments,
+    precision_factors,
+)
+from skdeepcluster.metrics import clustering_accuracy
+from skdeepcluster.networks import Autoencoder
+
+SMALL_DEEP = dict(hidden_dims=(32,), embedding_dim=4, pretrain_epochs=10, epochs=5, n_init=2)
+SMALL_DMM = dict(epochs=5, n_init=2)
+
+# scikit-learn's sparse-input checks read classifier tags from any estimator that has
+# predict_proba (they expect 2 or 4 probability columns, and clusterers have no
+# classifier tags at all); both estimators accept sparse input, tested below.
+SPARSE_PROBA_CHECKS = {
+    "check_estimator_sparse_array": "sklearn's check expects classifier probabilities from "
+    "predict_proba; sparse input is tested in test_sparse_input",
+    "check_estimator_sparse_matrix": "sklearn's check expects classifier probabilities from "
+    "predict_proba; sparse input is tested in test_sparse_input",
+}
+
+
+@contextmanager
+def one_thread():
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(n_threads)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny networks on a busy 2-core machine: thread hand-offs cost more than the arithmetic.
+    with one_thread():
+        yield
+
+
+def blobs(n_samples=300, random_state=0):
+    X, y = make_blobs(n_samples=n_samples, centers=3, cluster_std=0.6, random_state=random_state)
+    return StandardScaler().fit_transform(X), y
+
+
+# ------------------------------------------------------------- scikit-learn suite
+
+
+@parametrize_with_checks(
+    [
+        DMMClustering(random_state=0, **SMALL_DMM),
+        DMAEClustering(random_state=0, **SMALL_DEEP),
+    ],
+    expected_failed_checks=lambda estimator: SPARSE_PROBA_CHECKS,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# ------------------------------------------------------------------- functions
+
+
+def test_mixture_assignments_hand_values():
+    d = torch.tensor([[0.0, math.log(3.0)], [1.0, 1.0]])
+    s = mixture_assignments(d, 1.0, torch.zeros(2))
+    torch.testing.assert_close(s, torch.tensor([[0.75, 0.25], [0.5, 0.5]]))
+    # Mixing weights 3:1 compensate the dissimilarity gap exactly.
+    s = mixture_assignments(d[:1], 1.0, torch.log(torch.tensor([1.0, 3.0])))
+    torch.testing.assert_close(s, torch.tensor([[0.5, 0.5]]))
+    # A large alpha gives hard assignments.
+    s = mixture_assignments(torch.tensor([[0.1, 0.2]]), 1000.0, torch.zeros(2))
+    assert s[0, 0] > 0.999
+
+
+def test_dmm_loss_hand_values():
+    z = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    theta = torch.zeros(2, 2)
+    weights = torch.tensor([1.0, 0.5])
+    # mean of [1 - log(1)/2, 2 - log(0.5)/2] = (1 + 2 + log(2)/2) / 2
+    expected = (3 + math.log(2) / 2) / 2
+    assert dmm_loss(euclidean, z, theta, weights, alpha=2.0).item() == pytest.approx(expected)
+    precision = torch.stack([torch.eye(2), 2 * torch.eye(2)])
+    # Mahalanobis: 1 and 2 * 4 = 8, weights 1.
+    value = dmm_loss(mahalanobis, z, theta, torch.ones(2), alpha=1.0, precision=precision)
+    assert value.item() == pytest.approx(4.5)
+
+
+def test_mixture_layer_outputs_are_convex_combinations():
+    centers = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    mixture = DissimilarityMixture(centers, sqeuclidean, alpha=1.0)
+    z = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    out = mixture(z)
+    s = torch.softmax(torch.tensor([[0.0, -4.0], [-1.0, -1.0]]), dim=1)
+    torch.testing.assert_close(out["assignments"], s)
+    torch.testing.assert_close(out["assigned_centers"], s @ centers)
+    torch.testing.assert_close(out["assigned_weights"], torch.full((2,), 0.5))
+    torch.testing.assert_close(mixture.assignments(z), s)
+    assert not any(name == "mixing_logits" for name, _ in mixture.named_parameters())
+
+
+def test_mixture_layer_mahalanobis_assigns_precisions():
+    factors = torch.stack([torch.eye(2), 2 * torch.eye(2)])
+    mixture = DissimilarityMixture(torch.zeros(2, 2), mahalanobis, alpha=1.0, precision_factors=factors)
+    out = mixture(torch.tensor([[1.0, 0.0]]))
+    # d = 1 and 4: s = softmax(-1, -4)
+    s = torch.softmax(torch.tensor([-1.0, -4.0]), 0)
+    torch.testing.assert_close(out["assignments"][0], s)
+    expected = s[0] * torch.eye(2) + s[1] * 4 * torch.eye(2)
+    torch.testing.assert_close(out["assigned_precision"][0], expected)
+
+
+def test_trainable_weights_are_a_softmax_parameter():
+    mixture = DissimilarityMixture(torch.zeros(3, 2), euclidean, trainable_weights=True)
+    assert mixture.mixing_logits.requires_grad
+    torch.testing.assert_close(mixture.weights, torch.full((3,), 1 / 3))
+
+
+def test_dmae_module_and_loss():
+    autoencoder = Autoencoder(nn.Linear(3, 2), nn.Linear(2, 3))
+    mixture = DissimilarityMixture(torch.randn(4, 2), euclidean, alpha=5.0)
+    module = DMAEModule(autoencoder, mixture)
+    x = torch.randn(6, 3)
+    out = module(x)
+    assert out["reconstruction"].shape == (6, 3)
+    # The decoder reconstructs from the assigned centre, not from the embedding.
+    torch.testing.assert_close(out["reconstruction"], autoencoder.decoder(out["assigned_centers"]))
+    criterion = DMAELoss(euclidean, 5.0, clustering_weight=0.5, reconstruction_weight=2.0)
+    dmm = dmm_loss(euclidean, out["embedding"], out["assigned_centers"], out["assigned_weights"], 5.0)
+    rec = torch.mean((out["reconstruction"] - x) ** 2)
+    torch.testing.assert_close(criterion(out, x, None), 0.5 * dmm + 2.0 * rec)
+    assert module.centers is mixture.centers
+
+
+def test_kmeans_plusplus_seeding_under_the_torus():
+    X, y = make_toroidal_blobs(n_samples=200, random_state=0)
+    centers = dissimilarity_kmeans_plusplus(X, 4, toroidal, n_init=5, random_state=0)
+    assert centers.shape == (4, 2)
+    assert all(any(np.allclose(c, x) for x in X) for c in centers)  # rows of X
+    labels = pairwise_labels(X, centers)
+    assert clustering_accuracy(y, labels) > 0.95
+
+
+def pairwise_labels(X, centers):
+    from skdeepcluster.dissimilarities import pairwise_dissimilarities
+
+    d = pairwise_dissimilarities(toroidal, torch.tensor(X), torch.tensor(centers))
+    return d.argmin(1).numpy()
+
+
+def test_kmeans_plusplus_is_reproducible_and_handles_duplicates():
+    X = np.zeros((10, 2))
+    X[5:] = 1.0
+    a = dissimilarity_kmeans_plusplus(X, 3, manhattan, n_init=2, random_state=0)
+    b = dissimilarity_kmeans_plusplus(X, 3, manhattan, n_init=2, random_state=0)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_precision_factors_recover_the_inverse_covariance():
+    rng = np.random.default_rng(0)
+    covariance = np.array([[2.0, 0.8], [0.8, 1.0]])
+    X = rng.multivariate_normal([0, 0], covariance, size=5000)
+    labels = np.zeros(5000, dtype=int)
+    labels[:2] = 1  # too few members (<= n_features): falls back to all the samples
+    W = precision_factors(X, labels, 2)
+    np.testing.assert_allclose(W[0] @ W[0].T, np.linalg.inv(covariance), rtol=0.1, atol=0.05)
+    np.testing.assert_allclose(np.tril(W[0]), W[0])
+    np.testing.assert_allclose(W[1] @ W[1].T, W[0] @ W[0].T, rtol=0.01, atol=0.01)
+
+
+# ------------------------------------------------------------------ estimators
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [DMMClustering(n_clusters=3, random_state=0, **SMALL_DMM),
+     DMAEClustering(n_clusters=3, random_state=0, **SMALL_DEEP)],
+    ids=["DMM", "DMAE"],
+)
+def test_clone_pickle_reproducibility_and_no_mutation(estimator):
+    X, _ = blobs(120)
+    X_copy = X.copy()
+    labels = clone(estimator).fit_predict(X)
+    np.testing.assert_array_equal(X, X_copy)
+    again = clone(estimator).fit(X)
+    np.testing.assert_array_equal(labels, again.labels_)
+    restored = pickle.loads(pickle.dumps(again))
+    np.testing.assert_array_equal(restored.predict(X), again.predict(X))
+    np.testing.assert_allclose(restored.predict_proba(X), again.predict_proba(X))
+    assert again.weights_.shape == (3,)
+    assert np.isfinite(again.score(X))
+    assert again.score(X) <= 0 or estimator.dissimilarity != "euclidean"
+
+
+def test_dmm_toroidal_beats_kmeans_on_the_torus():
+    X, y = make_toroidal_blobs(n_samples=400, random_state=0)
+    dmm = DMMClustering(4, dissimilarity="toroidal", epochs=10, random_state=0, device="cpu").fit(X)
+    kmeans = KMeans(4, n_init=5, random_state=0).fit(X)
+    assert clustering_accuracy(y, dmm.labels_) > 0.95
+    assert clustering_accuracy(y, kmeans.labels_) < 0.8
+    assert dmm.cluster_centers_.min() >= 0 and dmm.cluster_centers_.max() < 1
+
+
+def test_dmm_mahalanobis_on_the_pinwheel():
+    X, y = make_pinwheel(n_samples=500, random_state=0)
+    dmm = DMMClustering(5, dissimilarity="mahalanobis", epochs=10, random_state=0).fit(X)
+    assert clustering_accuracy(y, dmm.labels_) > 0.95
+    assert dmm.precisions_.shape == (5, 2, 2)
+    # Each precision is symmetric positive semi-definite (W W^T).
+    assert np.all(np.linalg.eigvalsh(dmm.precisions_) >= -1e-8)
+
+
+def test_dmm_trainable_weights_move_and_sum_to_one():
+    X, _ = make_blobs(n_samples=300, centers=[[0, 0], [4, 0]], random_state=0)
+    X = np.vstack([X, X[X[:, 0] > 2]])  # the second blob twice as large
+    dmm = DMMClustering(2, alpha=1.0, trainable_weights=True, epochs=20, lr=0.05, random_state=0)
+    dmm.fit(X)
+    assert dmm.weights_.sum() == pytest.approx(1.0)
+    assert not np.allclose(dmm.weights_, 0.5)
+
+
+def test_dmm_user_callable_and_params():
+    def weighted_l1(z, theta, scale=1.0):
+        return scale * (z - theta).abs().sum(-1)
+
+    X, y = blobs(150)
+    dmm = DMMClustering(3, dissimilarity=weighted_l1, dissimilarity_params={"scale": 2.0},
+                        random_state=0, **SMALL_DMM).fit(X)
+    assert clustering_accuracy(y, dmm.labels_) > 0.95
+
+
+def test_dmae_separates_blobs_and_reports_its_parts():
+    X, y = blobs(300)
+    dmae = DMAEClustering(3, hidden_dims=(32,), embedding_dim=2, pretrain_epochs=20, epochs=10,
+                          batch_size=32, random_state=0).fit(X)
+    assert clustering_accuracy(y, dmae.labels_) > 0.95
+    assert dmae.cluster_centers_.shape == (3, 2)
+    assert dmae.transform(X).shape == (300, 2)
+    assert "train_loss" in dmae.history_[-1]
+    assert len(dmae.pretrain_history_) == 20
+
+
+@pytest.mark.parametrize("dissimilarity", ["mahalanobis", "cosine", "kullback_leibler", "toroidal"])
+def test_dmae_with_other_dissimilarities(dissimilarity):
+    X, _ = blobs(90)
+    dmae = DMAEClustering(3, dissimilarity=dissimilarity, random_state=0, **SMALL_DEEP).fit(X)
+    assert np.isfinite(dmae.predict_proba(X)).all()
+
+
+def test_dmae_freeze_encoder_keeps_the_pretrained_encoder():
+    X, _ = blobs(120)
+    frozen = DMAEClustering(3, freeze_encoder=True, reconstruction_weight=0.0, random_state=0,
+                            **SMALL_DEEP).fit(X)
+    moving = DMAEClustering(3, reconstruction_weight=0.0, lr=1e-2, random_state=0,
+                            **SMALL_DEEP).fit(X)
+    # Same seed, same pretraining: the frozen encoder is the pretrained one.
+    enc_frozen = frozen.net_.module_.autoencoder.encoder.state_dict()
+    enc_moving = moving.net_.module_.autoencoder.encoder.state_dict()
+    assert not all(torch.equal(enc_frozen[k], enc_moving[k]) for k in enc_frozen)
+    assert all(p.requires_grad for p in frozen.net_.module_.parameters() if p is not None
+               and p is not frozen.net_.module_.mixture.mixing_logits)
+    pretrained = DMAEClustering(3, lr=1e-12, reconstruction_weight=0.0, random_state=0,
+                                **{**SMALL_DEEP, "epochs": 1}).fit(X)
+    enc_pre = pretrained.net_.module_.autoencoder.encoder.state_dict()
+    for key in enc_frozen:
+        torch.testing.assert_close(enc_frozen[key], enc_pre[key])
+
+
+def test_dmae_augment_on_images():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 1, 8, 8)).astype(np.float32)
+    dmae = DMAEClustering(2, augment=True, random_state=0, **SMALL_DEEP).fit(X)
+    assert dmae.predict(X).shape == (40,)
+    with pytest.raises(ValueError, match="augment=True needs images"):
+        DMAEClustering(2, augment=True, **SMALL_DEEP).fit(X.reshape(40, -1))
+
+
+def test_sparse_input():
+    import scipy.sparse as sp
+
+    X, _ = blobs(90)
+    X = np.abs(X)
+    for estimator in (DMMClustering(3, random_state=0, **SMALL_DMM),
+                      DMAEClustering(3, random_state=0, **SMALL_DEEP)):
+        dense = clone(estimator).fit(X)
+        sparse = clone(estimator).fit(sp.csr_matrix(X))
+        np.testing.assert_array_equal(dense.labels_, sparse.labels_)
+        np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), sparse.predict_proba(X),
+                                   rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"dissimilarity": "hamming"}, "dissimilarity"),
+        ({"dissimilarity": "minkowski", "dissimilarity_params": {"q": 1}}, "does not take"),
+        ({"dissimilarity": lambda z, theta: (z - theta).sum()}, "shape"),
+        ({"dissimilarity": "itakura_saito"}, "positive"),
+        ({"alpha": 0.0}, "alpha"),
+        ({"init": "random"}, "init"),
+        ({"trainable_weights": "yes"}, "trainable_weights"),
+    ],
+)
+def test_bad_options_raise_value_error(params, match):
+    X, _ = blobs(60)
+    for estimator in (DMMClustering(3, **SMALL_DMM), DMAEClustering(3, **SMALL_DEEP)):
+        with pytest.raises(ValueError, match=match):
+            clone(estimator).set_params(**params).fit(X)
+
+
+def test_dmae_specific_bad_options():
+    X, _ = blobs(60)
+    with pytest.raises(ValueError, match="reconstruction_weight"):
+        DMAEClustering(3, reconstruction_weight=-1.0, **SMALL_DEEP).fit(X)
+    encoder = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="needs a decoder"):
+        DMAEClustering(3, encoder=encoder, pretrain_epochs=0, epochs=1).fit(X)
+    # Without the reconstruction term an encoder alone is enough.
+    DMAEClustering(3, encoder=encoder, pretrain_epochs=0, epochs=1, reconstruction_weight=0.0,
+                   n_init=1).fit(X)
+
+
+def test_itakura_saito_on_positive_data():
+    X, y = blobs(150)
+    X = X - X.min() + 0.5
+    dmm = DMMClustering(3, dissimilarity="itakura_saito", random_state=0, **SMALL_DMM).fit(X)
+    assert clustering_accuracy(y, dmm.labels_) > 0.9
+
+
+def test_weights_only_persistence_round_trip(tmp_path):
+    from skdeepcluster import persistence
+
+    X, _ = blobs(90)
+    for estimator in (DMMClustering(3, dissimilarity="mahalanobis", random_state=0, **SMALL_DMM),
+                      DMAEClustering(3, random_state=0, **SMALL_DEEP)):
+        fitted = estimator.fit(X)
+        path = tmp_path / f"{type(estimator).__name__}.pt"
+        persistence.save(fitted, path)
+        loaded = persistence.load(path)
+        np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
