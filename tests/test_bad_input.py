@@ -8,20 +8,10 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from skdeepcluster import DECClustering, IDECClustering
 
-# (factory of a small estimator, does it take images through a conv network)
-SMALL = dict(pretrain_epochs=1, epochs=1)
-ESTIMATORS = {
-    "DECClustering": lambda **kw: DECClustering(
-        **{**dict(hidden_dims=(8,), embedding_dim=2, n_init=1), **SMALL, **kw}
-    ),
-    "IDECClustering": lambda **kw: IDECClustering(
-        **{**dict(hidden_dims=(8,), embedding_dim=2, n_init=1), **SMALL, **kw}
-    ),
-}
-# Estimators whose ``network="conv"`` takes images.
-CONV = {"DECClustering", "IDECClustering"}
+from estimator_registry import CONV, NAMES, make
+
+ESTIMATORS = {name: (lambda name=name, **kw: make(name, **kw)) for name in NAMES}
 
 RNG = np.random.RandomState(0)
 X = RNG.rand(20, 5)
@@ -153,7 +143,7 @@ shapes = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=arrays(
         dtype=st.sampled_from([np.float32, np.float64, np.int64, np.bool_]),
@@ -162,15 +152,13 @@ shapes = st.one_of(
     ),
     poison=st.one_of(st.none(), special),
     n_clusters=st.integers(1, 4),
+    name=st.sampled_from(NAMES),
 )
-def test_any_array_fits_or_raises_value_error(data, poison, n_clusters):
+def test_any_array_fits_or_raises_value_error(data, poison, n_clusters, name):
     if poison is not None and data.size and data.dtype.kind == "f":
         data = data.copy()
         data.flat[0] = poison
-    est = DECClustering(
-        n_clusters, hidden_dims=(4,), embedding_dim=2, pretrain_epochs=1, epochs=1, n_init=1,
-        random_state=0,
-    )
+    est = make(name, n_clusters=n_clusters, random_state=0)
     before = data.copy()
     try:
         est.fit(data)

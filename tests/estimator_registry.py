@@ -1,0 +1,28 @@
+"""Small, fast configurations of every public estimator, for tests that cover them all."""
+
+import skdeepcluster
+
+_AE = dict(hidden_dims=(8,), embedding_dim=2, n_init=1, pretrain_epochs=1, epochs=1)
+
+SMALL = {
+    "DECClustering": _AE,
+    "IDECClustering": _AE,
+    "DCNClustering": _AE,
+    "DMAEClustering": _AE,
+    "DiscriminativeLatentClustering": dict(_AE, batch_size=20),
+    "DDCClustering": dict(hidden_dims=(8,), embedding_dim=4, n_init=1, epochs=1, batch_size=10),
+    "DMMClustering": dict(n_init=1, epochs=1),
+}
+
+NAMES = [name for name in skdeepcluster.__all__ if name != "__version__"]
+assert set(NAMES) == set(SMALL), "every public estimator needs a small configuration here"
+
+# Estimators with a convolutional network for images (network="conv").
+CONV = sorted(
+    name for name in NAMES if "network" in getattr(skdeepcluster, name)().get_params()
+)
+
+
+def make(name, **params):
+    """A small instance of the estimator ``name`` with ``params`` on top."""
+    return getattr(skdeepcluster, name)(**{**SMALL[name], **params})
