@@ -82,6 +82,7 @@ def _fit(library, method, seed, path, n_samples, device, pretrain_epochs, cluste
                 optimizer="adam",
                 lr=1e-4,
                 tol=0.0,
+                n_init=1,  # ClustPy runs KMeans once (n_init="auto" with k-means++)
             )
         else:  # "ours-default": our own recipe
             params = {}
