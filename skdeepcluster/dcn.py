@@ -469,7 +469,8 @@ class DCNClustering(BaseDeepClustering):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order and k-means.
     verbose : int, default=0
-        Print skorch's per-epoch progress table when positive.
+        1 prints skorch's table of losses per epoch; 2 or more adds a progress
+        bar over each epoch's batches (needs tqdm).
 
     Attributes
     ----------

@@ -740,7 +740,8 @@ class DDCClustering(BaseDeepClustering):
         Seeds the weights of every run and the batch order (shared by the
         runs).
     verbose : int, default=0
-        Print skorch's per-epoch progress table when positive.
+        1 prints skorch's table of losses per epoch; 2 or more adds a progress
+        bar over each epoch's batches (needs tqdm).
 
     Attributes
     ----------

@@ -631,7 +631,8 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and the batch order.
     verbose : int, default=0
-        Print skorch's per-epoch progress table when positive.
+        1 prints skorch's table of losses per epoch; 2 or more adds a progress
+        bar over each epoch's batches (needs tqdm).
 
     Attributes
     ----------
@@ -845,7 +846,8 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, augmentation and k-means.
     verbose : int, default=0
-        Print skorch's per-epoch progress table when positive.
+        1 prints skorch's table of losses per epoch; 2 or more adds a progress
+        bar over each epoch's batches (needs tqdm).
 
     Attributes
     ----------

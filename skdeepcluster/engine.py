@@ -301,6 +301,9 @@ class DeepClusteringNet(NeuralNet):
         As for :class:`skorch.NeuralNet`.
     cuda_graph : bool, default=False
         Capture and replay the training step when training on CUDA.
+    verbose : int, default=1
+        As skorch: 1 prints a table of losses per epoch; 2 or more also shows
+        a progress bar over the batches of each epoch (needs ``tqdm``).
     augmentation : callable or None, default=None
         Applied to each training batch before the forward pass (for example
         :class:`~skdeepcluster.augment.ImageAugmentation`); the loss sees the
@@ -320,6 +323,19 @@ class DeepClusteringNet(NeuralNet):
         self.augmentation = augmentation
 
     stop_requested_ = False
+
+    def get_default_callbacks(self):
+        callbacks = list(super().get_default_callbacks())
+        if isinstance(self.verbose, (int, np.integer)) and self.verbose >= 2:
+            try:
+                import tqdm  # noqa: F401
+            except ImportError:
+                pass  # the per-epoch table of verbose=1 is still printed
+            else:
+                from skorch.callbacks import ProgressBar
+
+                callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
 
     def get_iterator(self, dataset, training=False):
         if not training:
