@@ -307,6 +307,13 @@ class BaseDeepClustering(
         # skorch re-initialises callbacks in place: hand it copies, never the user's objects.
         return copy.deepcopy(self.callbacks) if self.callbacks else []
 
+    def _named_user_callbacks(self):
+        """Copies of the user's callbacks as ``(name, callback)`` pairs, unique names."""
+        return [
+            cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
+            for i, cb in enumerate(self._user_callbacks())
+        ]
+
     def _kmeans_centers(self, autoencoder, X_train, seed):
         """k-means on the embeddings, the usual centroid initialisation."""
         embeddings = self._encode(autoencoder, X_train)

@@ -602,12 +602,6 @@ class DCNClustering(BaseDeepClustering):
         )
         return net.fit(X_train, None)
 
-    def _named_user_callbacks(self):
-        return [
-            cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
-            for i, cb in enumerate(self._user_callbacks())
-        ]
-
     def _init_module(self, n_features, state_dict):
         return KMeansClusteringModule(
             self._build_autoencoder(n_features),

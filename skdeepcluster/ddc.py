@@ -1048,12 +1048,6 @@ class DDCClustering(BaseDeepClustering):
         losses = np.where(np.isfinite(losses), losses, np.inf)
         return losses, torch.cat(labels, dim=1).cpu().numpy()
 
-    def _named_user_callbacks(self):
-        return [
-            cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
-            for i, cb in enumerate(self._user_callbacks())
-        ]
-
     # ------------------------------------------------------------ inference
 
     def _predict_in_chunks(self, X):

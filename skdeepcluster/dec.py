@@ -229,12 +229,6 @@ class DECClustering(BaseDeepClustering):
     def _loading_criterion(self):
         return self._clustering_loss()
 
-    def _named_user_callbacks(self):
-        return [
-            cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
-            for i, cb in enumerate(self._user_callbacks())
-        ]
-
 
 class IDECClustering(DECClustering):
     """Improved Deep Embedded Clustering (IDEC): DEC with local structure preserved.

@@ -839,12 +839,6 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         )
         return net.fit(X_train, None)
 
-    def _named_user_callbacks(self):
-        return [
-            cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
-            for i, cb in enumerate(self._user_callbacks())
-        ]
-
     def _cluster_centers(self):
         centers = self.net_.module_.normalized_centers()
         return centers.detach().cpu().numpy().astype(np.float64)

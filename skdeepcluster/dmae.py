@@ -756,7 +756,7 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         )
         net = self._make_net(
             module, self._criterion(), epochs=self.epochs, lr=self.lr,
-            optimizer=self.optimizer, seed=seed + 1, callbacks=self._user_callbacks(),
+            optimizer=self.optimizer, seed=seed + 1, callbacks=self._named_user_callbacks(),
         )
         return net.fit(X_train, None)
 
@@ -995,7 +995,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         criterion = self._criterion(self.clustering_weight, self.reconstruction_weight)
         net = self._make_net(
             module, criterion, epochs=self.epochs, lr=self.lr, optimizer=self.optimizer,
-            seed=seed + 1, callbacks=self._user_callbacks(),
+            seed=seed + 1, callbacks=self._named_user_callbacks(),
         )
         autoencoder.encoder.requires_grad_(not self.freeze_encoder)
         try:

@@ -36,3 +36,21 @@ def test_verbose_prints_the_epoch_table_and_a_progress_bar(name, frame, capsys):
     quiet = make(name, n_clusters=2, random_state=0).fit(frame)
     assert not any(key == "progress_bar" for key, _ in quiet.net_.callbacks_)
     assert "train_loss" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_skorch_training_callbacks(name, frame, tmp_path):
+    from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
+
+    callbacks = [
+        EarlyStopping(monitor="train_loss", patience=2, threshold=1e9, threshold_mode="abs"),
+        Checkpoint(monitor="train_loss_best", dirname=str(tmp_path)),
+        LRScheduler("StepLR", step_size=1, gamma=0.5),
+    ]
+    est = make(name, n_clusters=2, epochs=20, callbacks=callbacks, random_state=0).fit(frame)
+    assert est.n_iter_ == 3
+    assert (tmp_path / "params.pt").exists()
+    assert est.predict(frame).shape == (60,)
+    # the user's callbacks are copied, never trained in place
+    used = [cb for _, cb in est.net_.callbacks_]
+    assert all(cb is not mine for cb in used for mine in callbacks)
