@@ -119,11 +119,15 @@ class BaseDeepClustering(
             X_train = to_training_tensor(X, self.device_)
             self.net_ = self._fit_network(X_train, seed)
         del X_train
+        self._set_fitted_attributes(X)
+        return self
+
+    def _set_fitted_attributes(self, X):
+        """Fitted attributes read off the trained ``net_`` and the validated training ``X``."""
         self._n_features_out = self._embedding_dim(self.net_.module_)
         self.n_iter_ = max(len(self.net_.history), 1)
         self.labels_ = self._predict_in_chunks(X).argmax(axis=1).astype(np.int64)
         self.cluster_centers_ = self._cluster_centers()
-        return self
 
     def _fit_network(self, X_train, seed):
         """Train and return the clustering :class:`DeepClusteringNet`.

@@ -26,15 +26,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
-from sklearn.base import _fit_context
 from sklearn.metrics.cluster import contingency_matrix
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import LRScheduler
 from torch import nn
 
 from .base import BaseDeepClustering
-from .engine import DeepClusteringNet, resolve_device, seeded, to_training_tensor
+from .engine import DeepClusteringNet
 from .networks import Unflatten
 
 __all__ = [
@@ -892,40 +890,7 @@ class DDCClustering(BaseDeepClustering):
 
     # ------------------------------------------------------------------ fit
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train the ``n_init`` runs, keep the best (or the best three) and cluster ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Training data.  Images may also be given flat, with ``input_shape``.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        if self.voting and self.n_init < 3:
-            raise ValueError(
-                f"voting=True takes the vote of the three best runs and needs n_init >= 3; "
-                f"got n_init={self.n_init}."
-            )
-        X = self._validate_input(X, reset=True)
-        n_samples = X.shape[0]
-        if n_samples < max(2, self.n_clusters):
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters} "
-                "(and at least 2)."
-            )
-        self.device_ = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        with seeded(seed, self.device_):
-            X_train = to_training_tensor(X, self.device_)
-            self.net_ = self._fit_network(X_train, seed)
-        del X_train
+    def _set_fitted_attributes(self, X):
         self._n_features_out = self.net_.module_.embedding_dim
         self.n_iter_ = max(len(self.net_.history), 1)
         self.labels_ = self._labels_in_chunks(X)
@@ -934,7 +899,6 @@ class DDCClustering(BaseDeepClustering):
         for k in np.unique(self.labels_):
             centers[k] = hidden[self.labels_ == k].mean(axis=0)
         self.cluster_centers_ = centers
-        return self
 
     def _build_network(self, n_features, n_runs):
         """The ``n_runs``-run :class:`DDCNetwork` from the parameters."""
@@ -981,6 +945,11 @@ class DDCClustering(BaseDeepClustering):
         )
 
     def _fit_network(self, X_train, seed):
+        if self.voting and self.n_init < 3:
+            raise ValueError(
+                f"voting=True takes the vote of the three best runs and needs n_init >= 3; "
+                f"got n_init={self.n_init}."
+            )
         n_runs = int(self.n_init)
         module = self._build_network(X_train.shape[1], n_runs)
         callbacks = self._named_user_callbacks()

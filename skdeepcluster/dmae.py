@@ -501,7 +501,8 @@ class _DissimilarityMixtureMixin:
             reconstruction_weight=reconstruction_weight, parameter_names=self._parameter_names(),
         )
 
-    def _set_mixture_attributes(self):
+    def _set_fitted_attributes(self, X):
+        super()._set_fitted_attributes(X)
         mixture = self.net_.module_.mixture
         self.weights_ = mixture.weights.detach().cpu().numpy().astype(np.float64)
         if mixture.precision_factors is not None:
@@ -726,25 +727,6 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y=None):
-        """Train the mixture on ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (images are flattened).
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        super().fit(X, y)
-        self._set_mixture_attributes()
-        return self
-
     def _resolve_input_shape(self, image_shape, n_features):
         # No network to shape: images are clustered as flat vectors.
         return None if image_shape is None else tuple(int(s) for s in image_shape)
@@ -963,25 +945,6 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    def fit(self, X, y=None):
-        """Pretrain the autoencoder, initialise the mixture and train end to end.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Training data.  Images may also be given flat, with ``input_shape``.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        super().fit(X, y)
-        self._set_mixture_attributes()
-        return self
 
     def _fit_clustering(self, autoencoder, X_train, seed):
         reconstruct = self.reconstruction_weight > 0
