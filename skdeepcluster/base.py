@@ -36,10 +36,17 @@ __all__ = ["BaseDeepClustering"]
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
-def _optimizer_params(optimizer, device):
-    """skorch arguments for an optimizer given by name or class."""
+def _optimizer_params(optimizer, device, graph_safe=False):
+    """skorch arguments for an optimizer given by name or class.
+
+    ``graph_safe`` marks a class of this package that, like Adam, accepts
+    ``capturable=True``.
+    """
     if not isinstance(optimizer, str):
-        return {"optimizer": optimizer}
+        params = {"optimizer": optimizer}
+        if graph_safe and torch.device(device).type == "cuda":
+            params["optimizer__capturable"] = True
+        return params
     params = {"optimizer": _OPTIMIZERS[optimizer]}
     if optimizer == "sgd":
         params["optimizer__momentum"] = 0.9  # as the DEC reference
@@ -156,16 +163,16 @@ class BaseDeepClustering(
         """The criterion a loaded network carries (it is not used for inference)."""
         return ReconstructionLoss()
 
-    def _wrap_module(self, module):
-        """A fitted-looking :class:`DeepClusteringNet` around loaded ``module``."""
-        net = DeepClusteringNet(
+    def _wrap_module(self, module, net_class=DeepClusteringNet, optimizer=torch.optim.Adam):
+        """A fitted-looking :class:`DeepClusteringNet` (or ``net_class``) around loaded ``module``."""
+        net = net_class(
             module=module.to(self.device_),
             criterion=self._loading_criterion(),
             batch_size=self.batch_size,
             train_split=None,
             device=self.device_,
             verbose=0,
-            optimizer=torch.optim.Adam,
+            optimizer=optimizer,
         )
         return net.initialize()
 
@@ -247,22 +254,36 @@ class BaseDeepClustering(
         return MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
 
     def _make_net(
-        self, module, criterion, *, epochs, lr, optimizer, seed, callbacks=(), augmentation=None
+        self,
+        module,
+        criterion,
+        *,
+        epochs,
+        lr,
+        optimizer,
+        seed,
+        callbacks=(),
+        augmentation=None,
+        net_class=DeepClusteringNet,
+        graph_safe_optimizer=False,
+        **net_params,
     ):
-        """A :class:`DeepClusteringNet` with the estimator's shared settings.
+        """A :class:`DeepClusteringNet` (or ``net_class``) with the estimator's shared settings.
 
         On CUDA the training step runs as a CUDA graph, unless the optimizer
-        is a user's class or a callback may change the learning rate (a
-        captured step keeps the value it was captured with).
+        is a user's class (an optimizer class of this package that supports
+        capture says so with ``graph_safe_optimizer=True``) or a callback may
+        change the learning rate (a captured step keeps the value it was
+        captured with).  ``net_params`` go to ``net_class``.
         """
         callbacks = list(callbacks)
         schedules_lr = any(
             isinstance(cb[1] if isinstance(cb, tuple) else cb, LRScheduler) for cb in callbacks
         )
-        return DeepClusteringNet(
+        return net_class(
             module=module,
             criterion=criterion,
-            cuda_graph=isinstance(optimizer, str) and not schedules_lr,
+            cuda_graph=(isinstance(optimizer, str) or graph_safe_optimizer) and not schedules_lr,
             lr=lr,
             max_epochs=epochs,
             batch_size=self.batch_size,
@@ -272,7 +293,8 @@ class BaseDeepClustering(
             callbacks=callbacks,
             iterator_train__seed=seed,
             augmentation=augmentation,
-            **_optimizer_params(optimizer, self.device_),
+            **_optimizer_params(optimizer, self.device_, graph_safe=graph_safe_optimizer),
+            **net_params,
         )
 
     def _pretrain(self, autoencoder, X_train, seed):

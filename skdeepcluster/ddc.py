@@ -28,7 +28,6 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils._param_validation import Interval, StrOptions
-from skorch.callbacks import LRScheduler
 from torch import nn
 
 from .base import BaseDeepClustering
@@ -952,26 +951,17 @@ class DDCClustering(BaseDeepClustering):
             )
         n_runs = int(self.n_init)
         module = self._build_network(X_train.shape[1], n_runs)
-        callbacks = self._named_user_callbacks()
-        schedules_lr = any(isinstance(cb, LRScheduler) for _, cb in callbacks)
-        optimizer_params = {}
-        if torch.device(self.device_).type == "cuda":
-            optimizer_params["optimizer__capturable"] = True
-        net = DDCNet(
-            module=module,
-            criterion=self._criterion(),
-            max_grad_norm=self.max_grad_norm,
-            cuda_graph=not schedules_lr,
-            optimizer=RunwiseClippedAdam,
+        net = self._make_net(
+            module,
+            self._criterion(),
+            epochs=self.epochs,
             lr=self.lr,
-            max_epochs=self.epochs,
-            batch_size=self.batch_size,
-            train_split=None,
-            device=self.device_,
-            verbose=self.verbose,
-            callbacks=callbacks,
-            iterator_train__seed=seed,
-            **optimizer_params,
+            optimizer=RunwiseClippedAdam,
+            seed=seed,
+            callbacks=self._named_user_callbacks(),
+            net_class=DDCNet,
+            graph_safe_optimizer=True,
+            max_grad_norm=self.max_grad_norm,
         )
         net.fit(X_train, None)
 
@@ -1072,13 +1062,4 @@ class DDCClustering(BaseDeepClustering):
         return self._criterion()
 
     def _wrap_module(self, module):
-        net = DDCNet(
-            module=module.to(self.device_),
-            criterion=self._loading_criterion(),
-            batch_size=self.batch_size,
-            train_split=None,
-            device=self.device_,
-            verbose=0,
-            optimizer=RunwiseClippedAdam,
-        )
-        return net.initialize()
+        return super()._wrap_module(module, net_class=DDCNet, optimizer=RunwiseClippedAdam)
