@@ -133,8 +133,8 @@ class BaseDeepClustering(
         """Fitted attributes read off the trained ``net_`` and the validated training ``X``."""
         self._n_features_out = self._embedding_dim(self.net_.module_)
         self.n_iter_ = max(len(self.net_.history), 1)
-        self.labels_ = self._predict_in_chunks(X).argmax(axis=1).astype(np.int64)
-        self.cluster_centers_ = self._cluster_centers()
+        self.labels_ = self._labels_in_chunks(X)
+        self.cluster_centers_ = self._cluster_centers(X)
 
     def _fit_network(self, X_train, seed):
         """Train and return the clustering :class:`DeepClusteringNet`.
@@ -364,7 +364,8 @@ class BaseDeepClustering(
             return int(centers.shape[1])
         raise AttributeError("the clustering module exposes no centers")
 
-    def _cluster_centers(self):
+    def _cluster_centers(self, X):
+        """``cluster_centers_`` after training on ``X``: the module's centroids by default."""
         return self.net_.module_.centers.detach().cpu().numpy().astype(np.float64)
 
     # ------------------------------------------------------------ inference
@@ -392,6 +393,10 @@ class BaseDeepClustering(
     def _predict_in_chunks(self, X):
         return self._inference(X, lambda m, x: m.assign(m.encode(x)))
 
+    def _labels_in_chunks(self, X):
+        """Hard labels of validated ``X`` (``labels_``, ``predict``, ``score``)."""
+        return self._predict_in_chunks(X).argmax(axis=1).astype(np.int64)
+
     def predict(self, X):
         """Cluster index of each sample.
 
@@ -406,7 +411,7 @@ class BaseDeepClustering(
             Index of the cluster each sample belongs to.
         """
         X = self._validate_input(X, reset=False)
-        return self._predict_in_chunks(X).argmax(axis=1).astype(np.int64)
+        return self._labels_in_chunks(X)
 
     def predict_proba(self, X):
         """Soft cluster assignments.
@@ -477,8 +482,7 @@ class BaseDeepClustering(
         """
         X = self._validate_input(X, reset=False)
         embeddings = self._inference(X, lambda m, x: m.encode(x))
-        labels = self._inference(X, lambda m, x: m.assign(m.encode(x))).argmax(axis=1)
-        residuals = embeddings - self.cluster_centers_[labels]
+        residuals = embeddings - self.cluster_centers_[self._labels_in_chunks(X)]
         return -float(np.sum(residuals.astype(np.float64) ** 2))
 
     @property

@@ -889,15 +889,17 @@ class DDCClustering(BaseDeepClustering):
 
     # ------------------------------------------------------------------ fit
 
-    def _set_fitted_attributes(self, X):
-        self._n_features_out = self.net_.module_.embedding_dim
-        self.n_iter_ = max(len(self.net_.history), 1)
-        self.labels_ = self._labels_in_chunks(X)
+    @staticmethod
+    def _embedding_dim(module):
+        return module.embedding_dim
+
+    def _cluster_centers(self, X):
+        # The mean hidden representation of each cluster (of all samples for an empty one).
         hidden = self._inference(X, lambda m, x: m.encode(x)).astype(np.float64)
         centers = np.tile(hidden.mean(axis=0), (self.n_clusters, 1))
         for k in np.unique(self.labels_):
             centers[k] = hidden[self.labels_ == k].mean(axis=0)
-        self.cluster_centers_ = centers
+        return centers
 
     def _build_network(self, n_features, n_runs):
         """The ``n_runs``-run :class:`DDCNetwork` from the parameters."""
@@ -1030,28 +1032,6 @@ class DDCClustering(BaseDeepClustering):
         """
         X = self._validate_input(X, reset=False)
         return self._labels_in_chunks(X)
-
-    def score(self, X, y=None):
-        """Opposite of the within-cluster sum of squares in the hidden layer.
-
-        ``-sum ||h_i - cluster_centers_[label_i]||^2`` over ``X`` with the
-        labels of :meth:`predict` (higher is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            New data.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        score : float
-        """
-        X = self._validate_input(X, reset=False)
-        hidden = self._inference(X, lambda m, x: m.encode(x)).astype(np.float64)
-        residuals = hidden - self.cluster_centers_[self._labels_in_chunks(X)]
-        return -float(np.sum(residuals**2))
 
     # ---------------------------------------------------- weights-only loading
 

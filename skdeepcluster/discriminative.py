@@ -839,7 +839,7 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         )
         return net.fit(X_train, None)
 
-    def _cluster_centers(self):
+    def _cluster_centers(self, X):
         centers = self.net_.module_.normalized_centers()
         return centers.detach().cpu().numpy().astype(np.float64)
 

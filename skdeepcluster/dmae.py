@@ -510,8 +510,8 @@ class _DissimilarityMixtureMixin:
                 _gram(mixture.precision_factors.detach()).cpu().numpy().astype(np.float64)
             )
 
-    def _cluster_centers(self):
-        centers = super()._cluster_centers()
+    def _cluster_centers(self, X):
+        centers = super()._cluster_centers(X)
         if self.dissimilarity == "toroidal":  # report the centres inside the box
             period = (self.dissimilarity_params or {}).get("period", 1.0)
             centers = np.mod(centers, np.asarray(period, dtype=np.float64))
