@@ -229,6 +229,8 @@ def load(path, *, device=None, encoder=None, decoder=None):
         module = estimator._init_module(estimator.n_features_in_, payload["state_dict"])
     module.load_state_dict(payload["state_dict"])
     estimator.net_ = estimator._wrap_module(module)
+    # The width of transform's output, for get_feature_names_out and set_output.
+    estimator._n_features_out = estimator._embedding_dim(module)
     if payload["history"] is not None:
         estimator.net_.history = History(json.loads(payload["history"]))
     if "pretrain_history_" in vars(estimator) or payload["pretrain_history"] is not None:

@@ -110,3 +110,15 @@ def test_optimizer_class_round_trips(blobs, tmp_path):
     est = DECClustering(3, optimizer=torch.optim.RMSprop, random_state=0, **SMALL).fit(blobs)
     save(est, tmp_path / "m.pt")
     assert load(tmp_path / "m.pt").optimizer is torch.optim.RMSprop
+
+
+@pytest.mark.parametrize("name", __import__("estimator_registry").NAMES)
+def test_every_estimator_round_trips_with_its_feature_names(name, blobs, tmp_path):
+    from estimator_registry import make
+
+    est = make(name, n_clusters=3, random_state=0).fit(blobs)
+    save(est, tmp_path / "m.pt")
+    loaded = load(tmp_path / "m.pt", device="cpu")
+    np.testing.assert_array_equal(loaded.predict(blobs), est.predict(blobs))
+    np.testing.assert_array_equal(loaded.transform(blobs), est.transform(blobs))
+    np.testing.assert_array_equal(loaded.get_feature_names_out(), est.get_feature_names_out())
