@@ -491,6 +491,13 @@ class BaseDeepClustering(
         check_is_fitted(self)
         return self.net_.history
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = self.__dict__.get("net_")
+        if net is not None:
+            # skorch maps a net pickled on CUDA to the CPU where CUDA is absent; so does inference.
+            self.device_ = str(net.device)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False

@@ -324,6 +324,26 @@ class DeepClusteringNet(NeuralNet):
 
     stop_requested_ = False
 
+    # Stands in a pickle for a parameter that is the fitted attribute itself.
+    _FITTED = "<the fitted attribute>"
+
+    def __getstate__(self):
+        # The network and criterion reach skorch as instances, so its ``module`` and
+        # ``criterion`` parameters *are* ``module_`` and ``criterion_``.  skorch pickles
+        # those with a map_location on load; pickled again as plain parameters their
+        # CUDA tensors would refuse to load on a CPU-only machine (and load as a copy).
+        state = super().__getstate__()
+        for name in ("module", "criterion"):
+            if state.get(name) is not None and state[name] is getattr(self, name + "_", None):
+                state[name] = self._FITTED
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for name in ("module", "criterion"):
+            if isinstance(self.__dict__.get(name), str) and self.__dict__[name] == self._FITTED:
+                self.__dict__[name] = self.__dict__[name + "_"]
+
     def get_default_callbacks(self):
         callbacks = list(super().get_default_callbacks())
         if isinstance(self.verbose, (int, np.integer)) and self.verbose >= 2:

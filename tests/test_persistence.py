@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_blobs
+from skorch.exceptions import DeviceWarning
 from torch import nn
 
 from skdeepcluster import DECClustering, IDECClustering
@@ -122,3 +123,57 @@ def test_every_estimator_round_trips_with_its_feature_names(name, blobs, tmp_pat
     np.testing.assert_array_equal(loaded.predict(blobs), est.predict(blobs))
     np.testing.assert_array_equal(loaded.transform(blobs), est.transform(blobs))
     np.testing.assert_array_equal(loaded.get_feature_names_out(), est.get_feature_names_out())
+
+
+@pytest.fixture
+def saved_as_on_cuda(monkeypatch):
+    """Make ``torch.save`` and pickling tag every storage ``cuda:0``, as on a GPU machine.
+
+    Loading such bytes without a ``map_location`` fails where CUDA is absent
+    ("Attempting to deserialize object on a CUDA device"), exactly as a file
+    or pickle written by a CUDA-trained model would on a CPU-only machine.
+    """
+    def tag(obj):
+        return "cuda:0" if getattr(obj, "device", None) == torch.device("cpu") else None
+
+    entry = (-1, tag, lambda obj, location: None)
+    monkeypatch.setattr(torch.serialization, "_package_registry",
+                        [entry, *torch.serialization._package_registry])
+    return lambda estimator: (setattr(estimator, "device_", "cuda"),
+                              setattr(estimator.net_, "device", "cuda"))
+
+
+def test_tagged_storages_really_need_cuda(saved_as_on_cuda):
+    blob = pickle.dumps(torch.ones(2))
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            pickle.loads(blob)
+
+
+@pytest.mark.parametrize("name", __import__("estimator_registry").NAMES)
+def test_cuda_trained_estimator_unpickles_and_predicts_on_cpu(name, blobs, saved_as_on_cuda,
+                                                              monkeypatch):
+    from estimator_registry import make
+
+    est = make(name, n_clusters=3, random_state=0).fit(blobs)
+    expected = est.predict(blobs), est.transform(blobs)
+    saved_as_on_cuda(est)
+    blob = pickle.dumps(est)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(DeviceWarning, match="no CUDA devices"):
+        loaded = pickle.loads(blob)
+    assert loaded.device_ == "cpu" and str(loaded.net_.device) == "cpu"
+    # skorch's module parameter is the fitted network again, not a second copy
+    assert loaded.net_.module is loaded.net_.module_
+    np.testing.assert_array_equal(loaded.predict(blobs), expected[0])
+    np.testing.assert_array_equal(loaded.transform(blobs), expected[1])
+
+
+def test_cuda_trained_file_loads_on_cpu(blobs, saved_as_on_cuda, tmp_path, monkeypatch):
+    est = DECClustering(3, random_state=0, **SMALL).fit(blobs)
+    saved_as_on_cuda(est)
+    save(est, tmp_path / "m.pt")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = load(tmp_path / "m.pt")
+    assert loaded.device_ == "cpu"
+    np.testing.assert_array_equal(loaded.predict(blobs), est.predict(blobs))
