@@ -9,7 +9,13 @@ a fresh process; the table gives wall seconds of ``fit``, epochs per second,
 peak host and device memory, ACC/NMI and the speed ratio ClustPy / ours.
 
     python benchmarks/speed.py                                  # GPU, MNIST-70k
-    python benchmarks/speed.py --n-samples 10000 --pretrain-epochs 3 --clustering-epochs 3
+    python benchmarks/speed.py --n-samples 10000 --pretrain-epochs 5 --clustering-epochs 5 \
+        --libraries clustpy ours --repeats 3 --threads 1          # CPU
+
+``--repeats`` fits every (library, method) that many times, alternating which
+library goes first, and reports the median of the per-repeat ratios: on a
+shared machine one pair of runs can differ by 30% from noise alone.
+``--threads`` sets torch's and the BLAS thread count in every fit.
 
 ClustPy is needed only here (``pip install clustpy``).  It imports
 torchvision for augmentation utilities this benchmark does not use; where
@@ -51,8 +57,14 @@ def _import_clustpy():
     return clustpy.deep
 
 
-def _fit(library, method, seed, path, n_samples, device, pretrain_epochs, clustering_epochs):
+def _fit(library, method, seed, path, n_samples, device, pretrain_epochs, clustering_epochs,
+         threads=None):
     import torch
+    from threadpoolctl import threadpool_limits
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+        threadpool_limits(threads)
     from sklearn.metrics import normalized_mutual_info_score
 
     from skdeepcluster import DECClustering, IDECClustering
@@ -125,6 +137,8 @@ def main(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--pretrain-epochs", type=int, default=100)
     parser.add_argument("--clustering-epochs", type=int, default=150)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--threads", type=int)
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args(argv)
 
@@ -140,34 +154,51 @@ def main(argv=None):
         f"{'ACC':>6} {'NMI':>6} {'host MB':>8} {'dev MB':>7}"
     )
     for method in args.methods:
-        for library in args.libraries:
-            with ctx.Pool(1) as pool:
-                row = pool.apply(
-                    _fit,
-                    (library, method, args.seed, args.path, args.n_samples, args.device,
-                     args.pretrain_epochs, args.clustering_epochs),
+        for repeat in range(args.repeats):
+            # Alternate the order, so that neither library always runs first.
+            order = args.libraries if repeat % 2 == 0 else args.libraries[::-1]
+            for library in order:
+                with ctx.Pool(1) as pool:
+                    row = pool.apply(
+                        _fit,
+                        (library, method, args.seed, args.path, args.n_samples, args.device,
+                         args.pretrain_epochs, args.clustering_epochs, args.threads),
+                    )
+                row["repeat"] = repeat
+                rows.append(row)
+                print(
+                    f"{library:<13} {method:<5} {row['seconds']:>8.1f} {row['epochs']:>6} "
+                    f"{row['epochs_per_s']:>6.2f} {row['acc']:>6.3f} {row['nmi']:>6.3f} "
+                    f"{row['peak_host_mb']:>8.0f} {row['peak_device_mb']:>7.0f}",
+                    flush=True,
                 )
-            rows.append(row)
-            print(
-                f"{library:<13} {method:<5} {row['seconds']:>8.1f} {row['epochs']:>6} "
-                f"{row['epochs_per_s']:>6.2f} {row['acc']:>6.3f} {row['nmi']:>6.3f} "
-                f"{row['peak_host_mb']:>8.0f} {row['peak_device_mb']:>7.0f}",
-                flush=True,
-            )
-    print("\nspeed ratio ClustPy / ours (same settings, same run)")
+    print("\nspeed ratio ClustPy / ours (same settings, same run; median over repeats)")
+    summary = {}
     for method in args.methods:
-        base = {r["library"]: r for r in rows if r["method"] == method}
-        if "clustpy" in base and "ours" in base:
-            ratio = base["clustpy"]["seconds"] / base["ours"]["seconds"]
-            print(f"{method:<5} {ratio:.2f}x")
+        seconds = {
+            library: [r["seconds"] for r in rows if r["method"] == method and r["library"] == library]
+            for library in ("clustpy", "ours")
+        }
+        if seconds["clustpy"] and seconds["ours"]:
+            ratios = [c / o for c, o in zip(seconds["clustpy"], seconds["ours"])]
+            summary[method] = {
+                "ratios": ratios,
+                "median_ratio": float(np.median(ratios)),
+                "median_seconds": {k: float(np.median(v)) for k, v in seconds.items()},
+            }
+            print(f"{method:<5} {np.median(ratios):.2f}x  (each repeat: "
+                  + ", ".join(f"{r:.2f}" for r in ratios) + ")")
             for r in rows:
                 if r["method"] == method and r["library"] == "ours":
-                    r["ratio_vs_clustpy"] = ratio
+                    r["ratio_vs_clustpy"] = ratios[r["repeat"]]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     device = rows[0]["device"].split(":")[0]
     stem = out / f"speed_{args.n_samples or 'all'}_{device}"
-    stem.with_suffix(".json").write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
+    machine = f"{platform.machine()}, {mp.cpu_count()} cores"
+    stem.with_suffix(".json").write_text(json.dumps(
+        {"machine": machine, "args": vars(args), "summary": summary, "rows": rows}, indent=2
+    ))
     print(f"wrote {stem}.json")
 
 

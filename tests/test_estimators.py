@@ -221,6 +221,25 @@ def test_fitted_attributes(fitted, blobs):
     assert isinstance(score, float) and score <= 0
 
 
+@pytest.mark.skipif(
+    tuple(int(p) for p in torch.__version__.split(".")[:2]) < (2, 4),
+    reason="fused Adam runs on the CPU from torch 2.4 on",
+)
+def test_adam_by_name_runs_fused_on_cpu_with_the_same_updates(blobs):
+    X = blobs[0]
+    ours = IDECClustering(3, optimizer="adam", device="cpu", random_state=0, **SMALL).fit(X)
+    assert ours.net_.optimizer_.defaults["fused"] is True
+    # A class the user passes is used as given: same updates, unfused.
+    theirs = IDECClustering(
+        3, optimizer=torch.optim.Adam, device="cpu", random_state=0, **SMALL
+    ).fit(X)
+    assert not theirs.net_.optimizer_.defaults["fused"]
+    np.testing.assert_allclose(
+        ours.history_[:, "train_loss"], theirs.history_[:, "train_loss"], rtol=1e-4
+    )
+    np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-3, atol=1e-4)
+
+
 def test_dec_and_idec_losses(fitted_dec, fitted_idec):
     assert not fitted_dec.net_.module_.reconstruct
     assert fitted_dec.net_.criterion_.reconstruction_weight == 0
