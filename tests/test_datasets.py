@@ -14,6 +14,9 @@ from sklearn.utils import Bunch
 from skdeepcluster import datasets
 from skdeepcluster.datasets import load_mnist
 
+# Taken before the autouse fixture below replaces it in each test.
+_REAL_URLOPEN = urllib.request.urlopen
+
 REAL_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 
 IDX_NAMES = {
@@ -382,3 +385,46 @@ def test_real_mnist():
     assert np.unique(bunch.target).tolist() == list(range(10))
     assert 0.0 == bunch.data.min() and bunch.data.max() == 1.0
     assert load_mnist(REAL_MNIST, subset="test").data.shape == (10_000, 784)
+
+
+@pytest.fixture
+def http_mirror(served, monkeypatch):
+    """A real HTTP server on the loopback serving the files under /mnist/ (404 elsewhere)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            name = self.path.rsplit("/", 1)[1]
+            if not self.path.startswith("/mnist/") or name not in served:
+                self.send_error(404)
+                return
+            body = served[name]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # The autouse fixture blocks urlopen; this test goes through the real one.
+    monkeypatch.setattr(urllib.request, "urlopen", _REAL_URLOPEN)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_over_real_http_with_a_dead_first_mirror(tmp_path, mnist_arrays, http_mirror,
+                                                          monkeypatch):
+    # The first mirror answers 404 (an HTTPError through urllib), the second serves the files.
+    monkeypatch.setattr(datasets, "_MNIST_MIRRORS", (f"{http_mirror}/gone/", f"{http_mirror}/mnist/"))
+    X, y = load_mnist(data_home=tmp_path / "home", return_X_y=True)
+    X_expected, y_expected = expected_X_y(mnist_arrays)
+    np.testing.assert_array_equal(X, X_expected)
+    np.testing.assert_array_equal(y, y_expected)
+    assert not list((tmp_path / "home" / "mnist").glob("*.part"))
