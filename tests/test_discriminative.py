@@ -16,7 +16,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 from torch import nn
 
+from skorch.callbacks import Callback
+
 from skdeepcluster.discriminative import (
+    AssignmentUpdate,
     ClusteringStageSchedule,
     CosineClusteringModule,
     DiscriminativeClusteringLoss,
@@ -175,6 +178,17 @@ def test_cluster_discriminative_loss_by_hand_and_against_collapse():
     torch.testing.assert_close(separated, torch.tensor(-1.0))
 
 
+def test_cluster_discriminative_loss_with_given_labels():
+    g = torch.Generator().manual_seed(3)
+    C = cosine_similarity_matrix(torch.randn(8, 3, generator=g))
+    S = torch.randn(8, 3, generator=g)
+    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2])  # another partition than the argmax
+    expected = cluster_discriminative_loss(C, torch.eye(3)[labels], beta=0.2)
+    given = cluster_discriminative_loss(C, S, beta=0.2, labels=labels)
+    torch.testing.assert_close(given, expected)
+    assert not torch.allclose(given, cluster_discriminative_loss(C, S, beta=0.2))
+
+
 def test_centroid_cosine_loss_and_worst_centroid_pair_by_hand():
     sims = torch.tensor([[0.9, 0.1], [0.2, 0.5], [-0.3, -0.1]])
     torch.testing.assert_close(centroid_cosine_loss(sims), torch.tensor(-(0.9 + 0.5 - 0.1) / 3))
@@ -228,6 +242,75 @@ def test_clustering_loss_stages_and_in_place_switch():
     stage2 = (centroid_cosine_loss(sims) + 0.3 * cluster_discriminative_loss(C, sims)
               + 0.2 * worst_centroid_similarity(centers))
     torch.testing.assert_close(criterion(outputs, X, None), stage2)
+
+
+def test_stage2_pairs_come_from_the_epoch_assignments():
+    # Stage II's pairs are the assignments of the whole training set (indexed by
+    # the batch's sample indices), not the batch's own argmax: with the latter a
+    # sample that changes cluster is pulled at once towards its new cluster-mates.
+    g = torch.Generator().manual_seed(4)
+    X = torch.randn(10, 5, generator=g)
+    z, centers = torch.randn(10, 3, generator=g), torch.randn(4, 3, generator=g)
+    sims = cosine_similarity_matrix(torch.cat([z, centers]))[:10, 10:]
+    outputs = {"embedding": z, "similarities": sims, "centers": centers}
+    criterion = DiscriminativeClusteringLoss(
+        n_neighbors=2, beta=0.0, stage2_discriminative_weight=0.5, centroid_separation_weight=0.2,
+        reconstruction_weight=0.0,
+    )
+    criterion.set_stage(2)
+    indices = torch.tensor([7, 2, 9, 0, 4, 5, 1, 3, 8, 6]) + 10
+    assignments = torch.zeros(20, dtype=torch.long)
+    assignments[indices] = torch.arange(10) % 4  # another partition than the batch argmax
+    criterion.assignments = assignments
+    C = cosine_similarity_matrix(z)
+    expected = (centroid_cosine_loss(sims)
+                + 0.5 * cluster_discriminative_loss(C, sims, labels=assignments[indices])
+                + 0.2 * worst_centroid_similarity(centers))
+    torch.testing.assert_close(criterion(outputs, X, indices), expected)
+    per_batch = (centroid_cosine_loss(sims) + 0.5 * cluster_discriminative_loss(C, sims)
+                 + 0.2 * worst_centroid_similarity(centers))
+    assert not torch.allclose(criterion(outputs, X, indices), per_batch)
+
+
+class _AssignmentSpy(Callback):
+    """Records, per epoch, the assignments the criterion holds at every batch."""
+
+    def initialize(self):
+        self.epochs_ = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        module = net.module_
+        with torch.no_grad():
+            X = torch.as_tensor(self.X, dtype=torch.float32)
+            now = module.similarities(module.encode(X)).argmax(dim=1)
+        self.epochs_.append({"at_begin": now, "batches": []})
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            self.epochs_[-1]["batches"].append(net.criterion_.assignments.clone())
+
+
+def test_assignment_update_holds_the_assignments_for_an_epoch(blobs):
+    X = blobs[0].astype(np.float32)
+    spy = _AssignmentSpy()
+    spy.X = X
+    est = DiscriminativeLatentClustering(
+        3, random_state=0, **{**SMALL, "epochs": 4, "batch_size": 50}, stage1_fraction=0.5,
+        callbacks=[spy],
+    ).fit(X)
+    assert any(isinstance(cb, AssignmentUpdate) for _, cb in est.net_.callbacks_)
+    epochs = next(cb for _, cb in est.net_.callbacks_ if isinstance(cb, _AssignmentSpy)).epochs_
+    assert len(epochs) == 4
+    for epoch in epochs:
+        assert len(epoch["batches"]) == 3
+        for held in epoch["batches"]:
+            # The whole training set, assigned at the start of the epoch, fixed through it.
+            assert torch.equal(held, epoch["at_begin"])
+    # Training state only: neither the data nor the assignments outlive fit.
+    assert est.net_.criterion_.assignments is None
+    update = next(cb for _, cb in est.net_.callbacks_ if isinstance(cb, AssignmentUpdate))
+    assert update.X_ is None
 
 
 def test_cosine_clustering_module():
