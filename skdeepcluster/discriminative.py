@@ -313,10 +313,15 @@ def centroid_cosine_loss(similarities):
 
 
 def worst_centroid_similarity(centers):
-    """Cosine similarity of the most similar pair of distinct centroids (eq. 9).
+    """Absolute cosine similarity of the most similar pair of distinct centroids (eq. 9).
 
     Penalising it pushes apart the two clusters that are hardest to tell
-    apart (the worst case), not all pairs on average.
+    apart (the worst case), not all pairs on average.  As in the
+    discriminative loss between clusters, the similarity is taken in absolute
+    value (the paper's eq. 10 notes that *it* omits the absolute value of eq.
+    9): the penalty drives the centroids towards orthogonality, where the L1
+    term of :func:`cluster_discriminative_loss` drives the embeddings of
+    different clusters, rather than towards opposite directions.
 
     Parameters
     ----------
@@ -326,20 +331,22 @@ def worst_centroid_similarity(centers):
     Returns
     -------
     similarity : torch.Tensor
-        A scalar in ``[-1, 1]``; 0 for a single centroid.
+        A scalar in ``[0, 1]``; 0 for a single centroid.
 
     Examples
     --------
     >>> import torch
-    >>> worst_centroid_similarity(torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, -1.0]]))
+    >>> worst_centroid_similarity(torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]]))
     tensor(0.7071)
+    >>> worst_centroid_similarity(torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]]))  # opposite
+    tensor(1.)
     """
     n_clusters = centers.shape[0]
     if n_clusters < 2:  # a static shape, not data: safe under graph capture
         return centers.sum() * 0.0
-    similarities = cosine_similarity_matrix(centers)
+    similarities = cosine_similarity_matrix(centers).abs()
     eye = torch.eye(n_clusters, dtype=torch.bool, device=centers.device)
-    return similarities.masked_fill(eye, -2.0).max()
+    return similarities.masked_fill(eye, -1.0).max()
 
 
 # ------------------------------------------------------------------ criteria
@@ -414,7 +421,7 @@ class DiscriminativeClusteringLoss(nn.Module):
     stage2_discriminative_weight : float, default=1.0
         Weight of the assignment-anchored discriminative loss in stage II.
     centroid_separation_weight : float, default=1.0
-        Weight of the worst centroid pair's cosine in stage II.
+        Weight of the worst centroid pair's absolute cosine in stage II.
     reconstruction_weight : float, default=1.0
         Weight of the reconstruction error in both stages.
     """
@@ -671,7 +678,8 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         Weight of the discriminative loss with same-cluster pairs as anchors in
         stage II.
     centroid_separation_weight : float, default=1.0
-        Weight of the cosine of the most similar pair of centroids in stage II.
+        Weight of the absolute cosine of the most similar pair of centroids in
+        stage II (:func:`worst_centroid_similarity`).
     temperature : float, default=0.1
         Temperature of ``predict_proba``, ``softmax(cos(z, mu) / temperature)``.
     pretrain_epochs : int, default=50
@@ -680,7 +688,7 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         Learning rate of pretraining.
     epochs : int, default=50
         Epochs of the clustering phase, both stages.
-    stage1_fraction : float, default=0.5
+    stage1_fraction : float, default=0.75
         Fraction of ``epochs`` spent in stage I (rounded); the rest is stage II.
     lr : float, default=1e-3
         Learning rate of the clustering phase.
@@ -758,6 +766,15 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
     * stage II's within-cluster reward is averaged per cluster over all
       clusters (:func:`cluster_discriminative_loss`): a plain mean over
       within-cluster pairs rewards putting every sample in one cluster;
+    * the worst centroid pair is penalised on its absolute cosine, towards
+      orthogonal centroids as the L1 between-cluster term wants for the
+      embeddings (the signed cosine pushed them towards opposite directions;
+      the two measured alike, within 0.01 ACC, on MNIST subsets);
+    * ``stage1_fraction=0.75``: on MNIST subsets stage I (kNN anchors) is
+      where the clustering phase gains, stage II mostly holds the
+      assignments (5000 samples, seeds 0 / 1, and 10000 samples: 0.743 /
+      0.682 / 0.749 against 0.740 / 0.680 / 0.743 with 0.5, from 0.737 /
+      0.679 / 0.738 after pretraining);
     * the reconstruction error is a mean squared error;
     * the defaults (cosine kNN graph, ``n_neighbors=5``,
       ``anchor_fraction=0.5``, ``beta=0.5``, unit weights) come from small
@@ -818,7 +835,7 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         pretrain_epochs=50,
         pretrain_lr=1e-3,
         epochs=50,
-        stage1_fraction=0.5,
+        stage1_fraction=0.75,
         lr=1e-3,
         optimizer="adam",
         n_init=20,

@@ -192,9 +192,13 @@ def test_cluster_discriminative_loss_with_given_labels():
 def test_centroid_cosine_loss_and_worst_centroid_pair_by_hand():
     sims = torch.tensor([[0.9, 0.1], [0.2, 0.5], [-0.3, -0.1]])
     torch.testing.assert_close(centroid_cosine_loss(sims), torch.tensor(-(0.9 + 0.5 - 0.1) / 3))
-    centers = torch.tensor([[2.0, 0.0], [1.0, 1.0], [0.0, -3.0]])
+    centers = torch.tensor([[2.0, 0.0], [1.0, 1.0], [0.5, -3.0]])
     torch.testing.assert_close(worst_centroid_similarity(centers), torch.tensor(math.sqrt(0.5)))
     assert float(worst_centroid_similarity(torch.tensor([[1.0, 2.0]]))) == 0.0
+    # Absolute cosine (eq. 9): opposite centroids are as bad as equal ones, orthogonal best.
+    opposite = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
+    torch.testing.assert_close(worst_centroid_similarity(opposite), torch.tensor(1.0))
+    torch.testing.assert_close(worst_centroid_similarity(torch.eye(3)), torch.tensor(0.0))
     # The gradient reaches only the worst pair.
     centers.requires_grad_(True)
     worst_centroid_similarity(centers).backward()
