@@ -761,8 +761,9 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
       batch's own assignments, as earlier versions did, let a sample that
       changed cluster be pulled at once towards its new cluster-mates; on
       MNIST subsets whole groups then moved between clusters and stage II
-      lowered the accuracy (0.738 -> 0.614 on 10000 samples), while with the
-      epoch's assignments it keeps it (0.738 -> 0.740);
+      lowered the accuracy (5000 samples, seeds 0 / 1: 0.737 / 0.679 after
+      pretraining -> 0.721 / 0.655), while with the epoch's assignments the
+      clustering phase keeps it (0.741 / 0.676);
     * stage II's within-cluster reward is averaged per cluster over all
       clusters (:func:`cluster_discriminative_loss`): a plain mean over
       within-cluster pairs rewards putting every sample in one cluster;
@@ -771,10 +772,11 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
       embeddings (the signed cosine pushed them towards opposite directions;
       the two measured alike, within 0.01 ACC, on MNIST subsets);
     * ``stage1_fraction=0.75``: on MNIST subsets stage I (kNN anchors) is
-      where the clustering phase gains, stage II mostly holds the
-      assignments (5000 samples, seeds 0 / 1, and 10000 samples: 0.743 /
-      0.682 / 0.749 against 0.740 / 0.680 / 0.743 with 0.5, from 0.737 /
-      0.679 / 0.738 after pretraining);
+      where the clustering phase gained, stage II mostly holds the
+      assignments (5000 samples, seeds 0 / 1, and 10000 samples, with the
+      unfused Adam of earlier versions: 0.743 / 0.682 / 0.749 against 0.740
+      / 0.680 / 0.743 with 0.5, from 0.737 / 0.679 / 0.738 after
+      pretraining);
     * the reconstruction error is a mean squared error;
     * the defaults (cosine kNN graph, ``n_neighbors=5``,
       ``anchor_fraction=0.5``, ``beta=0.5``, unit weights) come from small
