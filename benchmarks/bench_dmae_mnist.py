@@ -80,7 +80,7 @@ def _estimator(method, seed, device, settings):
 
 
 def _initial_partition_recorder(X, y, record):
-    """A callback that scores the labels the end-to-end phase starts from (k-means on the embedding)."""
+    """A callback scoring the partition end-to-end training starts from (k-means, embedding)."""
     import torch
     from skorch.callbacks import Callback
     from sklearn.metrics import normalized_mutual_info_score
@@ -91,7 +91,8 @@ def _initial_partition_recorder(X, y, record):
         def on_train_begin(self, net, **kwargs):
             module = net.module_
             with torch.no_grad():
-                data = torch.as_tensor(X, dtype=torch.float32, device=net.device).reshape(len(X), -1)
+                data = torch.as_tensor(X, dtype=torch.float32, device=net.device)
+                data = data.reshape(len(X), -1)
                 labels = torch.cat([
                     module.assign(module.encode(data[i:i + 4096])).argmax(1)
                     for i in range(0, len(data), 4096)
@@ -179,8 +180,8 @@ def main(argv=None):
     ctx = mp.get_context("spawn")
     rows = []
     print(f"MNIST ({args.n_samples or 'all'} samples) on {_machine()}; {settings}")
-    print(f"{'method':<9} {'seed':>4} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'seconds':>8} {'host MB':>8} "
-          f"{'dev MB':>7}  init ACC/NMI (k-means on the embedding)")
+    print(f"{'method':<9} {'seed':>4} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'seconds':>8} "
+          f"{'host MB':>8} {'dev MB':>7}  init ACC/NMI (k-means on the embedding)")
     for method in args.methods:
         for seed in args.seeds:
             with ctx.Pool(1) as pool:

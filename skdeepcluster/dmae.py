@@ -796,8 +796,10 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         ``lr=1e-4``, 10 epochs, from 0.65: weights 1.0/0 gave 0.54, 0/1.0
         gave 0.59, 1.0/1.0 gave 0.57, 0.01/1.0 gave 0.64): the DMM loss lets
         the largest clusters absorb their neighbours, the pixel-space pull
-        leans towards k-means on the pixels.  Tune both weights and
-        ``alpha`` on your data, e.g. with
+        leans towards k-means on the pixels.  The reference code sums the
+        DMM loss over each batch of 256 where this mean averages it, so its
+        0.01/1.0 weighs the DMM loss like about 2.5/1.0 here.  Tune both
+        weights and ``alpha`` on your data, e.g. with
         :class:`~sklearn.model_selection.GridSearchCV` and the clustering
         scorers.
     freeze_encoder : bool, default=False

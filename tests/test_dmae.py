@@ -279,7 +279,7 @@ def initial_state_recorder(X, record):
                 s = module.assign(z)
             record.update(
                 labels=s.argmax(1).numpy(), max_proba=float(s.max(1).values.mean()),
-                spread=float(z.std(0).mean() / module.centers.std(0).mean()),
+                spread=float(z.std(0).mean() / module.centers.detach().std(0).mean()),
             )
 
     return InitialState()
