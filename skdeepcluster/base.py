@@ -27,7 +27,14 @@ from skorch.callbacks import LRScheduler
 from torch import nn
 
 from .augment import ImageAugmentation
-from .engine import DeepClusteringNet, resolve_device, seeded, to_training_tensor, map_in_chunks
+from .engine import (
+    DeepClusteringNet,
+    evaluation_mode,
+    map_in_chunks,
+    resolve_device,
+    seeded,
+    to_training_tensor,
+)
 from .losses import ReconstructionLoss
 from .networks import Autoencoder, ConvAutoencoder, MLPAutoencoder, Unflatten
 
@@ -352,14 +359,10 @@ class BaseDeepClustering(
         return kmeans.cluster_centers_
 
     def _encode(self, module, X):
-        was_training = module.training
-        module.eval()
-        try:
+        with evaluation_mode(module):
             return map_in_chunks(
                 module.encode, X, self.device_, batch_size=self._inference_batch_size
             )
-        finally:
-            module.train(was_training)
 
     @staticmethod
     def _embedding_dim(module):
@@ -385,14 +388,10 @@ class BaseDeepClustering(
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
         if dtype == torch.float64:
             module = copy.deepcopy(module).double()
-        was_training = module.training
-        module.eval()
-        try:
+        with evaluation_mode(module):
             return map_in_chunks(
                 lambda x: fn(module, x), X, device, batch_size=self._inference_batch_size, dtype=dtype
             )
-        finally:
-            module.train(was_training)
 
     def _predict_in_chunks(self, X):
         return self._inference(X, lambda m, x: m.assign(m.encode(x)))

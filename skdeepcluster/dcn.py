@@ -28,7 +28,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from .base import BaseDeepClustering
-from .engine import map_in_chunks
+from .engine import evaluation_mode, map_in_chunks
 from .losses import reconstruction_loss
 
 __all__ = [
@@ -372,15 +372,10 @@ class AlternatingKMeansUpdate(Callback):
         return nearest_centers(embeddings, module.centers)
 
     def _encode(self, net, X):
-        module = net.module_
-        was_training = module.training
-        module.eval()
-        try:
+        with evaluation_mode(net.module_) as module:
             return map_in_chunks(
                 module.encode, X, net.device, batch_size=self.batch_size, to_numpy=False
             )
-        finally:
-            module.train(was_training)
 
     def _reseed_empty_clusters(self, net):
         module, assignments = net.module_, net.criterion_.assignments

@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from .base import BaseDeepClustering
-from .engine import DeepClusteringNet
+from .engine import DeepClusteringNet, evaluation_mode
 from .networks import Unflatten
 
 __all__ = [
@@ -988,23 +988,18 @@ class DDCClustering(BaseDeepClustering):
 
     def _evaluate_runs(self, net, X_train):
         """Loss (mean over batches) and training labels of every run, in inference mode."""
-        module, criterion = net.module_, net.criterion_
-        was_training = module.training
-        module.eval()
+        criterion = net.criterion_
         n_samples = X_train.shape[0]
         batch_size = int(self.batch_size)
         totals, weights, labels = 0.0, 0, []
-        try:
-            with torch.no_grad():
-                for start in range(0, n_samples, batch_size):
-                    chunk = X_train[start : start + batch_size].to(self.device_)
-                    out = module(chunk)
-                    labels.append(out["assignments"].argmax(dim=-1).T)
-                    if len(chunk) > 1:
-                        totals = totals + criterion.per_run(out) * len(chunk)
-                        weights += len(chunk)
-        finally:
-            module.train(was_training)
+        with evaluation_mode(net.module_) as module, torch.no_grad():
+            for start in range(0, n_samples, batch_size):
+                chunk = X_train[start : start + batch_size].to(self.device_)
+                out = module(chunk)
+                labels.append(out["assignments"].argmax(dim=-1).T)
+                if len(chunk) > 1:
+                    totals = totals + criterion.per_run(out) * len(chunk)
+                    weights += len(chunk)
         losses = (totals / weights).double().cpu().numpy()
         losses = np.where(np.isfinite(losses), losses, np.inf)
         return losses, torch.cat(labels, dim=1).cpu().numpy()

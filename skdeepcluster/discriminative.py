@@ -43,7 +43,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .base import BaseDeepClustering
-from .engine import map_in_chunks
+from .engine import evaluation_mode, map_in_chunks, store_in_place
 from .losses import reconstruction_loss
 from .networks import Autoencoder
 
@@ -599,23 +599,16 @@ class AssignmentUpdate(Callback):
             self._refresh(net)
 
     def _refresh(self, net):
-        module = net.module_
-        was_training = module.training
-        module.eval()
-        labels = map_in_chunks(
-            lambda x: module.similarities(module.autoencoder.encode(x)).argmax(dim=1),
-            self.X_,
-            net.device,
-            batch_size=self.batch_size,
-            dtype=torch.float32,
-            to_numpy=False,
-        )
-        module.train(was_training)
-        current = net.criterion_.assignments
-        if current is not None and current.shape == labels.shape:
-            current.copy_(labels)  # in place: a captured CUDA graph reads it
-        else:
-            net.criterion_.assignments = labels
+        with evaluation_mode(net.module_) as module:
+            labels = map_in_chunks(
+                lambda x: module.similarities(module.autoencoder.encode(x)).argmax(dim=1),
+                self.X_,
+                net.device,
+                batch_size=self.batch_size,
+                dtype=torch.float32,
+                to_numpy=False,
+            )
+        store_in_place(net.criterion_, "assignments", labels)
 
     def on_train_end(self, net, **kwargs):
         # Drop the training data and the per-sample state: the fitted model keeps neither.

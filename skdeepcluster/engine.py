@@ -36,6 +36,8 @@ __all__ = [
     "to_training_tensor",
     "SparseRows",
     "map_in_chunks",
+    "evaluation_mode",
+    "store_in_place",
 ]
 
 # Fraction of the free device memory the resident training set may take.
@@ -166,6 +168,42 @@ def to_training_tensor(X, device):
     if host.numel() * host.element_size() <= _RESIDENT_FRACTION * free:
         return host.to(device)
     return host.pin_memory()
+
+
+@contextmanager
+def evaluation_mode(module):
+    """Put ``module`` in evaluation mode for the block, then restore its previous mode.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> layer = nn.Dropout()
+    >>> with evaluation_mode(layer):
+    ...     layer.training
+    False
+    >>> layer.training
+    True
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+def store_in_place(owner, name, value):
+    """Set ``owner.<name>`` to ``value``, copying into the tensor already there if shapes match.
+
+    A training step captured in a CUDA graph keeps reading the memory of the
+    tensor it saw, so per-sample state that a loss reads by index (DEC's
+    target, the discriminative method's assignments) is refreshed in place.
+    """
+    current = getattr(owner, name, None)
+    if current is not None and current.shape == value.shape:
+        current.copy_(value)
+    else:
+        setattr(owner, name, value)
 
 
 def map_in_chunks(fn, X, device, batch_size=4096, dtype=torch.float32, to_numpy=True):
@@ -523,22 +561,15 @@ class TargetDistributionUpdate(Callback):
             self._refresh(net)
 
     def _refresh(self, net):
-        module = net.module_
-        was_training = module.training
-        module.eval()
-        q = map_in_chunks(
-            lambda x: module.assign(module.encode(x)),
-            self.X_,
-            net.device,
-            batch_size=self.batch_size,
-            to_numpy=False,
-        )
-        module.train(was_training)
-        target = target_distribution(q)
-        if net.criterion_.target is not None and net.criterion_.target.shape == target.shape:
-            net.criterion_.target.copy_(target)  # in place: a captured CUDA graph reads it
-        else:
-            net.criterion_.target = target
+        with evaluation_mode(net.module_) as module:
+            q = map_in_chunks(
+                lambda x: module.assign(module.encode(x)),
+                self.X_,
+                net.device,
+                batch_size=self.batch_size,
+                to_numpy=False,
+            )
+        store_in_place(net.criterion_, "target", target_distribution(q))
         labels = q.argmax(dim=1)
         if self.labels_ is not None:
             delta = (labels != self.labels_).float().mean().item()

@@ -8,14 +8,17 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 from skorch.dataset import Dataset
+from torch import nn
 
 from skdeepcluster.engine import (
     DeepClusteringNet,
     ResidentBatches,
     TargetDistributionUpdate,
+    evaluation_mode,
     map_in_chunks,
     resolve_device,
     seeded,
+    store_in_place,
     to_training_tensor,
 )
 from skdeepcluster.losses import (
@@ -488,3 +491,28 @@ def test_schedule_zero_tol_runs_all_epochs(X_dec):
     assert len(net.history) == 3
     assert net.history[:, "train_batch_count"] == [8, 8, 8]
     assert not net.stop_requested_
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_evaluation_mode_restores_the_mode_even_on_error(training):
+    module = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    module.train(training)
+    with pytest.raises(RuntimeError, match="inside"):
+        with evaluation_mode(module) as inside:
+            assert inside is module and not module.training and not module[1].training
+            raise RuntimeError("inside")
+    assert module.training is training and module[1].training is training
+
+
+def test_store_in_place_keeps_the_tensor_a_captured_graph_reads():
+    class Owner:
+        target = None
+
+    owner = Owner()
+    store_in_place(owner, "target", torch.zeros(3))
+    first = owner.target
+    store_in_place(owner, "target", torch.ones(3))
+    assert owner.target is first and torch.equal(first, torch.ones(3))
+    # A new shape (another training set) replaces the tensor.
+    store_in_place(owner, "target", torch.ones(4))
+    assert owner.target is not first and owner.target.shape == (4,)
