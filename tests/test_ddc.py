@@ -25,9 +25,11 @@ from skdeepcluster.ddc import (
     DDCLoss,
     DDCMLPBackbone,
     DDCNetwork,
+    RunwiseClippedAdam,
     RunwiseConv2d,
     RunwiseLinear,
     _align_to,
+    _ClipPerRun,
     _majority_vote,
     cauchy_schwarz_divergence,
     ddc_loss,
@@ -213,6 +215,41 @@ def test_ddc_loss_low_for_a_good_clustering():
     assert ddc_loss(hidden, good) < ddc_loss(hidden, uniform)
 
 
+def _reference_ddc_loss(hidden, A, rel_sigma=0.15, eps=1e-9):
+    """The loss of the spec written out with loops, float64, in torch (for gradients)."""
+    n, k = A.shape
+    D = ((hidden[:, None, :] - hidden[None, :, :]) ** 2).sum(-1)
+    sigma2 = torch.clamp(rel_sigma * D.detach().flatten().sort().values[(n * n - 1) // 2], min=eps)
+    K = torch.exp(-D / (2 * sigma2))
+
+    def d_cs(B):
+        total = 0.0
+        for a in range(k):
+            for b in range(a + 1, k):
+                num = torch.clamp(B[:, a] @ K @ B[:, b], min=eps)
+                den = torch.clamp((B[:, a] @ K @ B[:, a]) * (B[:, b] @ K @ B[:, b]), min=eps**2)
+                total = total + num / den.sqrt()
+        return 2 * total / (k * (k - 1))
+
+    triu = sum(A[i] @ A[j] for i in range(n) for j in range(i + 1, n)) * 2 / (n * (n - 1))
+    corners = torch.eye(k, dtype=A.dtype)
+    M = torch.stack([torch.exp(-((A - corners[c]) ** 2).sum(1)) for c in range(k)], dim=1)
+    return d_cs(A) + triu + d_cs(M)
+
+
+def test_ddc_loss_and_gradient_match_a_loop_reference():
+    torch.manual_seed(0)
+    hidden = torch.randn(12, 5, dtype=torch.float64, requires_grad=True)
+    logits = torch.randn(12, 4, dtype=torch.float64, requires_grad=True)
+    A = torch.softmax(logits, dim=1)
+    ours, ref = ddc_loss(hidden, A), _reference_ddc_loss(hidden, A)
+    torch.testing.assert_close(ours, ref)
+    grads = torch.autograd.grad(ours, (hidden, logits), retain_graph=True)
+    ref_grads = torch.autograd.grad(ref, (hidden, logits))
+    for g, r in zip(grads, ref_grads):
+        torch.testing.assert_close(g, r)
+
+
 def test_ddc_criterion_sums_the_runs():
     torch.manual_seed(0)
     outputs = {
@@ -287,6 +324,39 @@ def test_clipping_is_per_run():
     new_norms = [torch.sqrt(sum(g[r].pow(2).sum() for g in clipped)) for r in range(2)]
     assert new_norms[0].item() == pytest.approx(5.0, rel=1e-4)
     assert new_norms[1].item() == pytest.approx(norms[1].item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "conv"])
+def test_batched_runs_train_as_independent_runs(kind):
+    # R runs trained as one model (summed loss, one Adam, per-run clipping) must
+    # follow the trajectory each run follows when trained alone (float64: in float32
+    # Adam amplifies rounding differences of the grouped convolutions).
+    torch.manual_seed(0)
+    if kind == "mlp":
+        backbone = DDCMLPBackbone(6, (8,), n_runs=3)
+        batches = [torch.randn(10, 6, dtype=torch.float64) for _ in range(4)]
+    else:
+        backbone = DDCConvBackbone((1, 16, 16), channels=(2, 3), n_runs=3)
+        batches = [torch.randn(10, 256, dtype=torch.float64) for _ in range(4)]
+    net = DDCNetwork(backbone, backbone.output_dim, n_clusters=3, embedding_dim=4, n_runs=3)
+    net = net.double()
+    alone = net.select_runs([1])
+    criterion = DDCLoss()
+
+    def train(module):
+        opt = RunwiseClippedAdam(module.parameters(), lr=0.05)
+        opt.clip = _ClipPerRun(module, 0.05)  # small: the clipping is active
+        for x in batches:
+            opt.zero_grad()
+            criterion(module(x)).backward()
+            opt.step()
+
+    train(net)
+    train(alone)
+    reference = net.select_runs([1])
+    for (name, p), q in zip(alone.named_parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q, msg=name)
+    torch.testing.assert_close(alone.hidden_norm.running_mean, reference.hidden_norm.running_mean)
 
 
 def test_conv_backbone_rejects_small_images():
