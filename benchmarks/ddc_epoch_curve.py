@@ -26,12 +26,12 @@ from skdeepcluster.metrics import clustering_accuracy
 from sklearn.metrics import normalized_mutual_info_score
 
 ROOT = Path(__file__).resolve().parent
+ROWS = []  # module level: the estimator trains on a copy of the callback
 
 
 class Curve(Callback):
     def __init__(self, X, y, budget, every=1):
         self.X, self.y, self.budget, self.every = X, y, budget, every
-        self.rows = []
 
     def on_train_begin(self, net, **kw):
         self.t0 = time.perf_counter()
@@ -52,7 +52,7 @@ class Curve(Callback):
             row["acc"] = [float(clustering_accuracy(self.y, l)) for l in labels]
             row["nmi"] = [float(normalized_mutual_info_score(self.y, l)) for l in labels]
             row["n_used"] = [int(len(np.unique(l))) for l in labels]
-        self.rows.append(row)
+        ROWS.append(row)
         print(json.dumps(row), flush=True)
         if elapsed > self.budget:
             net.stop_requested_ = True  # stop before the next epoch's first batch
@@ -94,7 +94,7 @@ def main():
     seconds = time.perf_counter() - t
     best = est._inference(est._validate_input(X, reset=False),
                           lambda m, x: m.assign(m.encode(x))).argmax(1)
-    out["curve"] = curve.rows
+    out["curve"] = ROWS
     out["epochs_run"] = len(est.history_)
     out["seconds"] = seconds
     out["run_losses"] = est.run_losses_.tolist()
