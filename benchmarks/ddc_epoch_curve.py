@@ -1,6 +1,6 @@
 """DDC on an MNIST subset: ACC/NMI of every run after every epoch, time-bounded.
 
-    OMP_NUM_THREADS=1 python benchmarks/ddc_epoch_curve.py --n-samples 3000 \
+    OMP_NUM_THREADS=1 python benchmarks/ddc_epoch_curve.py --n-samples 3000 \\
         --n-init 2 --epochs 40 --budget 420 --tag base
 
 Records per epoch: mean training loss (summed over runs), each run's ACC/NMI
