@@ -353,7 +353,9 @@ class BaseDeepClustering(
 
     def _kmeans_centers(self, autoencoder, X_train, seed):
         """k-means on the embeddings, the usual centroid initialisation."""
-        embeddings = self._encode(autoencoder, X_train)
+        return self._kmeans_on(self._encode(autoencoder, X_train), seed)
+
+    def _kmeans_on(self, embeddings, seed):
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed)
         kmeans.fit(embeddings.astype(np.float64))
         return kmeans.cluster_centers_

@@ -198,15 +198,17 @@ class DECClustering(BaseDeepClustering):
             raise ValueError(
                 f"{type(self).__name__} reconstructs its input: pass decoder= with encoder=."
             )
-        centers = self._kmeans_centers(autoencoder, X_train, seed)
+        embeddings = self._encode(autoencoder, X_train)
+        centers = self._kmeans_on(embeddings, seed)
         module = StudentTClusteringModule(
             autoencoder, centers, alpha=self.alpha, reconstruct=self._reconstruct
         )
+        # The first target from the k-means embeddings: one pass over the data fewer.
         schedule = TargetDistributionUpdate(
             update_interval=self.update_interval,
             tol=self.tol,
             batch_size=self._inference_batch_size,
-        )
+        ).start_from(embeddings)
         net = self._make_net(
             module,
             self._clustering_loss(),

@@ -545,11 +545,22 @@ class TargetDistributionUpdate(Callback):
         self.tol = tol
         self.batch_size = batch_size
 
+    def start_from(self, embeddings):
+        """Compute the first target from ``embeddings`` instead of a pass over the data.
+
+        ``embeddings`` must be those of the training set by the network as it
+        starts training, such as the ones k-means was fitted on; they are used
+        once, at the next train begin.  Returns the callback.
+        """
+        self.initial_embeddings_ = embeddings
+        return self
+
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.X_ = X
         self.n_batches_ = 0
         self.labels_ = None
-        self._refresh(net)
+        embeddings, self.initial_embeddings_ = getattr(self, "initial_embeddings_", None), None
+        self._refresh(net, embeddings)
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         # Refreshing after a batch (rather than before the next) lets a tol stop
@@ -560,15 +571,20 @@ class TargetDistributionUpdate(Callback):
         if self.n_batches_ % self.update_interval == 0:
             self._refresh(net)
 
-    def _refresh(self, net):
+    def _refresh(self, net, embeddings=None):
         with evaluation_mode(net.module_) as module:
-            q = map_in_chunks(
-                lambda x: module.assign(module.encode(x)),
-                self.X_,
-                net.device,
-                batch_size=self.batch_size,
-                to_numpy=False,
-            )
+            if embeddings is None:
+                q = map_in_chunks(
+                    lambda x: module.assign(module.encode(x)),
+                    self.X_,
+                    net.device,
+                    batch_size=self.batch_size,
+                    to_numpy=False,
+                )
+            else:
+                with torch.no_grad():
+                    z = torch.as_tensor(embeddings, dtype=torch.float32, device=net.device)
+                    q = module.assign(z)
         store_in_place(net.criterion_, "target", target_distribution(q))
         labels = q.argmax(dim=1)
         if self.labels_ is not None:

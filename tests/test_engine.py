@@ -458,6 +458,28 @@ def test_schedule_target_matches_full_data_assignments(X_dec):
     assert all(torch.equal(t, spy.targets[0]) for t in spy.targets)
 
 
+def test_schedule_started_from_embeddings_uses_them_once(X_dec):
+    schedule = TargetDistributionUpdate(update_interval=100, tol=0.0)
+    spy = TargetSpy()
+    net = make_dec_net(X_dec, schedule, max_epochs=1, extra_callbacks=[("spy", spy)])
+    net.initialize()
+    module = net.module_
+    with torch.no_grad():
+        true_z = module.encode(X_dec)
+        other_z = true_z.flip(0)  # not the data's embeddings: shows they are what is used
+        expected = target_distribution(module.assign(other_z))
+    assert schedule.start_from(other_z.numpy()) is schedule
+    net.partial_fit(X_dec, None)
+    torch.testing.assert_close(spy.targets[0], expected)
+    assert schedule.initial_embeddings_ is None
+    # The next training (warm start) passes over the data again.
+    spy.targets.clear()
+    with torch.no_grad():
+        fresh = target_distribution(module.assign(module.encode(X_dec)))
+    net.partial_fit(X_dec, None)
+    torch.testing.assert_close(spy.targets[0], fresh)
+
+
 def test_schedule_clears_references_on_train_end(X_dec):
     X = X_dec.clone()
     schedule = TargetDistributionUpdate(update_interval=1, tol=0.0)

@@ -240,6 +240,21 @@ def test_adam_by_name_runs_fused_on_cpu_with_the_same_updates(blobs):
     np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering])
+def test_first_target_from_the_kmeans_embeddings_changes_nothing(Estimator, blobs, monkeypatch):
+    # The clustering phase starts from the embeddings k-means was fitted on instead of
+    # encoding the training set again; the fit is the same as with that extra pass.
+    from skdeepcluster.engine import TargetDistributionUpdate
+
+    params = dict(SMALL, update_interval=3)
+    reused = Estimator(3, random_state=0, **params).fit(blobs[0])
+    monkeypatch.setattr(TargetDistributionUpdate, "start_from", lambda self, embeddings: self)
+    passed_over = Estimator(3, random_state=0, **params).fit(blobs[0])
+    np.testing.assert_array_equal(reused.labels_, passed_over.labels_)
+    assert reused.history_[:, "train_loss"] == passed_over.history_[:, "train_loss"]
+    assert reused.history_[:, "delta_label"] == passed_over.history_[:, "delta_label"]
+
+
 def test_dec_and_idec_losses(fitted_dec, fitted_idec):
     assert not fitted_dec.net_.module_.reconstruct
     assert fitted_dec.net_.criterion_.reconstruction_weight == 0
