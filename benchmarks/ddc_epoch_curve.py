@@ -13,6 +13,7 @@ benchmarks/results/.
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -20,12 +21,15 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from skdeepcluster.datasets import load_mnist
 from skdeepcluster.ddc import DDCClustering
+from skdeepcluster.engine import evaluation_mode, map_in_chunks
 from skdeepcluster.metrics import clustering_accuracy
 from sklearn.metrics import normalized_mutual_info_score
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+from bench_mnist import DEFAULT_PATH, _load  # noqa: E402
+
 ROWS = []  # module level: the estimator trains on a copy of the callback
 
 
@@ -41,14 +45,11 @@ class Curve(Callback):
         elapsed = time.perf_counter() - self.t0
         row = {"epoch": epoch, "seconds": elapsed, "train_loss": net.history[-1, "train_loss"]}
         if epoch % self.every == 0:
-            module = net.module_
-            module.eval()
-            labels = []
-            with torch.no_grad():
-                for s in range(0, len(self.X), 1000):
-                    labels.append(module(self.X[s:s + 1000])["assignments"].argmax(-1))
-            module.train()
-            labels = torch.cat(labels).T.numpy()
+            with evaluation_mode(net.module_) as module:
+                labels = map_in_chunks(
+                    lambda x: module(x)["assignments"].argmax(-1), self.X, net.device,
+                    batch_size=1000,
+                ).T
             row["acc"] = [float(clustering_accuracy(self.y, l)) for l in labels]
             row["nmi"] = [float(normalized_mutual_info_score(self.y, l)) for l in labels]
             row["n_used"] = [int(len(np.unique(l))) for l in labels]
@@ -60,6 +61,7 @@ class Curve(Callback):
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--path", default=str(DEFAULT_PATH))
     p.add_argument("--n-samples", type=int, default=3000)
     p.add_argument("--n-init", type=int, default=2)
     p.add_argument("--epochs", type=int, default=40)
@@ -72,9 +74,7 @@ def main():
     p.add_argument("--tag", default="")
     a = p.parse_args()
     torch.set_num_threads(1)
-    X, y = load_mnist(path=str(ROOT.parents[1] / "shared" / "data" / "mnist.npz"), return_X_y=True)
-    idx = np.random.RandomState(0).permutation(len(X))[: a.n_samples]
-    X, y = X[idx].reshape(len(idx), -1).astype(np.float32), y[idx]
+    X, y = _load(a.path, a.n_samples)
     out = {"args": vars(a)}
     if a.kmeans:
         from sklearn.cluster import KMeans
