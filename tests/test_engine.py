@@ -442,12 +442,18 @@ def test_schedule_sets_target_and_records_delta_label(X_dec):
         assert 0.0 <= delta <= 1.0
 
 
-def test_schedule_target_matches_full_data_assignments(X_dec):
-    # The first target is P of the untrained network on all the data.
+def initialized_spied_dec_net(X):
+    """A one-epoch DEC net refreshing its target only at train begin, with a TargetSpy."""
     schedule = TargetDistributionUpdate(update_interval=100, tol=0.0)
     spy = TargetSpy()
-    net = make_dec_net(X_dec, schedule, max_epochs=1, extra_callbacks=[("spy", spy)])
+    net = make_dec_net(X, schedule, max_epochs=1, extra_callbacks=[("spy", spy)])
     net.initialize()
+    return schedule, spy, net
+
+
+def test_schedule_target_matches_full_data_assignments(X_dec):
+    # The first target is P of the untrained network on all the data.
+    _, spy, net = initialized_spied_dec_net(X_dec)
     module = net.module_
     with torch.no_grad():
         q = module.assign(module.encode(X_dec))
@@ -459,10 +465,7 @@ def test_schedule_target_matches_full_data_assignments(X_dec):
 
 
 def test_schedule_started_from_embeddings_uses_them_once(X_dec):
-    schedule = TargetDistributionUpdate(update_interval=100, tol=0.0)
-    spy = TargetSpy()
-    net = make_dec_net(X_dec, schedule, max_epochs=1, extra_callbacks=[("spy", spy)])
-    net.initialize()
+    schedule, spy, net = initialized_spied_dec_net(X_dec)
     module = net.module_
     with torch.no_grad():
         true_z = module.encode(X_dec)
