@@ -100,9 +100,7 @@ def run_dataset(dataset, seed, args, recipe):
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else 0.0
     # The best run alone: the first of the kept runs (the vote is est.labels_).
-    best = est._inference(
-        est._validate_input(X, reset=False), lambda m, x: m.assign(m.encode(x))
-    ).argmax(axis=1)
+    best = est.predict_runs(X)[:, 0]
     single = None
     if not args.no_single_run:
         one = DDCClustering(k, random_state=seed, device=args.device, **{**recipe, "n_init": 1})

@@ -1028,6 +1028,38 @@ class DDCClustering(BaseDeepClustering):
         X = self._validate_input(X, reset=False)
         return self._labels_in_chunks(X)
 
+    def predict_runs(self, X):
+        """Cluster index of each sample under each kept run, best run first.
+
+        The kept runs are aligned to the best one (the same numbering as
+        ``labels_``), so the columns can be compared directly; with
+        ``voting=True``, ``predict`` is their majority vote.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            New data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples, n_kept_runs)
+            Column ``r`` holds the labels of run ``kept_runs_[r]``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_blobs
+        >>> from skdeepcluster import DDCClustering
+        >>> X, _ = make_blobs(90, centers=3, random_state=0)
+        >>> ddc = DDCClustering(3, n_init=3, voting=True, epochs=5, batch_size=30,
+        ...                     device="cpu", random_state=0).fit(X)
+        >>> ddc.predict_runs(X).shape
+        (90, 3)
+        """
+        X = self._validate_input(X, reset=False)
+        return self._inference(
+            X, lambda m, x: m(x)["assignments"].argmax(dim=-1)
+        ).astype(np.int64)
+
     # ---------------------------------------------------- weights-only loading
 
     def _init_module(self, n_features, state_dict):

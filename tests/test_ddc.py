@@ -415,6 +415,23 @@ def test_vote_is_the_majority_of_the_aligned_kept_runs(blobs, fitted_vote):
     np.testing.assert_array_equal(_majority_vote(run_labels, 3), fitted_vote.labels_)
 
 
+def test_predict_runs_gives_the_aligned_kept_runs(blobs, fitted_vote):
+    X, _ = blobs
+    runs = fitted_vote.predict_runs(X)
+    assert runs.shape == (len(X), 3) and runs.dtype == np.int64
+    module = copy.deepcopy(fitted_vote.net_.module_).double().eval()
+    with torch.no_grad():
+        expected = module(torch.tensor(X))["assignments"].argmax(-1).numpy()
+    np.testing.assert_array_equal(runs, expected)
+    np.testing.assert_array_equal(_majority_vote(runs.T, 3), fitted_vote.predict(X))
+
+
+def test_single_run_predict_runs_is_predict(blobs):
+    X, _ = blobs
+    est = DDCClustering(3, n_init=2, random_state=0, **GOOD).fit(X)
+    np.testing.assert_array_equal(est.predict_runs(X), est.predict(X)[:, None])
+
+
 def test_single_run_predict_is_argmax_of_proba(blobs):
     X, _ = blobs
     est = DDCClustering(3, n_init=2, random_state=0, **GOOD).fit(X)
