@@ -377,15 +377,6 @@ def test_every_cluster_is_used_even_with_too_many_clusters(blobs):
     assert np.all(np.isfinite(est.cluster_centers_))
 
 
-def test_docstring_examples_run():
-    import doctest
-
-    import skdeepcluster.dcn
-
-    result = doctest.testmod(skdeepcluster.dcn)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_sparse_input_trains_and_predicts_like_dense(fitted, blobs):
     import scipy.sparse as sp
 

@@ -458,15 +458,6 @@ def test_sparse_input_trains_like_dense(fitted, blobs):
     np.testing.assert_array_equal(sparse.predict(sp.csr_matrix(X)), fitted.predict(X))
 
 
-def test_docstring_examples_run():
-    import doctest
-
-    import skdeepcluster.discriminative
-
-    result = doctest.testmod(skdeepcluster.discriminative)
-    assert result.attempted > 0 and result.failed == 0
-
-
 # ------------------------------------------------------------------ real data
 
 
