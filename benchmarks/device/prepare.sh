@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mnist="${1:-../shared/data/mnist.npz}"
-grep -qxF '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 rm -rf .gpu && mkdir -p .gpu/whl
 skorch_version="$(python3 -c 'import skorch; print(skorch.__version__)')"
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
