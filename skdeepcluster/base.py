@@ -88,6 +88,7 @@ class BaseDeepClustering(
         "decoder": [nn.Module, None],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
+        "pretrain_optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
@@ -322,7 +323,7 @@ class BaseDeepClustering(
             ReconstructionLoss(),
             epochs=self.pretrain_epochs,
             lr=self.pretrain_lr,
-            optimizer="adam",
+            optimizer=getattr(self, "pretrain_optimizer", "adam"),
             seed=seed,
             augmentation=self._pretrain_augmentation(),
         )

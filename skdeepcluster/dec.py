@@ -55,9 +55,13 @@ class DECClustering(BaseDeepClustering):
     alpha : float, default=1.0
         Degrees of freedom of the Student's t kernel.
     pretrain_epochs : int, default=100
-        Epochs of autoencoder pretraining (Adam); 0 skips it.
+        Epochs of autoencoder pretraining; 0 skips it.
     pretrain_lr : float, default=1e-3
         Learning rate of pretraining.
+    pretrain_optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
+        Optimizer of pretraining: Adam (as the IDEC reference and ClustPy), or
+        SGD with momentum 0.9, which the DEC Keras reference uses on MNIST with
+        ``pretrain_lr=1.0`` for 300 epochs.
     augment : bool, default=False
         Pretrain on randomly rotated (up to 10 degrees) and shifted (up to 10%)
         images, as ConvDEC-DA; needs image input (``(n, C, H, W)`` or
@@ -154,6 +158,7 @@ class DECClustering(BaseDeepClustering):
         alpha=1.0,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
+        pretrain_optimizer="adam",
         augment=False,
         epochs=100,
         lr=0.01,
@@ -177,6 +182,7 @@ class DECClustering(BaseDeepClustering):
         self.alpha = alpha
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrain_optimizer = pretrain_optimizer
         self.augment = augment
         self.epochs = epochs
         self.lr = lr
@@ -247,8 +253,8 @@ class IDECClustering(DECClustering):
     gamma : float, default=0.1
         Weight of the clustering loss relative to the reconstruction loss.
     hidden_dims, embedding_dim, network, input_shape, encoder, decoder, alpha, \
-pretrain_epochs, pretrain_lr, augment, epochs, update_interval, tol, n_init, batch_size, \
-callbacks, device, random_state, verbose
+pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, epochs, update_interval, tol, \
+n_init, batch_size, callbacks, device, random_state, verbose
         As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
     lr : float, default=1e-3
         Learning rate of the clustering phase.
@@ -297,6 +303,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         alpha=1.0,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
+        pretrain_optimizer="adam",
         augment=False,
         epochs=100,
         lr=1e-3,
@@ -321,6 +328,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
             alpha=alpha,
             pretrain_epochs=pretrain_epochs,
             pretrain_lr=pretrain_lr,
+            pretrain_optimizer=pretrain_optimizer,
             augment=augment,
             epochs=epochs,
             lr=lr,

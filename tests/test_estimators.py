@@ -241,6 +241,30 @@ def test_adam_by_name_runs_fused_on_cpu_with_the_same_updates(blobs):
 
 
 @pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering])
+def test_pretrain_optimizer(Estimator, blobs):
+    X = blobs[0]
+    steps = []
+
+    class CountingSGD(torch.optim.SGD):
+        def step(self, closure=None):
+            steps.append(1)
+            return super().step(closure)
+
+    params = dict(device="cpu", random_state=0, **SMALL)
+    counted = Estimator(3, pretrain_optimizer=CountingSGD, pretrain_lr=0.1, **params).fit(X)
+    n_batches = -(-len(X) // SMALL["batch_size"])
+    assert len(steps) == SMALL["pretrain_epochs"] * n_batches
+    # By name, "sgd" is SGD with momentum 0.9: its pretraining differs from Adam's.
+    sgd = Estimator(3, pretrain_optimizer="sgd", pretrain_lr=0.1, **params).fit(X)
+    adam = Estimator(3, pretrain_lr=0.1, **params).fit(X)
+    sgd_loss = sgd.pretrain_history_[:, "train_loss"]
+    assert not np.allclose(sgd_loss, adam.pretrain_history_[:, "train_loss"])
+    assert not np.allclose(sgd_loss, counted.pretrain_history_[:, "train_loss"])
+    with pytest.raises(ValueError, match="pretrain_optimizer"):
+        Estimator(3, pretrain_optimizer="rmsprop", **params).fit(X)
+
+
+@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering])
 def test_first_target_from_the_kmeans_embeddings_changes_nothing(Estimator, blobs, monkeypatch):
     # The clustering phase starts from the embeddings k-means was fitted on instead of
     # encoding the training set again; the fit is the same as with that extra pass.
