@@ -16,10 +16,9 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threads import one_torch_thread
 from torch import nn
 
-import skdeepcluster
 from skdeepcluster.dcn import (
     AlternatingKMeansUpdate,
     DCNClustering,
@@ -38,21 +37,6 @@ SMALL = dict(
 )
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread(request):
-    # Tiny networks: on a busy 2-core machine thread hand-offs cost more than the arithmetic.
-    if request.node.get_closest_marker("slow"):
-        yield
-        return
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(n_threads)
-
-
 def standardized_blobs(n_samples=150, random_state=0):
     X, y = make_blobs(n_samples=n_samples, centers=3, cluster_std=0.5, random_state=random_state)
     return StandardScaler().fit_transform(X), y
@@ -65,13 +49,8 @@ def blobs():
 
 @pytest.fixture(scope="module")
 def fitted(blobs):
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            return DCNClustering(3, random_state=0, **SMALL).fit(blobs[0])
-    finally:
-        torch.set_num_threads(n_threads)
+    with one_torch_thread():
+        return DCNClustering(3, random_state=0, **SMALL).fit(blobs[0])
 
 
 # --- scikit-learn's estimator suite ------------------------------------------

@@ -2,7 +2,6 @@
 
 import copy
 import pickle
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
+from threads import one_torch_thread
 from torch import nn
 
 from skdeepcluster.ddc import (
@@ -43,27 +42,6 @@ from skdeepcluster.metrics import CLUSTERING_SCORERS
 SMALL = dict(hidden_dims=(16,), embedding_dim=8, epochs=5, batch_size=50, random_state=0)
 # Enough to separate three standardised blobs.
 GOOD = dict(hidden_dims=(32,), embedding_dim=16, epochs=20, batch_size=32)
-
-
-@contextmanager
-def one_torch_thread():
-    # Tiny networks on a busy 2-core machine: thread hand-offs cost more than the arithmetic.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(n_threads)
-
-
-@pytest.fixture(autouse=True)
-def small_networks_on_one_thread(request):
-    if request.node.get_closest_marker("slow"):
-        yield
-        return
-    with one_torch_thread():
-        yield
 
 
 def standardized_blobs(n_samples=150, random_state=0):

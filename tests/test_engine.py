@@ -33,15 +33,6 @@ requires_no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Tiny networks: on a busy 2-core machine, thread hand-offs cost ~10x the arithmetic.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
-
 # --- resolve_device -----------------------------------------------------------
 
 

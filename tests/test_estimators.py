@@ -1,7 +1,6 @@
 """Behaviour of DECClustering and IDECClustering as scikit-learn clusterers."""
 
 import pickle
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -17,12 +16,12 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threads import one_torch_thread
 from torch import nn
 
 from skdeepcluster import DECClustering, IDECClustering
 from skdeepcluster.metrics import CLUSTERING_SCORERS
-from skdeepcluster.networks import ConvAutoencoder, MLPAutoencoder
+from skdeepcluster.networks import ConvAutoencoder
 
 # Small network, few epochs: enough for the API checks.
 SMALL = dict(
@@ -32,29 +31,6 @@ SMALL = dict(
 GOOD = dict(
     hidden_dims=(32,), embedding_dim=2, pretrain_epochs=20, epochs=10, n_init=5, batch_size=32
 )
-
-
-@contextmanager
-def one_torch_thread():
-    # Tiny networks and k-means on a few hundred points: on a busy 2-core machine, thread
-    # hand-offs (torch's and OpenMP's) cost ~10x the arithmetic.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(n_threads)
-
-
-@pytest.fixture(autouse=True)
-def small_networks_on_one_thread(request):
-    # The slow test trains the paper-sized network and keeps every thread.
-    if request.node.get_closest_marker("slow"):
-        yield
-        return
-    with one_torch_thread():
-        yield
 
 
 def standardized_blobs(n_samples=300, random_state=0):
