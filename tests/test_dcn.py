@@ -14,7 +14,6 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 from threads import one_torch_thread
 from torch import nn
@@ -51,27 +50,6 @@ def blobs():
 def fitted(blobs):
     with one_torch_thread():
         return DCNClustering(3, random_state=0, **SMALL).fit(blobs[0])
-
-
-# --- scikit-learn's estimator suite ------------------------------------------
-
-# As in tests/test_estimator_checks.py: sklearn's sparse checks read predict_proba as a
-# classifier's; sparse input works (fully connected networks densify a batch at a time).
-SPARSE_PROBA_CHECKS = {
-    "check_estimator_sparse_array": "sklearn's check expects classifier probabilities from "
-    "predict_proba; sparse input is tested in tests/test_sparse.py",
-    "check_estimator_sparse_matrix": "sklearn's check expects classifier probabilities from "
-    "predict_proba; sparse input is tested in tests/test_sparse.py",
-}
-
-
-@parametrize_with_checks(
-    [DCNClustering(random_state=0, hidden_dims=(32,), embedding_dim=4, pretrain_epochs=10,
-                   epochs=5, n_init=3)],
-    expected_failed_checks=lambda est: SPARSE_PROBA_CHECKS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # --- loss terms: hand-computed values ----------------------------------------

@@ -14,7 +14,6 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from threads import one_torch_thread
 from torch import nn
 
@@ -58,25 +57,6 @@ def blobs():
 def fitted_vote(blobs):
     with one_torch_thread():
         return DDCClustering(3, n_init=4, voting=True, random_state=0, **GOOD).fit(blobs[0])
-
-
-# --------------------------------------------------------------------------- the suite
-
-
-@parametrize_with_checks(
-    [
-        DDCClustering(n_init=1, **SMALL),
-        DDCClustering(n_init=3, voting=True, **SMALL),
-    ],
-    expected_failed_checks=lambda est: {
-        "check_estimator_sparse_array": "sklearn's check expects classifier probabilities from "
-        "predict_proba; sparse input is tested in test_sparse_input",
-        "check_estimator_sparse_matrix": "sklearn's check expects classifier probabilities from "
-        "predict_proba; sparse input is tested in test_sparse_input",
-    },
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # --------------------------------------------------------------------------- loss terms

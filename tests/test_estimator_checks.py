@@ -2,20 +2,25 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepcluster import DECClustering, IDECClustering
+from skdeepcluster import DCNClustering, DDCClustering, DECClustering, IDECClustering
 
 # Small networks and few epochs: the suite fits each estimator dozens of times.
-SMALL = dict(hidden_dims=(32,), embedding_dim=4, pretrain_epochs=10, epochs=5, n_init=3)
+AUTOENCODER = dict(hidden_dims=(32,), embedding_dim=4, pretrain_epochs=10, epochs=5, n_init=3)
+DDC = dict(hidden_dims=(16,), embedding_dim=8, epochs=5, batch_size=50)
 
 ESTIMATORS = [
-    DECClustering(random_state=0, **SMALL),
-    IDECClustering(random_state=0, **SMALL),
+    DECClustering(random_state=0, **AUTOENCODER),
+    IDECClustering(random_state=0, **AUTOENCODER),
+    DCNClustering(random_state=0, **AUTOENCODER),
+    DDCClustering(n_init=1, random_state=0, **DDC),
+    DDCClustering(n_init=3, voting=True, random_state=0, **DDC),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba
 # is a classifier (they read classifier tags and expect 2 or 4 probability
 # columns).  Our clusterers accept sparse input and their predict_proba has
-# n_clusters columns; tests/test_sparse.py checks sparse input instead.
+# n_clusters columns; tests/test_sparse.py and each method's tests check
+# sparse input instead.
 SPARSE_PROBA_CHECKS = {
     "check_estimator_sparse_array": "sklearn's check expects classifier probabilities from "
     "predict_proba; sparse input is tested in tests/test_sparse.py",
