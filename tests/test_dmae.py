@@ -19,6 +19,7 @@ from torch import nn
 from skdeepcluster.datasets import make_pinwheel, make_toroidal_blobs
 from skdeepcluster.dissimilarities import euclidean, mahalanobis, manhattan, sqeuclidean, toroidal
 from skdeepcluster.dmae import (
+    CenterUpdate,
     DissimilarityMixture,
     DMAEClustering,
     DMAELoss,
@@ -155,6 +156,27 @@ def test_dmae_module_and_loss():
     rec = torch.mean((out["reconstruction"] - x) ** 2)
     torch.testing.assert_close(criterion(out, x, None), 0.5 * dmm + 2.0 * rec)
     assert module.centers is mixture.centers
+
+
+def test_dmae_loss_embedding_reconstruction_term():
+    autoencoder = Autoencoder(nn.Linear(3, 2), nn.Linear(2, 3))
+    mixture = DissimilarityMixture(torch.randn(4, 2), euclidean, alpha=5.0)
+    x = torch.randn(6, 3)
+    plain = DMAEModule(autoencoder, mixture)(x)
+    assert "embedding_reconstruction" not in plain
+    out = DMAEModule(autoencoder, mixture, reconstruct_embedding=True)(x)
+    torch.testing.assert_close(out["embedding_reconstruction"], autoencoder(x)["reconstruction"])
+    torch.testing.assert_close(out["reconstruction"], plain["reconstruction"])
+    base = DMAELoss(euclidean, 5.0, clustering_weight=0.5, reconstruction_weight=2.0)
+    criterion = DMAELoss(euclidean, 5.0, clustering_weight=0.5, reconstruction_weight=2.0,
+                         embedding_reconstruction_weight=3.0)
+    rec_z = torch.mean((out["embedding_reconstruction"] - x) ** 2)
+    torch.testing.assert_close(criterion(out, x, None), base(out, x, None) + 3.0 * rec_z)
+    # Without the reconstruction from the centres the decoder runs on the embeddings alone.
+    only = DMAEModule(autoencoder, mixture, reconstruct=False, reconstruct_embedding=True)(x)
+    assert "reconstruction" not in only
+    loss = DMAELoss(euclidean, 5.0, embedding_reconstruction_weight=1.0)(only, x, None)
+    assert torch.isfinite(loss)
 
 
 def test_kmeans_plusplus_seeding_under_the_torus():
@@ -384,6 +406,73 @@ def test_dmae_specific_bad_options():
     # Without the reconstruction term an encoder alone is enough.
     DMAEClustering(3, encoder=encoder, pretrain_epochs=0, epochs=1, reconstruction_weight=0.0,
                    n_init=1).fit(X)
+
+
+def test_dmae_embedding_reconstruction_weight():
+    X, y = blobs(120)
+    dmae = DMAEClustering(3, embedding_reconstruction_weight=1.0, random_state=0,
+                          **SMALL_DEEP).fit(X)
+    assert dmae.net_.module_.reconstruct_embedding
+    assert dmae.net_.criterion_.embedding_reconstruction_weight == 1.0
+    assert clustering_accuracy(y, dmae.labels_) > 0.9
+    default = DMAEClustering(3, random_state=0, **SMALL_DEEP).fit(X)
+    assert not default.net_.module_.reconstruct_embedding
+    with pytest.raises(ValueError, match="embedding_reconstruction_weight"):
+        DMAEClustering(3, embedding_reconstruction_weight=-1.0, **SMALL_DEEP).fit(X)
+    with pytest.raises(ValueError, match="embedding_reconstruction_weight > 0 needs a decoder"):
+        DMAEClustering(3, encoder=nn.Linear(2, 2), pretrain_epochs=0, epochs=1,
+                       reconstruction_weight=0.0, embedding_reconstruction_weight=1.0).fit(X)
+
+
+def test_dmae_center_update_mean_keeps_the_centres_on_their_members():
+    # Issue 5: trained by gradient at lr=1e-5 the centres barely move while the encoder moves
+    # the samples, and the nearest-centre partition drifts; center_update="mean" puts each
+    # centre back on the mean of its members after every epoch.
+    X, y = blobs(150)
+    dmae = DMAEClustering(3, center_update="mean", random_state=0, **SMALL_DEEP).fit(X)
+    Z = dmae.transform(X)
+    s = dmae.predict_proba(X)
+    assert s.max(1).mean() > 0.99  # hard: the assignments the last update used are these
+    means = (s.T @ Z) / s.sum(0)[:, None]
+    np.testing.assert_allclose(dmae.cluster_centers_, means, atol=1e-4)
+    shifts = dmae.history_[:, "center_shift"]
+    assert len(shifts) == SMALL_DEEP["epochs"] and all(np.isfinite(shifts))
+    gradient = DMAEClustering(3, random_state=0, **SMALL_DEEP).fit(X)
+    assert "center_shift" not in gradient.history_[-1]
+    assert clustering_accuracy(y, dmae.labels_) > 0.9
+
+
+def test_center_update_callback_keeps_an_empty_cluster_in_place():
+    autoencoder = Autoencoder(nn.Identity())
+    centers = torch.tensor([[0.0, 0.0], [1.0, 1.0], [50.0, 50.0]])
+    module = DMAEModule(autoencoder, DissimilarityMixture(centers, euclidean, alpha=100.0),
+                        reconstruct=False)
+    X = torch.tensor([[0.0, 0.2], [0.0, -0.1], [1.2, 1.0], [1.0, 1.4]])
+
+    class Net:  # what the callback reads of a skorch net
+        module_, device = module, "cpu"
+
+        class history:
+            recorded = {}
+
+            @classmethod
+            def record(cls, name, value):
+                cls.recorded[name] = value
+
+    callback = CenterUpdate()
+    callback.on_train_begin(Net, X=X)
+    callback.on_epoch_end(Net)
+    expected = torch.tensor([[0.0, 0.05], [1.1, 1.2], [50.0, 50.0]])
+    torch.testing.assert_close(module.centers.detach(), expected)
+    assert Net.history.recorded["center_shift"] > 0
+
+
+def test_dmae_center_update_options():
+    X, _ = blobs(60)
+    with pytest.raises(ValueError, match="center_update"):
+        DMAEClustering(3, center_update="median", **SMALL_DEEP).fit(X)
+    with pytest.raises(ValueError, match="torus"):
+        DMAEClustering(3, dissimilarity="toroidal", center_update="mean", **SMALL_DEEP).fit(X)
 
 
 def test_itakura_saito_on_positive_data():
