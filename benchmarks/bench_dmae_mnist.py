@@ -70,9 +70,12 @@ def _estimator(method, seed, device, settings):
         lr=settings["lr"], batch_size=settings["batch_size"], random_state=seed, device=device,
         clustering_weight=settings["clustering_weight"],
         reconstruction_weight=settings["reconstruction_weight"],
+        embedding_reconstruction_weight=settings.get("embedding_reconstruction_weight", 0.0),
+        center_update=settings.get("center_update", "gradient"),
     )
     if method == "ae_dmm":
-        common.update(freeze_encoder=True, reconstruction_weight=0.0)
+        common.update(freeze_encoder=True, reconstruction_weight=0.0,
+                      embedding_reconstruction_weight=0.0)
     if method == "dmae_aug":
         # Augmentation needs the image shape.
         common.update(augment=True, input_shape=(1, 28, 28))
@@ -163,6 +166,10 @@ def main(argv=None):
     parser.add_argument("--alpha", type=float, default=1000.0)
     parser.add_argument("--clustering-weight", type=float, default=0.01)
     parser.add_argument("--reconstruction-weight", type=float, default=1.0)
+    parser.add_argument("--embedding-reconstruction-weight", type=float, default=0.0,
+                        help="weight of the decoder reconstructing x from z (not in the paper)")
+    parser.add_argument("--center-update", default="gradient", choices=("gradient", "mean"),
+                        help="DMAEClustering's center_update")
     parser.add_argument("--shallow-epochs", type=int, default=50)
     parser.add_argument("--shallow-lr", type=float, default=1e-3)
     parser.add_argument("--alpha-shallow", type=float, default=1.0)
@@ -174,7 +181,9 @@ def main(argv=None):
     settings = {
         k: getattr(args, k)
         for k in ("pretrain_epochs", "epochs", "lr", "batch_size", "dissimilarity", "alpha",
-                  "clustering_weight", "reconstruction_weight", "shallow_epochs", "shallow_lr",
+                  "clustering_weight", "reconstruction_weight",
+                  "embedding_reconstruction_weight", "center_update", "shallow_epochs",
+                  "shallow_lr",
                   "alpha_shallow", "threads")
     }
     ctx = mp.get_context("spawn")
