@@ -76,6 +76,7 @@ def dmae_estimator(name, seed, device, args):
         pretrain_epochs=args.pretrain_epochs, epochs=args.deep_epochs, lr=args.deep_lr,
         clustering_weight=args.clustering_weight, reconstruction_weight=args.reconstruction_weight,
         batch_size=64, random_state=seed, device=device,
+        center_update=getattr(args, "center_update", "gradient"),
     )
     return make_pipeline(StandardScaler(), deep)
 
@@ -140,6 +141,8 @@ def main(argv=None):
     parser.add_argument("--embedding-dim", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (small networks)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    parser.add_argument("--center-update", default="gradient", choices=("gradient", "mean"),
+                        help="DMAEClustering's center_update (moons, circles)")
     parser.add_argument("--tag", default=None, help="suffix of the result file name")
     args = parser.parse_args(argv)
 

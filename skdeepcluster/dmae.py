@@ -910,10 +910,11 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         towards what the decoder prefers), the largest clusters absorb their
         neighbours and accuracy drifts down.  On that MNIST subset (seed 0)
         ``"gradient"`` went from 0.648 to 0.633 ACC (NMI 0.573 to 0.567)
-        and ``"mean"`` from 0.648 to 0.655 (NMI 0.573 to 0.597); a 100 times
-        larger learning rate for the centres did not help (0.633), since
-        their gradient does not point to their members' mean.  See the
-        project's benchmarks for more seeds.
+        and ``"mean"`` to 0.647 (NMI 0.593); with augmented pretraining
+        from 0.745 to 0.728 (NMI 0.677 to 0.661) and to 0.751 (NMI 0.686).
+        A 100 times larger learning rate for the centres did not help
+        (0.633): their gradient does not lead to their members' mean.  See
+        the project's README for more seeds.
     freeze_encoder : bool, default=False
         Train only the mixture (and decoder) on the fixed pretrained
         embedding: the paper's "AE+DMM" ablation.
