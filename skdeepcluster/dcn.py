@@ -435,9 +435,11 @@ class DCNClustering(BaseDeepClustering):
         so ``decoder`` is required with ``encoder``.  They are copied, never
         modified.
     pretrain_epochs : int, default=100
-        Epochs of autoencoder pretraining (Adam); 0 skips it.
+        Epochs of autoencoder pretraining; 0 skips it.
     pretrain_lr : float, default=1e-3
         Learning rate of pretraining.
+    pretrain_optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
+        Optimizer of pretraining: Adam, as ClustPy; or SGD with momentum 0.9.
     epochs : int, default=50
         Maximum epochs of the clustering phase.
     lr : float, default=1e-4
@@ -546,6 +548,7 @@ class DCNClustering(BaseDeepClustering):
         decoder=None,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
+        pretrain_optimizer="adam",
         epochs=50,
         lr=1e-4,
         optimizer="adam",
@@ -568,6 +571,7 @@ class DCNClustering(BaseDeepClustering):
         self.decoder = decoder
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrain_optimizer = pretrain_optimizer
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer

@@ -935,9 +935,12 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         Your own networks, replacing ``network`` (copied, never modified).
         A decoder is needed for pretraining and for the reconstruction term.
     pretrain_epochs : int, default=100
-        Epochs of autoencoder pretraining (Adam); 0 skips it.
+        Epochs of autoencoder pretraining; 0 skips it.
     pretrain_lr : float, default=1e-3
         Learning rate of pretraining.
+    pretrain_optimizer : {{"adam", "sgd"}} or torch optimizer class, default="adam"
+        Optimizer of pretraining: Adam; or SGD with momentum 0.9, which the authors' code uses
+        with ``pretrain_lr=1.0``.
     augment : bool, default=False
         Pretrain on randomly rotated (up to 10 degrees) and shifted (up to
         10%) images, as the paper did for MNIST and USPS; needs image input
@@ -1048,6 +1051,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         decoder=None,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
+        pretrain_optimizer="adam",
         augment=False,
         epochs=50,
         lr=1e-5,
@@ -1078,6 +1082,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.decoder = decoder
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrain_optimizer = pretrain_optimizer
         self.augment = augment
         self.epochs = epochs
         self.lr = lr

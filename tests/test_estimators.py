@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from threads import one_torch_thread
 from torch import nn
 
-from skdeepcluster import DECClustering, IDECClustering
+from skdeepcluster import DCNClustering, DECClustering, DMAEClustering, IDECClustering
 from skdeepcluster.metrics import CLUSTERING_SCORERS
 from skdeepcluster.networks import ConvAutoencoder
 
@@ -216,7 +216,9 @@ def test_adam_by_name_runs_fused_on_cpu_with_the_same_updates(blobs):
     np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering])
+@pytest.mark.parametrize(
+    "Estimator", [DECClustering, IDECClustering, DCNClustering, DMAEClustering]
+)
 def test_pretrain_optimizer(Estimator, blobs):
     X = blobs[0]
     steps = []
