@@ -2,7 +2,6 @@
 
 import math
 import pickle
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -11,9 +10,7 @@ from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from skdeepcluster.datasets import make_pinwheel, make_toroidal_blobs
@@ -36,52 +33,10 @@ from skdeepcluster.networks import Autoencoder
 SMALL_DEEP = dict(hidden_dims=(32,), embedding_dim=4, pretrain_epochs=10, epochs=5, n_init=2)
 SMALL_DMM = dict(epochs=5, n_init=2)
 
-# scikit-learn's sparse-input checks read classifier tags from any estimator that has
-# predict_proba (they expect 2 or 4 probability columns, and clusterers have no
-# classifier tags at all); both estimators accept sparse input, tested below.
-SPARSE_PROBA_CHECKS = {
-    "check_estimator_sparse_array": "sklearn's check expects classifier probabilities from "
-    "predict_proba; sparse input is tested in test_sparse_input",
-    "check_estimator_sparse_matrix": "sklearn's check expects classifier probabilities from "
-    "predict_proba; sparse input is tested in test_sparse_input",
-}
-
-
-@contextmanager
-def one_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(n_threads)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny networks on a busy 2-core machine: thread hand-offs cost more than the arithmetic.
-    with one_thread():
-        yield
-
 
 def blobs(n_samples=300, random_state=0):
     X, y = make_blobs(n_samples=n_samples, centers=3, cluster_std=0.6, random_state=random_state)
     return StandardScaler().fit_transform(X), y
-
-
-# ------------------------------------------------------------- scikit-learn suite
-
-
-@parametrize_with_checks(
-    [
-        DMMClustering(random_state=0, **SMALL_DMM),
-        DMAEClustering(random_state=0, **SMALL_DEEP),
-    ],
-    expected_failed_checks=lambda estimator: SPARSE_PROBA_CHECKS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # ------------------------------------------------------------------- functions

@@ -2,7 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepcluster import DCNClustering, DDCClustering, DECClustering, IDECClustering
+from skdeepcluster import (
+    DCNClustering,
+    DDCClustering,
+    DECClustering,
+    DMAEClustering,
+    DMMClustering,
+    IDECClustering,
+)
 
 # Small networks and few epochs: the suite fits each estimator dozens of times.
 AUTOENCODER = dict(hidden_dims=(32,), embedding_dim=4, pretrain_epochs=10, epochs=5, n_init=3)
@@ -14,6 +21,8 @@ ESTIMATORS = [
     DCNClustering(random_state=0, **AUTOENCODER),
     DDCClustering(n_init=1, random_state=0, **DDC),
     DDCClustering(n_init=3, voting=True, random_state=0, **DDC),
+    DMMClustering(epochs=5, n_init=2, random_state=0),
+    DMAEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba
