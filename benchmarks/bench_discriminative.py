@@ -73,6 +73,19 @@ lets the clustering phase gain a little (+0.005), from a much lower start.
 ``network="conv"`` (the paper's kind of network) reached 0.784 / 0.760 for
 seeds 0 / 1 (30 epochs, about ten times slower on the CPU).
 
+Step counts (the paper: 30 epochs of 70000 images at batch 1000, about 2100
+steps; the subsets above: 400-800).  10000 samples at batch 1000, seeds 0 / 1
+(``--tag subset_256net_2000steps``: ``--pretrain-epochs 200 --epochs 30
+--batch-size 1000``, 2000 pretraining steps): stage 0 0.714 / 0.688, final
+0.710 / 0.686: the fully connected network is not step-starved, its
+embedding collapses within a few hundred steps (``ddls_step_curve.py``:
+0.67 / 0.70 / 0.71 after 200 / 600 / 2000 steps, cosine to the centroid 0.98
+and more).  ``network="conv"`` at 600 steps (``--tag subset_conv_600steps``:
+``--pretrain-epochs 60 --epochs 10 --batch-size 1000 --set network=conv --set
+"input_shape=(1, 28, 28)"``): stage 0 0.812 / 0.748, final 0.816 /
+0.749 (about 450 s of pretraining, 550 s in all, per seed), still rising with the steps (0.73 / 0.79 / 0.81 after 100 / 300 /
+600, seed 0).
+
 The default ``(500, 500, 2000)`` network on 3000 samples, 30 + 10 epochs, batch
 500 (``results/discriminative_mnist_3000_cpu_subset_default_net.json``): k-means
 on pixels 0.541; stage 0 0.560, final 0.584 (the bigger network needs more than
