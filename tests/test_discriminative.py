@@ -2,7 +2,6 @@
 
 import math
 import pickle
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -12,8 +11,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
+from threads import one_torch_thread
 from torch import nn
 
 from skorch.callbacks import Callback
@@ -41,27 +39,6 @@ from skdeepcluster.networks import MLPAutoencoder
 SMALL = dict(
     hidden_dims=(16,), embedding_dim=4, pretrain_epochs=5, epochs=6, n_init=3, batch_size=64
 )
-
-
-@contextmanager
-def one_torch_thread():
-    # Tiny networks on a busy 2-core machine: thread hand-offs cost more than the arithmetic.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(n_threads)
-
-
-@pytest.fixture(autouse=True)
-def small_networks_on_one_thread(request):
-    if request.node.get_closest_marker("slow"):
-        yield
-        return
-    with one_torch_thread():
-        yield
 
 
 def standardized_blobs(n_samples=150, random_state=0):
@@ -343,19 +320,6 @@ def test_stage_schedule_records_the_stages(blobs):
 
 
 # ------------------------------------------------------------------ estimator
-
-
-@parametrize_with_checks(
-    [DiscriminativeLatentClustering(random_state=0, **SMALL)],
-    expected_failed_checks=lambda est: {
-        "check_estimator_sparse_array": "sklearn's check expects classifier probabilities "
-        "from predict_proba; sparse input: test_sparse_input_trains_like_dense",
-        "check_estimator_sparse_matrix": "sklearn's check expects classifier probabilities "
-        "from predict_proba; sparse input: test_sparse_input_trains_like_dense",
-    },
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 def test_clusters_blobs(fitted, blobs):

@@ -7,6 +7,7 @@ from skdeepcluster import (
     DDCClustering,
     DECClustering,
     DMAEClustering,
+    DiscriminativeLatentClustering,
     DMMClustering,
     IDECClustering,
 )
@@ -23,6 +24,10 @@ ESTIMATORS = [
     DDCClustering(n_init=3, voting=True, random_state=0, **DDC),
     DMMClustering(epochs=5, n_init=2, random_state=0),
     DMAEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
+    DiscriminativeLatentClustering(
+        random_state=0, hidden_dims=(16,), embedding_dim=4, pretrain_epochs=5, epochs=6,
+        n_init=3, batch_size=64,
+    ),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba
