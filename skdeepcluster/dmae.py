@@ -914,11 +914,9 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         from 0.745 to 0.728 (NMI 0.677 to 0.661) and to 0.751 (NMI 0.686).
         A 100 times larger learning rate for the centres did not help
         (0.633): their gradient does not lead to their members' mean.  See
-        the project's README for more seeds.  It suits nearly hard
-        assignments: with soft ones the weighted means pull the centres
-        together (on the 2-D embedding of the synthetic moons and circles,
-        ``alpha=10``, it lowered the accuracy from 0.905 to 0.817 and from
-        0.796 to 0.682).
+        the project's README for more seeds.  It is not the default: on the
+        2-D embedding of the synthetic moons and circles (``alpha=10``) it
+        lowered the accuracy from 0.905 to 0.817 and from 0.796 to 0.682.
     freeze_encoder : bool, default=False
         Train only the mixture (and decoder) on the fixed pretrained
         embedding: the paper's "AE+DMM" ablation.
