@@ -501,6 +501,9 @@ class CenterUpdate(Callback):
                 centers.copy_(new)
         net.history.record("center_shift", float(shift))
 
+    def on_train_end(self, net, **kwargs):
+        self.X_ = None  # the fitted model does not keep the training data
+
 
 # --------------------------------------------------------------- estimators
 

@@ -392,6 +392,8 @@ def test_dmae_center_update_mean_keeps_the_centres_on_their_members():
     np.testing.assert_allclose(dmae.cluster_centers_, means, atol=1e-4)
     shifts = dmae.history_[:, "center_shift"]
     assert len(shifts) == SMALL_DEEP["epochs"] and all(np.isfinite(shifts))
+    update = dict(dmae.net_.callbacks_)["center_update"]
+    assert update.X_ is None  # the training data is not kept (nor pickled) with the model
     gradient = DMAEClustering(3, random_state=0, **SMALL_DEEP).fit(X)
     assert "center_shift" not in gradient.history_[-1]
     assert clustering_accuracy(y, dmae.labels_) > 0.9
