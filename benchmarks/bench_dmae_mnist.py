@@ -84,22 +84,19 @@ def _estimator(method, seed, device, settings):
 
 def _initial_partition_recorder(X, y, record):
     """A callback scoring the partition end-to-end training starts from (k-means, embedding)."""
-    import torch
     from skorch.callbacks import Callback
     from sklearn.metrics import normalized_mutual_info_score
 
+    from skdeepcluster.engine import evaluation_mode, map_in_chunks
     from skdeepcluster.metrics import clustering_accuracy
 
     class InitialPartition(Callback):
         def on_train_begin(self, net, **kwargs):
-            module = net.module_
-            with torch.no_grad():
-                data = torch.as_tensor(X, dtype=torch.float32, device=net.device)
-                data = data.reshape(len(X), -1)
-                labels = torch.cat([
-                    module.assign(module.encode(data[i:i + 4096])).argmax(1)
-                    for i in range(0, len(data), 4096)
-                ]).cpu().numpy()
+            with evaluation_mode(net.module_) as module:
+                labels = map_in_chunks(
+                    lambda x: module.assign(module.encode(x)).argmax(1),
+                    X.reshape(len(X), -1), net.device,
+                )
             record["init_acc"] = float(clustering_accuracy(y, labels))
             record["init_nmi"] = float(normalized_mutual_info_score(y, labels))
 
