@@ -36,9 +36,18 @@ from .engine import (
     to_training_tensor,
 )
 from .losses import ReconstructionLoss
-from .networks import Autoencoder, ConvAutoencoder, MLPAutoencoder, Unflatten
+from .networks import (
+    Autoencoder,
+    BatchNormConvAutoencoder,
+    ConvAutoencoder,
+    MLPAutoencoder,
+    Unflatten,
+)
 
 __all__ = ["BaseDeepClustering"]
+
+# The built-in image autoencoders, by the name ``network`` takes.
+_IMAGE_NETWORKS = {"conv": ConvAutoencoder, "conv_bn": BatchNormConvAutoencoder}
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 # Fused Adam runs on the CPU from torch 2.4 on.
@@ -82,7 +91,7 @@ class BaseDeepClustering(
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "hidden_dims": ["array-like"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "network": [StrOptions({"mlp", "conv"})],
+        "network": [StrOptions({"mlp", "conv", "conv_bn"})],
         "input_shape": ["array-like", None],
         "encoder": [nn.Module, None],
         "decoder": [nn.Module, None],
@@ -213,19 +222,19 @@ class BaseDeepClustering(
                 raise ValueError(
                     "Sparse input is supported by fully connected networks only; the "
                     f"{type(self).__name__} was set up for images of shape {self.input_shape_} "
-                    "(network='conv' or input_shape). Use X.toarray() for images."
+                    "(an image network or input_shape). Use X.toarray() for images."
                 )
         return X
 
     def _resolve_input_shape(self, image_shape, n_features):
         if image_shape is not None:
             shape = tuple(int(s) for s in image_shape)
-            if self.network == "conv" and self.encoder is None:
+            if self.network in _IMAGE_NETWORKS and self.encoder is None:
                 if len(shape) == 2:  # (n, H, W): one-channel images
                     shape = (1, *shape)
                 elif len(shape) != 3:
                     raise ValueError(
-                        f"network='conv' needs images of shape (n_samples, C, H, W) or "
+                        f"network={self.network!r} needs images of shape (n_samples, C, H, W) or "
                         f"(n_samples, H, W); got X with {len(shape) + 1} dimensions."
                     )
             return shape
@@ -237,11 +246,11 @@ class BaseDeepClustering(
                     f"{n_features} features."
                 )
             return shape
-        if self.network == "conv":
+        if self.network in _IMAGE_NETWORKS:
             side = math.isqrt(n_features)
             if side * side != n_features:
                 raise ValueError(
-                    f"network='conv' needs images: pass X as (n_samples, C, H, W) or set "
+                    f"network={self.network!r} needs images: pass X as (n_samples, C, H, W) or set "
                     f"input_shape=(C, H, W); {n_features} flat features are not a square "
                     "one-channel image."
                 )
@@ -261,8 +270,9 @@ class BaseDeepClustering(
             return Autoencoder(encoder, decoder)
         if self.decoder is not None:
             raise ValueError("decoder was given without an encoder; pass both.")
-        if self.network == "conv":
-            return ConvAutoencoder(self.input_shape_, embedding_dim=self.embedding_dim)
+        if self.network in _IMAGE_NETWORKS:
+            network = _IMAGE_NETWORKS[self.network]
+            return network(self.input_shape_, embedding_dim=self.embedding_dim)
         return MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
 
     def _make_net(

@@ -42,11 +42,15 @@ class DECClustering(BaseDeepClustering):
         Hidden layer widths of the MLP encoder; the decoder mirrors them.
     embedding_dim : int, default=10
         Dimension of the embedding the clusters live in.
-    network : {"mlp", "conv"}, default="mlp"
-        Fully connected autoencoder, or the convolutional one for images
-        (input ``(n, C, H, W)``, or flat with ``input_shape``).
+    network : {"mlp", "conv", "conv_bn"}, default="mlp"
+        Fully connected autoencoder, or one for images (input ``(n, C, H, W)``,
+        or flat with ``input_shape``): ``"conv"`` the strided convolutional
+        :class:`~skdeepcluster.networks.ConvAutoencoder`, ``"conv_bn"`` the
+        :class:`~skdeepcluster.networks.BatchNormConvAutoencoder` with batch
+        normalisation and max pooling (DBC's, which the discriminative latent
+        space paper trains).
     input_shape : tuple of int, default=None
-        ``(C, H, W)`` of flat image input for ``network="conv"``; a flat
+        ``(C, H, W)`` of flat image input for an image ``network``; a flat
         square input is read as one-channel images when not given.
     encoder, decoder : torch.nn.Module, default=None
         Your own networks, replacing ``network``.  The encoder maps a batch to

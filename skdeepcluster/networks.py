@@ -15,6 +15,7 @@ __all__ = [
     "Unflatten",
     "MLPAutoencoder",
     "ConvAutoencoder",
+    "BatchNormConvAutoencoder",
     "StudentTClusteringModule",
 ]
 
@@ -184,6 +185,96 @@ class ConvAutoencoder(Autoencoder):
             nn.ConvTranspose2d(c2, c1, 5, stride=2, padding=2, output_padding=output_padding(1)),
             nn.ReLU(),
             nn.ConvTranspose2d(c1, n_channels, 5, stride=2, padding=2, output_padding=output_padding(0)),
+        )
+        super().__init__(encoder, decoder)
+        self.input_shape = input_shape
+
+    def forward(self, x):
+        out = super().forward(x)
+        out["reconstruction"] = out["reconstruction"].reshape(x.shape)
+        return out
+
+
+def _conv_block(in_channels, out_channels):
+    return [
+        nn.Conv2d(in_channels, out_channels, 3, padding=1),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(),
+    ]
+
+
+class BatchNormConvAutoencoder(Autoencoder):
+    """Convolutional autoencoder with batch normalisation and max pooling (DBC).
+
+    The fully convolutional autoencoder of DBC (Li et al. 2017) that the
+    discriminative latent space paper (Tzoreff et al. 2018) trains: three
+    ``conv3x3 - BatchNorm - ReLU - maxpool 2`` blocks and a dense embedding;
+    the decoder maps the embedding back to the smallest feature map and
+    alternates nearest-neighbour upsampling (to the encoder's sizes) with
+    ``conv3x3 - BatchNorm - ReLU``, ending in one plain ``conv3x3`` to the
+    input channels.  Inputs may be images ``(n, C, H, W)`` or flat vectors
+    ``(n, C*H*W)``; the reconstruction has the shape of the input.
+
+    Batch normalisation uses batch statistics while training and the running
+    ones in evaluation mode, so predictions do not depend on the batch.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(C, H, W)`` of one image; each side needs at least 8 pixels.
+    channels : tuple of int, default=(32, 64, 128)
+        Output channels of the three encoder blocks (the decoder runs them
+        backwards).
+    embedding_dim : int, default=10
+        Width of the embedding.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ae = BatchNormConvAutoencoder((1, 28, 28))
+    >>> out = ae(torch.zeros(2, 784))
+    >>> out["embedding"].shape, out["reconstruction"].shape
+    (torch.Size([2, 10]), torch.Size([2, 784]))
+    """
+
+    def __init__(self, input_shape, channels=(32, 64, 128), embedding_dim=10):
+        input_shape = tuple(int(s) for s in input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"input_shape must be (channels, height, width); got {input_shape}."
+            )
+        n_channels, height, width = input_shape
+        c1, c2, c3 = (int(c) for c in channels)
+        sizes = [(height, width)]
+        for _ in range(3):
+            sizes.append((sizes[-1][0] // 2, sizes[-1][1] // 2))
+        if min(sizes[-1]) < 1:
+            raise ValueError(
+                f"Images of shape {input_shape} are too small for the batch-normalised "
+                "convolutional autoencoder (three 2x2 max poolings need 8 pixels a "
+                "side); use the MLP network."
+            )
+        flat = c3 * sizes[3][0] * sizes[3][1]
+        encoder = nn.Sequential(
+            Unflatten(input_shape),
+            *_conv_block(n_channels, c1),
+            nn.MaxPool2d(2),
+            *_conv_block(c1, c2),
+            nn.MaxPool2d(2),
+            *_conv_block(c2, c3),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(flat, int(embedding_dim)),
+        )
+        decoder = nn.Sequential(
+            nn.Linear(int(embedding_dim), flat),
+            Unflatten((c3, *sizes[3])),
+            nn.Upsample(size=sizes[2]),
+            *_conv_block(c3, c2),
+            nn.Upsample(size=sizes[1]),
+            *_conv_block(c2, c1),
+            nn.Upsample(size=sizes[0]),
+            nn.Conv2d(c1, n_channels, 3, padding=1),
         )
         super().__init__(encoder, decoder)
         self.input_shape = input_shape

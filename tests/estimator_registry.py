@@ -21,6 +21,14 @@ assert set(NAMES) == set(SMALL), "every public estimator needs a small configura
 CONV = sorted(
     name for name in NAMES if "network" in getattr(skdeepcluster, name)().get_params()
 )
+# (estimator, network) for each built-in image network each estimator offers.
+IMAGE_NETWORKS = [
+    (name, network)
+    for name in CONV
+    for network in sorted(
+        getattr(skdeepcluster, name)._parameter_constraints["network"][0].options - {"mlp"}
+    )
+]
 
 
 def make(name, **params):

@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 
-from estimator_registry import CONV, NAMES, make
+from estimator_registry import IMAGE_NETWORKS, NAMES, make
 
 ESTIMATORS = {name: (lambda name=name, **kw: make(name, **kw)) for name in NAMES}
 
@@ -72,17 +72,17 @@ IMAGE_CASES = {
 
 
 @pytest.mark.parametrize("case", list(IMAGE_CASES))
-@pytest.mark.parametrize("name", sorted(CONV))
-def test_bad_images_for_a_conv_network(name, case):
+@pytest.mark.parametrize("name, network", IMAGE_NETWORKS)
+def test_bad_images_for_a_conv_network(name, network, case):
     data, message = IMAGE_CASES[case]
     with pytest.raises(ValueError, match=message):
-        ESTIMATORS[name](n_clusters=2, network="conv").fit(data)
+        ESTIMATORS[name](n_clusters=2, network=network).fit(data)
 
 
-@pytest.mark.parametrize("name", sorted(CONV))
-def test_input_shape_that_does_not_match(name):
+@pytest.mark.parametrize("name, network", IMAGE_NETWORKS)
+def test_input_shape_that_does_not_match(name, network):
     with pytest.raises(ValueError, match="input_shape"):
-        ESTIMATORS[name](n_clusters=2, network="conv", input_shape=(1, 5, 5)).fit(RNG.rand(20, 36))
+        ESTIMATORS[name](n_clusters=2, network=network, input_shape=(1, 5, 5)).fit(RNG.rand(20, 36))
 
 
 @pytest.fixture(scope="module")
@@ -119,10 +119,10 @@ def test_one_sample_prediction_works(fitted, name):
     assert fitted[name].predict(X[:1]).shape == (1,)
 
 
-@pytest.mark.parametrize("name", sorted(CONV))
-def test_three_dimensional_images_are_one_channel(name):
+@pytest.mark.parametrize("name, network", IMAGE_NETWORKS)
+def test_three_dimensional_images_are_one_channel(name, network):
     images = RNG.rand(20, 16, 16).astype(np.float32)
-    est = ESTIMATORS[name](n_clusters=2, network="conv", random_state=0).fit(images)
+    est = ESTIMATORS[name](n_clusters=2, network=network, random_state=0).fit(images)
     assert est.input_shape_ == (1, 16, 16)
     np.testing.assert_array_equal(est.predict(images), est.predict(images[:, None]))
     with pytest.raises(ValueError, match="images of shape"):

@@ -16,12 +16,13 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from estimator_registry import IMAGE_NETWORKS, make
 from threads import one_torch_thread
 from torch import nn
 
 from skdeepcluster import DCNClustering, DECClustering, DMAEClustering, IDECClustering
 from skdeepcluster.metrics import CLUSTERING_SCORERS
-from skdeepcluster.networks import ConvAutoencoder
+from skdeepcluster.networks import BatchNormConvAutoencoder, ConvAutoencoder
 
 # Small network, few epochs: enough for the API checks.
 SMALL = dict(
@@ -347,6 +348,28 @@ def test_conv_needs_an_image_shape():
     X = np.random.default_rng(0).normal(size=(20, 150))  # not a square
     with pytest.raises(ValueError, match="input_shape"):
         DECClustering(3, **CONV).fit(X)
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, network in IMAGE_NETWORKS if network == "conv_bn"]
+)
+def test_batchnorm_conv_network(images, name):
+    params = dict(n_clusters=3, network="conv_bn", embedding_dim=3, pretrain_epochs=2,
+                  epochs=2, batch_size=16, random_state=0)
+    with one_torch_thread():
+        est = make(name, **params).fit(images)
+        again = make(name, **params).fit(images)
+    networks = [m for m in est.net_.module_.modules() if isinstance(m, BatchNormConvAutoencoder)]
+    assert len(networks) == 1 and networks[0].input_shape == (1, 12, 12)
+    # Training normalised by batch statistics and kept running ones for inference.
+    norms = [m for m in networks[0].modules() if isinstance(m, nn.BatchNorm2d)]
+    assert all(m.num_batches_tracked > 0 for m in norms)
+    labels = est.predict(images)
+    np.testing.assert_array_equal(labels, est.labels_)
+    # Inference does not depend on the batch: one image at a time gives the same labels.
+    np.testing.assert_array_equal([est.predict(images[i : i + 1])[0] for i in range(5)], labels[:5])
+    np.testing.assert_array_equal(again.labels_, est.labels_)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).predict(images), labels)
 
 
 # --- user modules -------------------------------------------------------------

@@ -7,6 +7,7 @@ from torch import nn
 
 from skdeepcluster.networks import (
     Autoencoder,
+    BatchNormConvAutoencoder,
     ConvAutoencoder,
     MLPAutoencoder,
     StudentTClusteringModule,
@@ -101,6 +102,64 @@ def test_conv_too_small_images_raise(input_shape):
 def test_conv_bad_input_shape_raises(input_shape):
     with pytest.raises(ValueError, match="input_shape"):
         ConvAutoencoder(input_shape)
+
+
+# --- BatchNormConvAutoencoder ------------------------------------------------
+
+
+@pytest.mark.parametrize("input_shape", [(1, 28, 28), (3, 32, 32), (1, 17, 13), (2, 8, 8)])
+def test_bn_conv_reconstruction_has_input_shape(input_shape):
+    torch.manual_seed(0)
+    ae = BatchNormConvAutoencoder(input_shape, channels=(4, 8, 16), embedding_dim=5).eval()
+    images = torch.randn(3, *input_shape)
+    out = ae(images)
+    assert out["embedding"].shape == (3, 5)
+    assert out["reconstruction"].shape == images.shape
+    out_flat = ae(images.reshape(3, -1))
+    torch.testing.assert_close(out_flat["embedding"], out["embedding"])
+    torch.testing.assert_close(out_flat["reconstruction"], out["reconstruction"].reshape(3, -1))
+
+
+def test_bn_conv_default_is_the_dbc_architecture():
+    ae = BatchNormConvAutoencoder((1, 28, 28))
+    kinds = [type(m) for m in ae.encoder]
+    assert kinds.count(nn.BatchNorm2d) == 3 and kinds.count(nn.MaxPool2d) == 3
+    convs = [m for m in ae.encoder if isinstance(m, nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size) for c in convs] == [(32, (3, 3)), (64, (3, 3)), (128, (3, 3))]
+    # 28 -> 14 -> 7 -> 3 by pooling: 128 * 3 * 3 features before the linear embedding.
+    assert isinstance(ae.encoder[-1], nn.Linear)
+    assert (ae.encoder[-1].in_features, ae.encoder[-1].out_features) == (128 * 3 * 3, 10)
+    # The decoder upsamples back to the encoder's sizes, 3 -> 7 -> 14 -> 28.
+    sizes = [tuple(m.size) for m in ae.decoder if isinstance(m, nn.Upsample)]
+    assert sizes == [(7, 7), (14, 14), (28, 28)]
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in ae.decoder) == 2
+    assert isinstance(ae.decoder[-1], nn.Conv2d) and ae.decoder[-1].out_channels == 1
+
+
+def test_bn_conv_in_eval_mode_does_not_depend_on_the_batch():
+    torch.manual_seed(0)
+    ae = BatchNormConvAutoencoder((1, 8, 8), channels=(4, 8, 8), embedding_dim=3)
+    images = torch.randn(10, 1, 8, 8)
+    ae.train()
+    ae(images)  # moves the running statistics off their initial values
+    training = ae(images)["embedding"]
+    ae.eval()
+    whole = ae(images)["embedding"]
+    torch.testing.assert_close(ae(images[:1])["embedding"], whole[:1])
+    # Training mode normalises by the batch's own statistics instead.
+    assert not torch.allclose(training, whole)
+
+
+@pytest.mark.parametrize("input_shape", [(1, 7, 7), (1, 28, 4), (3, 5, 40)])
+def test_bn_conv_too_small_images_raise(input_shape):
+    with pytest.raises(ValueError, match="too small"):
+        BatchNormConvAutoencoder(input_shape)
+
+
+@pytest.mark.parametrize("input_shape", [(28, 28), (784,), (1, 28, 28, 1)])
+def test_bn_conv_bad_input_shape_raises(input_shape):
+    with pytest.raises(ValueError, match="input_shape"):
+        BatchNormConvAutoencoder(input_shape)
 
 
 # --- StudentTClusteringModule -------------------------------------------------

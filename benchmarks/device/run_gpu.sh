@@ -4,7 +4,7 @@
 # land in $OUT as one archive.  From the repository root:
 #
 #     benchmarks/device/run_gpu.sh core      # CUDA tests, DEC/IDEC MNIST-70k, speed vs ClustPy
-#     benchmarks/device/run_gpu.sh methods   # DCN, DDC, DMAE, DDLS on MNIST-70k
+#     benchmarks/device/run_gpu.sh methods   # DCN, DDC, DMAE, DDLS (conv_bn) on MNIST-70k
 #
 # with ``carry: [".gpu"]`` (filled by prepare.sh).  ``SMOKE=1`` runs every
 # step on 600 samples and one epoch, to check the script on a CPU machine.
@@ -64,8 +64,9 @@ methods)
     step 120 "DMAE MNIST-70k" \
         python3 benchmarks/bench_dmae_mnist.py --path "$mnist" $n --seeds 0 \
         --methods kmeans ae_dmm dmae dmae_aug $ae --out "$res"
-    step 120 "DDLS MNIST-70k" \
-        python3 benchmarks/bench_discriminative.py --path "$mnist" $n --seeds 0 $ae --out "$res"
+    step 150 "DDLS MNIST-70k, network=conv_bn (the paper's kind of network)" \
+        python3 benchmarks/bench_discriminative.py --path "$mnist" $n --seeds 0 $ae \
+        --set network=conv_bn --tag conv_bn --out "$res"
     ;;
 *) echo "unknown part $part"; exit 2 ;;
 esac
