@@ -104,7 +104,32 @@ def _conv_output_size(size, kernel, stride, padding):
     return (size + 2 * padding - kernel) // stride + 1
 
 
-class ConvAutoencoder(Autoencoder):
+class _ImageAutoencoder(Autoencoder):
+    """An autoencoder of ``(C, H, W)`` images, given as images or flat rows.
+
+    Its reconstruction has the layout of its input.
+    """
+
+    def __init__(self, encoder, decoder, input_shape):
+        super().__init__(encoder, decoder)
+        self.input_shape = input_shape
+
+    @staticmethod
+    def _check_input_shape(input_shape):
+        input_shape = tuple(int(s) for s in input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"input_shape must be (channels, height, width); got {input_shape}."
+            )
+        return input_shape
+
+    def forward(self, x):
+        out = super().forward(x)
+        out["reconstruction"] = out["reconstruction"].reshape(x.shape)
+        return out
+
+
+class ConvAutoencoder(_ImageAutoencoder):
     """Convolutional autoencoder for images (the DCEC / seed-001 architecture).
 
     Encoder: ``conv5x5(32, stride 2) - conv5x5(64, stride 2) - conv3x3(128,
@@ -131,11 +156,7 @@ class ConvAutoencoder(Autoencoder):
     """
 
     def __init__(self, input_shape, channels=(32, 64, 128), embedding_dim=10):
-        input_shape = tuple(int(s) for s in input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"input_shape must be (channels, height, width); got {input_shape}."
-            )
+        input_shape = self._check_input_shape(input_shape)
         n_channels, height, width = input_shape
         c1, c2, c3 = (int(c) for c in channels)
         specs = [(5, 2, 2), (5, 2, 2), (3, 2, 0)]  # kernel, stride, padding
@@ -186,13 +207,7 @@ class ConvAutoencoder(Autoencoder):
             nn.ReLU(),
             nn.ConvTranspose2d(c1, n_channels, 5, stride=2, padding=2, output_padding=output_padding(0)),
         )
-        super().__init__(encoder, decoder)
-        self.input_shape = input_shape
-
-    def forward(self, x):
-        out = super().forward(x)
-        out["reconstruction"] = out["reconstruction"].reshape(x.shape)
-        return out
+        super().__init__(encoder, decoder, input_shape)
 
 
 def _conv_block(in_channels, out_channels):
@@ -203,7 +218,7 @@ def _conv_block(in_channels, out_channels):
     ]
 
 
-class BatchNormConvAutoencoder(Autoencoder):
+class BatchNormConvAutoencoder(_ImageAutoencoder):
     """Convolutional autoencoder with batch normalisation and max pooling (DBC).
 
     The fully convolutional autoencoder of DBC (Li et al. 2017) that the
@@ -238,11 +253,7 @@ class BatchNormConvAutoencoder(Autoencoder):
     """
 
     def __init__(self, input_shape, channels=(32, 64, 128), embedding_dim=10):
-        input_shape = tuple(int(s) for s in input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"input_shape must be (channels, height, width); got {input_shape}."
-            )
+        input_shape = self._check_input_shape(input_shape)
         n_channels, height, width = input_shape
         c1, c2, c3 = (int(c) for c in channels)
         sizes = [(height, width)]
@@ -276,13 +287,7 @@ class BatchNormConvAutoencoder(Autoencoder):
             nn.Upsample(size=sizes[0]),
             nn.Conv2d(c1, n_channels, 3, padding=1),
         )
-        super().__init__(encoder, decoder)
-        self.input_shape = input_shape
-
-    def forward(self, x):
-        out = super().forward(x)
-        out["reconstruction"] = out["reconstruction"].reshape(x.shape)
-        return out
+        super().__init__(encoder, decoder, input_shape)
 
 
 class StudentTClusteringModule(nn.Module):
