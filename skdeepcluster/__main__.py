@@ -3,7 +3,8 @@
 Usage::
 
     python -m skdeepcluster                                   # digits, DEC
-    python -m skdeepcluster --method idec
+    python -m skdeepcluster --method idec     # also dcn, dmae, dmm, ddc, ddls
+    python -m skdeepcluster --network conv_bn # the images through a convolutional network
     python -m skdeepcluster --dataset mnist --path mnist.npz  # MNIST-70k
     python -m skdeepcluster --dataset usps     # also fashion-mnist, reuters10k, 20newsgroups
 """
@@ -16,7 +17,15 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from . import DECClustering, IDECClustering
+from . import (
+    DCNClustering,
+    DDCClustering,
+    DECClustering,
+    DiscriminativeLatentClustering,
+    DMAEClustering,
+    DMMClustering,
+    IDECClustering,
+)
 from .datasets import (
     load_20newsgroups,
     load_fashion_mnist,
@@ -26,7 +35,15 @@ from .datasets import (
 )
 from .metrics import clustering_accuracy
 
-METHODS = {"dec": DECClustering, "idec": IDECClustering}
+METHODS = {
+    "dec": DECClustering,
+    "idec": IDECClustering,
+    "dcn": DCNClustering,
+    "dmae": DMAEClustering,
+    "dmm": DMMClustering,
+    "ddc": DDCClustering,
+    "ddls": DiscriminativeLatentClustering,
+}
 LOADERS = {
     "mnist": load_mnist,
     "fashion-mnist": load_fashion_mnist,
@@ -39,14 +56,15 @@ LOADERS = {
 def _load(args):
     if args.dataset == "digits":
         X, y = load_digits(return_X_y=True)
-        return (X / 16.0).astype(np.float32), y
-    options = {}
-    if args.dataset == "reuters10k" and args.n_samples is not None:
-        # Reuters draws its own subset, from all 685,071 stories rather than from 10,000.
-        options = {"n_samples": args.n_samples, "random_state": args.random_state}
-    X, y = LOADERS[args.dataset](
-        path=args.path, data_home=args.data_home, return_X_y=True, **options
-    )
+        X = (X / 16.0).astype(np.float32)
+    else:
+        options = {}
+        if args.dataset == "reuters10k" and args.n_samples is not None:
+            # Reuters draws its own subset, from all 685,071 stories rather than from 10,000.
+            options = {"n_samples": args.n_samples, "random_state": args.random_state}
+        X, y = LOADERS[args.dataset](
+            path=args.path, data_home=args.data_home, return_X_y=True, **options
+        )
     if args.n_samples is not None:
         idx = np.random.RandomState(args.random_state).permutation(len(X))[: args.n_samples]
         X, y = X[idx], y[idx]
@@ -69,7 +87,10 @@ def main(argv=None):
     parser.add_argument("--path", help="local copy of the data set (see its load_* function)")
     parser.add_argument("--data-home", help="scikit-learn data cache for the downloads")
     parser.add_argument("--n-samples", type=int, help="cluster a random subset of the data set")
-    parser.add_argument("--method", choices=sorted(METHODS), default="dec")
+    parser.add_argument("--method", choices=list(METHODS), default="dec")
+    parser.add_argument(
+        "--network", help="mlp, or for images conv / conv_bn (methods with a network)"
+    )
     parser.add_argument("--pretrain-epochs", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--device", default="auto")
@@ -79,11 +100,16 @@ def main(argv=None):
 
     X, y = _load(args)
     n_clusters = len(np.unique(y))
+    method = METHODS[args.method]
+    accepted = method().get_params()
     # Digits has 1,797 samples: fewer pretraining epochs suffice and keep the demo short.
     params = {"pretrain_epochs": 50} if args.dataset == "digits" else {}
-    for name in ("pretrain_epochs", "epochs"):
+    for name in ("pretrain_epochs", "epochs", "network"):
         if getattr(args, name) is not None:
+            if name not in accepted:
+                parser.error(f"--{name.replace('_', '-')} does not apply to --method {args.method}")
             params[name] = getattr(args, name)
+    params = {name: value for name, value in params.items() if name in accepted}
     print(f"{args.dataset}: {X.shape[0]} samples, {X.shape[1]} features, {n_clusters} classes")
     print(f"{'method':<8} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'seconds':>9}")
 
@@ -91,7 +117,7 @@ def main(argv=None):
     kmeans = KMeans(n_clusters, n_init=20, random_state=args.random_state).fit(X)
     print(_row("k-means", y, kmeans.labels_, time.perf_counter() - start))
 
-    model = METHODS[args.method](
+    model = method(
         n_clusters,
         device=args.device,
         random_state=args.random_state,
@@ -99,7 +125,10 @@ def main(argv=None):
         **params,
     )
     start = time.perf_counter()
-    labels = model.fit_predict(X)
+    try:
+        labels = model.fit_predict(X)
+    except ValueError as exc:  # bad options or data, said in the estimator's words
+        parser.error(str(exc))
     print(_row(args.method.upper(), y, labels, time.perf_counter() - start))
     print(f"(trained on {model.device_})")
 

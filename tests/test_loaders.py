@@ -696,6 +696,40 @@ def test_main_runs_on_usps(tmp_path, usps_arrays, capsys):
     assert "k-means" in output and "DEC" in output
 
 
+@pytest.mark.parametrize("method", ["dec", "idec", "dcn", "dmae", "dmm", "ddc", "ddls"])
+def test_main_runs_every_method_on_a_digits_subset(method, capsys):
+    epochs = [] if method in ("ddc", "dmm") else ["--pretrain-epochs", "1"]
+    main(["--method", method, "--n-samples", "120", "--epochs", "1", "--device", "cpu", *epochs])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "digits: 120 samples, 64 features, 10 classes"
+    assert lines[2].startswith("k-means") and lines[3].startswith(method.upper())
+
+
+def test_main_network_option(capsys):
+    main(["--network", "conv_bn", "--n-samples", "60", "--pretrain-epochs", "1", "--epochs", "1"])
+    assert "DEC" in capsys.readouterr().out
+    # 8x8 digits are too small for three strided convolutions: a usage error, no traceback.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--network", "conv", "--n-samples", "60", "--pretrain-epochs", "1"])
+    assert exit_info.value.code == 2
+    assert "too small" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--method", "ddc", "--pretrain-epochs", "1"], "--pretrain-epochs does not apply"),
+        (["--method", "dmm", "--network", "conv"], "--network does not apply"),
+        (["--network", "transformer"], "network"),
+    ],
+)
+def test_main_rejects_options_that_do_not_apply(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--n-samples", "30", "--epochs", "1", "--device", "cpu"])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 # --- the real data sets, when cached (never downloaded by the tests) ---------------------------
 
 
