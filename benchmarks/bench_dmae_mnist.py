@@ -23,6 +23,7 @@ The paper reports DMAE 0.984 ACC / 0.945 NMI (with augmentation), AE+DMM
     python benchmarks/bench_dmae_mnist.py --device cuda              # MNIST-70k, 3 seeds
     python benchmarks/bench_dmae_mnist.py --n-samples 3000 --seeds 0 --pretrain-epochs 20 \\
         --epochs 10 --device cpu
+    python benchmarks/bench_dmae_mnist.py --network conv_bn --methods dmae_aug  # a conv network
 """
 
 import argparse
@@ -72,6 +73,7 @@ def _estimator(method, seed, device, settings):
         reconstruction_weight=settings["reconstruction_weight"],
         embedding_reconstruction_weight=settings.get("embedding_reconstruction_weight", 0.0),
         center_update=settings.get("center_update", "gradient"),
+        network=settings.get("network", "mlp"),
     )
     if method == "ae_dmm":
         common.update(freeze_encoder=True, reconstruction_weight=0.0,
@@ -167,6 +169,8 @@ def main(argv=None):
                         help="weight of the decoder reconstructing x from z (not in the paper)")
     parser.add_argument("--center-update", default="gradient", choices=("gradient", "mean"),
                         help="DMAEClustering's center_update")
+    parser.add_argument("--network", default="mlp", choices=("mlp", "conv", "conv_bn"),
+                        help="the autoencoder of the deep variants")
     parser.add_argument("--shallow-epochs", type=int, default=50)
     parser.add_argument("--shallow-lr", type=float, default=1e-3)
     parser.add_argument("--alpha-shallow", type=float, default=1.0)
@@ -179,7 +183,7 @@ def main(argv=None):
         k: getattr(args, k)
         for k in ("pretrain_epochs", "epochs", "lr", "batch_size", "dissimilarity", "alpha",
                   "clustering_weight", "reconstruction_weight",
-                  "embedding_reconstruction_weight", "center_update", "shallow_epochs",
+                  "embedding_reconstruction_weight", "center_update", "network", "shallow_epochs",
                   "shallow_lr",
                   "alpha_shallow", "threads")
     }
