@@ -42,6 +42,7 @@ from .networks import (
     ConvAutoencoder,
     MLPAutoencoder,
     Unflatten,
+    glorot_init,
 )
 
 __all__ = ["BaseDeepClustering"]
@@ -98,6 +99,7 @@ class BaseDeepClustering(
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
         "pretrain_optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "weight_init": [StrOptions({"torch", "glorot"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
@@ -259,7 +261,13 @@ class BaseDeepClustering(
 
     def _build_autoencoder(self, n_features):
         """The network from the parameters, or a deep copy of the user's modules."""
+        weight_init = getattr(self, "weight_init", "torch")
         if self.encoder is not None:
+            if weight_init != "torch":
+                raise ValueError(
+                    f"weight_init={weight_init!r} initialises the built-in networks; "
+                    "initialise your own encoder and decoder before passing them."
+                )
             encoder = copy.deepcopy(self.encoder)
             decoder = copy.deepcopy(self.decoder) if self.decoder is not None else None
             if self.input_shape_ is not None:
@@ -272,8 +280,10 @@ class BaseDeepClustering(
             raise ValueError("decoder was given without an encoder; pass both.")
         if self.network in _IMAGE_NETWORKS:
             network = _IMAGE_NETWORKS[self.network]
-            return network(self.input_shape_, embedding_dim=self.embedding_dim)
-        return MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
+            autoencoder = network(self.input_shape_, embedding_dim=self.embedding_dim)
+        else:
+            autoencoder = MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
+        return glorot_init(autoencoder) if weight_init == "glorot" else autoencoder
 
     def _make_net(
         self,

@@ -438,6 +438,13 @@ class DCNClustering(BaseDeepClustering):
         Your own networks, replacing ``network``; DCN reconstructs its input,
         so ``decoder`` is required with ``encoder``.  They are copied, never
         modified.
+    weight_init : {"torch", "glorot"}, default="torch"
+        Initialisation of the built-in network's layers: PyTorch's default
+        (uniform within ``1 / sqrt(fan_in)``, for the weights the DEC Keras
+        reference's), or Glorot-uniform weights and zero biases (the Keras
+        default, which the IDEC reference uses; see
+        :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
+        and ``decoder`` keep theirs.
     pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining; 0 skips it.
     pretrain_lr : float, default=1e-3
@@ -550,6 +557,7 @@ class DCNClustering(BaseDeepClustering):
         input_shape=None,
         encoder=None,
         decoder=None,
+        weight_init="torch",
         pretrain_epochs=100,
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
@@ -573,6 +581,7 @@ class DCNClustering(BaseDeepClustering):
         self.input_shape = input_shape
         self.encoder = encoder
         self.decoder = decoder
+        self.weight_init = weight_init
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrain_optimizer = pretrain_optimizer

@@ -56,6 +56,13 @@ class DECClustering(BaseDeepClustering):
         Your own networks, replacing ``network``.  The encoder maps a batch to
         ``(n, embedding_dim)``.  Without a decoder, ``pretrain_epochs`` must be
         0 (an encoder you trained already).  They are copied, never modified.
+    weight_init : {"torch", "glorot"}, default="torch"
+        Initialisation of the built-in network's layers: PyTorch's default
+        (uniform within ``1 / sqrt(fan_in)``, for the weights the DEC Keras
+        reference's), or Glorot-uniform weights and zero biases (the Keras
+        default, which the IDEC reference uses; see
+        :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
+        and ``decoder`` keep theirs.
     alpha : float, default=1.0
         Degrees of freedom of the Student's t kernel.
     pretrain_epochs : int, default=100
@@ -159,6 +166,7 @@ class DECClustering(BaseDeepClustering):
         input_shape=None,
         encoder=None,
         decoder=None,
+        weight_init="torch",
         alpha=1.0,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
@@ -183,6 +191,7 @@ class DECClustering(BaseDeepClustering):
         self.input_shape = input_shape
         self.encoder = encoder
         self.decoder = decoder
+        self.weight_init = weight_init
         self.alpha = alpha
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
@@ -256,7 +265,7 @@ class IDECClustering(DECClustering):
         Number of clusters.
     gamma : float, default=0.1
         Weight of the clustering loss relative to the reconstruction loss.
-    hidden_dims, embedding_dim, network, input_shape, encoder, decoder, alpha, \
+    hidden_dims, embedding_dim, network, input_shape, encoder, decoder, weight_init, alpha, \
 pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, epochs, update_interval, tol, \
 n_init, batch_size, callbacks, device, random_state, verbose
         As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
@@ -304,6 +313,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         input_shape=None,
         encoder=None,
         decoder=None,
+        weight_init="torch",
         alpha=1.0,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
@@ -329,6 +339,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
             input_shape=input_shape,
             encoder=encoder,
             decoder=decoder,
+            weight_init=weight_init,
             alpha=alpha,
             pretrain_epochs=pretrain_epochs,
             pretrain_lr=pretrain_lr,

@@ -655,6 +655,13 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
     encoder, decoder : torch.nn.Module, default=None
         Your own networks, replacing ``network``; copied, never modified.
         Without a decoder, ``reconstruction_weight`` must be 0.
+    weight_init : {"torch", "glorot"}, default="torch"
+        Initialisation of the built-in network's layers: PyTorch's default
+        (uniform within ``1 / sqrt(fan_in)``, for the weights the DEC Keras
+        reference's), or Glorot-uniform weights and zero biases (the Keras
+        default, which the IDEC reference uses; see
+        :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
+        and ``decoder`` keep theirs.
     n_neighbors : int, default=5
         Neighbours per sample of each batch's input-space kNN graph (``k``).
     anchor_fraction : float, default=0.5
@@ -822,6 +829,7 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         input_shape=None,
         encoder=None,
         decoder=None,
+        weight_init="torch",
         n_neighbors=5,
         anchor_fraction=0.5,
         anchor_metric="cosine",
@@ -851,6 +859,7 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         self.input_shape = input_shape
         self.encoder = encoder
         self.decoder = decoder
+        self.weight_init = weight_init
         self.n_neighbors = n_neighbors
         self.anchor_fraction = anchor_fraction
         self.anchor_metric = anchor_metric

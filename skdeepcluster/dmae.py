@@ -940,6 +940,13 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
     encoder, decoder : torch.nn.Module, default=None
         Your own networks, replacing ``network`` (copied, never modified).
         A decoder is needed for pretraining and for the reconstruction term.
+    weight_init : {{"torch", "glorot"}}, default="torch"
+        Initialisation of the built-in network's layers: PyTorch's default
+        (uniform within ``1 / sqrt(fan_in)``, for the weights the DEC Keras
+        reference's), or Glorot-uniform weights and zero biases (the Keras
+        default, which the IDEC reference uses; see
+        :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
+        and ``decoder`` keep theirs.
     pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining; 0 skips it.
     pretrain_lr : float, default=1e-3
@@ -1055,6 +1062,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         input_shape=None,
         encoder=None,
         decoder=None,
+        weight_init="torch",
         pretrain_epochs=100,
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
@@ -1086,6 +1094,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.input_shape = input_shape
         self.encoder = encoder
         self.decoder = decoder
+        self.weight_init = weight_init
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrain_optimizer = pretrain_optimizer

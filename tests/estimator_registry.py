@@ -34,3 +34,8 @@ IMAGE_NETWORKS = [
 def make(name, **params):
     """A small instance of the estimator ``name`` with ``params`` on top."""
     return getattr(skdeepcluster, name)(**{**SMALL[name], **params})
+
+# Estimators whose built-in networks take ``weight_init``.
+WEIGHT_INIT = sorted(
+    name for name in NAMES if "weight_init" in getattr(skdeepcluster, name)().get_params()
+)

@@ -6,10 +6,11 @@ as a torch traceback from inside the network.
 
 import numpy as np
 import pytest
+import torch
 from sklearn.exceptions import NotFittedError
 
 
-from estimator_registry import IMAGE_NETWORKS, NAMES, make
+from estimator_registry import IMAGE_NETWORKS, NAMES, WEIGHT_INIT, make
 
 ESTIMATORS = {name: (lambda name=name, **kw: make(name, **kw)) for name in NAMES}
 
@@ -83,6 +84,17 @@ def test_bad_images_for_a_conv_network(name, network, case):
 def test_input_shape_that_does_not_match(name, network):
     with pytest.raises(ValueError, match="input_shape"):
         ESTIMATORS[name](n_clusters=2, network=network, input_shape=(1, 5, 5)).fit(RNG.rand(20, 36))
+
+
+@pytest.mark.parametrize("name", WEIGHT_INIT)
+def test_weight_init(name):
+    with pytest.raises(ValueError, match="weight_init"):
+        ESTIMATORS[name](n_clusters=2, weight_init="xavier").fit(X)
+    # Your own modules keep their initialisation: asking for another one is a mistake.
+    encoder, decoder = torch.nn.Linear(5, 2), torch.nn.Linear(2, 5)
+    est = ESTIMATORS[name](n_clusters=2, encoder=encoder, decoder=decoder, weight_init="glorot")
+    with pytest.raises(ValueError, match="initialise your own"):
+        est.fit(X)
 
 
 @pytest.fixture(scope="module")

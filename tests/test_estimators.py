@@ -16,7 +16,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
-from estimator_registry import IMAGE_NETWORKS, make
+from estimator_registry import IMAGE_NETWORKS, WEIGHT_INIT, make
 from threads import one_torch_thread
 from torch import nn
 
@@ -370,6 +370,18 @@ def test_batchnorm_conv_network(images, name):
     np.testing.assert_array_equal([est.predict(images[i : i + 1])[0] for i in range(5)], labels[:5])
     np.testing.assert_array_equal(again.labels_, est.labels_)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).predict(images), labels)
+
+
+@pytest.mark.parametrize("name", WEIGHT_INIT)
+def test_weight_init_changes_the_start_reproducibly(blobs, name):
+    X = blobs[0]
+    params = dict(n_clusters=3, pretrain_epochs=1, epochs=1, random_state=0)
+    with one_torch_thread():
+        glorot = make(name, weight_init="glorot", **params).fit(X).transform(X)
+        again = make(name, weight_init="glorot", **params).fit(X).transform(X)
+        default = make(name, **params).fit(X).transform(X)
+    np.testing.assert_array_equal(glorot, again)
+    assert not np.allclose(glorot, default)
 
 
 # --- user modules -------------------------------------------------------------

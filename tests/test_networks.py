@@ -11,6 +11,7 @@ from skdeepcluster.networks import (
     ConvAutoencoder,
     MLPAutoencoder,
     StudentTClusteringModule,
+    glorot_init,
 )
 
 
@@ -160,6 +161,27 @@ def test_bn_conv_too_small_images_raise(input_shape):
 def test_bn_conv_bad_input_shape_raises(input_shape):
     with pytest.raises(ValueError, match="input_shape"):
         BatchNormConvAutoencoder(input_shape)
+
+
+# --- glorot_init ---------------------------------------------------------------
+
+
+def test_glorot_init_is_the_keras_default():
+    torch.manual_seed(0)
+    ae = BatchNormConvAutoencoder((1, 8, 8), channels=(4, 8, 8), embedding_dim=3)
+    norms_before = [m.weight.clone() for m in ae.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert glorot_init(ae) is ae
+    layers = [m for m in ae.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    assert layers
+    for layer in layers:
+        assert (layer.bias == 0).all()
+        fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+        bound = (6 / (fan_in + fan_out)) ** 0.5
+        assert layer.weight.abs().max() <= bound
+        assert layer.weight.abs().max() > 0.5 * bound  # spread over the Glorot range
+    norms_after = [m.weight for m in ae.modules() if isinstance(m, nn.BatchNorm2d)]
+    for before, after in zip(norms_before, norms_after):
+        torch.testing.assert_close(before, after)
 
 
 # --- StudentTClusteringModule -------------------------------------------------
