@@ -7,6 +7,10 @@ file of all rows.
     python benchmarks/bench_mnist.py                         # MNIST-70k, 3 seeds
     python benchmarks/bench_mnist.py --n-samples 10000 --seeds 0
     python benchmarks/bench_mnist.py --path /data/mnist.npz --device cuda
+    python benchmarks/bench_mnist.py --weight-init glorot     # the IDEC reference's init
+
+Each DEC/IDEC row also records ``init_acc`` / ``init_nmi``: the partition the
+clustering phase starts from (k-means on that run's pretrained embedding).
 """
 
 import argparse
@@ -53,6 +57,12 @@ def run_one(method, seed, path, n_samples, device, overrides):
 
     X, y = _load(path, n_samples)
     est = _estimator(method, seed, device, overrides)
+    initial = {}
+    if method != "kmeans":
+        from bench_dmae_mnist import _initial_partition_recorder
+
+        # Shared with the estimator's copy of the callback: its record is this dict.
+        est.set_params(callbacks=[_initial_partition_recorder(X, y, initial)])
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
@@ -72,6 +82,7 @@ def run_one(method, seed, path, n_samples, device, overrides):
             torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else 0.0
         ),
         "device": getattr(est, "device_", "cpu"),
+        **initial,
     }
 
 
@@ -92,12 +103,14 @@ def main(argv=None):
     parser.add_argument("--pretrain-epochs", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--weight-init", choices=("torch", "glorot"))
+    parser.add_argument("--tag", default=None, help="suffix of the result file name")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args(argv)
 
     overrides = {
         k: getattr(args, k)
-        for k in ("pretrain_epochs", "epochs", "batch_size")
+        for k in ("pretrain_epochs", "epochs", "batch_size", "weight_init")
         if getattr(args, k) is not None
     }
     ctx = mp.get_context("spawn")
@@ -115,7 +128,8 @@ def main(argv=None):
             print(
                 f"{method:<7} {seed:>4} {row['acc']:>6.3f} {row['nmi']:>6.3f} {row['ari']:>6.3f} "
                 f"{row['seconds']:>8.1f} {str(row['epochs']):>6} {row['peak_host_mb']:>8.0f} "
-                f"{row['peak_device_mb']:>7.0f}",
+                f"{row['peak_device_mb']:>7.0f}"
+                + (f"  from {row['init_acc']:.3f}/{row['init_nmi']:.3f}" if "init_acc" in row else ""),
                 flush=True,
             )
 
@@ -133,11 +147,13 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"mnist_{args.n_samples or 'all'}_{rows[0]['device'].split(':')[0]}"
+    if args.tag:
+        stem += f"_{args.tag}"
     (out / f"{stem}.json").write_text(
         json.dumps({"machine": _machine(), "overrides": overrides, "rows": rows}, indent=2)
     )
     with open(out / f"{stem}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
         writer.writeheader()
         writer.writerows(rows)
     print(f"\nwrote {out / stem}.json and .csv")

@@ -3,7 +3,7 @@
 # fits in one call (under ~9 minutes on an H200); results, tables and a log
 # land in $OUT as one archive.  From the repository root:
 #
-#     benchmarks/device/run_gpu.sh core      # CUDA tests, DEC/IDEC MNIST-70k, speed vs ClustPy
+#     benchmarks/device/run_gpu.sh core      # CUDA tests, DEC/IDEC MNIST-70k (IDEC also glorot), speed vs ClustPy
 #     benchmarks/device/run_gpu.sh methods   # DCN, DDC, DMAE, DDLS (conv_bn) on MNIST-70k
 #
 # with ``carry: [".gpu"]`` (filled by prepare.sh).  ``SMOKE=1`` runs every
@@ -48,6 +48,9 @@ core)
     step 120 "tests on CUDA" python3 -m pytest -m "not slow" -q -p no:cacheprovider $xdist tests
     step 200 "DEC/IDEC MNIST-70k, default recipe, seeds 0 1 2" \
         python3 benchmarks/bench_mnist.py --path "$mnist" --methods dec idec $n $ae --out "$res"
+    step 120 "IDEC MNIST-70k, weight_init=glorot (the IDEC reference's), seeds 0 1 2" \
+        python3 benchmarks/bench_mnist.py --path "$mnist" --methods idec $n $ae \
+        --weight-init glorot --tag glorot --out "$res"
     step 180 "speed vs ClustPy, ClustPy's settings ($speed+$speed epochs)" \
         python3 benchmarks/speed.py --path "$mnist" $n --pretrain-epochs "$speed" \
         --clustering-epochs "$speed" --methods dec idec --out "$res"
