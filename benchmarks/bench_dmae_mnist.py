@@ -24,6 +24,11 @@ The paper reports DMAE 0.984 ACC / 0.945 NMI (with augmentation), AE+DMM
     python benchmarks/bench_dmae_mnist.py --n-samples 3000 --seeds 0 --pretrain-epochs 20 \\
         --epochs 10 --device cpu
     python benchmarks/bench_dmae_mnist.py --network conv_bn --methods dmae_aug  # a conv network
+
+On 10000 images (40 + 20 epochs, ``--center-update mean``, seed 0) the
+augmented ``conv_bn`` network started from 0.753 and ended at 0.772 in 2082 s
+(``results/dmae_mnist_10000_cpu_cpu_subset_alpha1000_lr1e-5_center_mean_conv_bn_seed0.json``;
+the fully connected network: 0.745 to 0.751 in 175 s).
 """
 
 import argparse
