@@ -95,6 +95,7 @@ def _fit(library, method, seed, path, n_samples, device, pretrain_epochs, cluste
                 lr=1e-4,
                 tol=0.0,
                 n_init=1,  # ClustPy runs KMeans once (n_init="auto" with k-means++)
+                weight_init="torch",  # ClustPy's layers keep PyTorch's initialisation
             )
         else:  # "ours-default": our own recipe
             params = {}

@@ -261,13 +261,7 @@ class BaseDeepClustering(
 
     def _build_autoencoder(self, n_features):
         """The network from the parameters, or a deep copy of the user's modules."""
-        weight_init = getattr(self, "weight_init", "torch")
-        if self.encoder is not None:
-            if weight_init != "torch":
-                raise ValueError(
-                    f"weight_init={weight_init!r} initialises the built-in networks; "
-                    "initialise your own encoder and decoder before passing them."
-                )
+        if self.encoder is not None:  # they keep their own initialisation
             encoder = copy.deepcopy(self.encoder)
             decoder = copy.deepcopy(self.decoder) if self.decoder is not None else None
             if self.input_shape_ is not None:
@@ -283,7 +277,9 @@ class BaseDeepClustering(
             autoencoder = network(self.input_shape_, embedding_dim=self.embedding_dim)
         else:
             autoencoder = MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
-        return glorot_init(autoencoder) if weight_init == "glorot" else autoencoder
+        if getattr(self, "weight_init", "torch") == "glorot":
+            glorot_init(autoencoder)
+        return autoencoder
 
     def _make_net(
         self,

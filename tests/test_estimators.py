@@ -379,9 +379,25 @@ def test_weight_init_changes_the_start_reproducibly(blobs, name):
     with one_torch_thread():
         glorot = make(name, weight_init="glorot", **params).fit(X).transform(X)
         again = make(name, weight_init="glorot", **params).fit(X).transform(X)
-        default = make(name, **params).fit(X).transform(X)
+        torch_init = make(name, weight_init="torch", **params).fit(X).transform(X)
     np.testing.assert_array_equal(glorot, again)
-    assert not np.allclose(glorot, default)
+    assert not np.allclose(glorot, torch_init)
+
+
+@pytest.mark.parametrize("name", WEIGHT_INIT)
+def test_weight_init_leaves_your_own_modules_alone(blobs, name, monkeypatch):
+    import skdeepcluster.base
+
+    calls = []
+    monkeypatch.setattr(skdeepcluster.base, "glorot_init", calls.append)
+    X = blobs[0]
+    params = dict(n_clusters=3, weight_init="glorot", pretrain_epochs=1, epochs=1, random_state=0)
+    encoder, decoder = nn.Linear(2, 2), nn.Linear(2, 2)
+    with one_torch_thread():
+        make(name, encoder=encoder, decoder=decoder, **params).fit(X)
+        assert calls == []
+        make(name, **params).fit(X)
+    assert len(calls) == 1
 
 
 # --- user modules -------------------------------------------------------------
