@@ -45,7 +45,6 @@ from torch.nn import functional as F
 from .base import BaseDeepClustering
 from .engine import evaluation_mode, map_in_chunks, store_in_place
 from .losses import reconstruction_loss
-from .networks import Autoencoder
 
 __all__ = [
     "cosine_similarity_matrix",
@@ -505,7 +504,7 @@ class CosineClusteringModule(nn.Module):
 
     Parameters
     ----------
-    autoencoder : Autoencoder
+    autoencoder : skdeepcluster.networks.Autoencoder
         The (pretrained) autoencoder.
     centers : array-like of shape (n_clusters, embedding_dim)
         Initial centroids, trained by backpropagation and used normalised.
