@@ -103,13 +103,13 @@ def main(argv=None):
     method = METHODS[args.method]
     accepted = method().get_params()
     # Digits has 1,797 samples: fewer pretraining epochs suffice and keep the demo short.
-    params = {"pretrain_epochs": 50} if args.dataset == "digits" else {}
+    short = args.dataset == "digits" and "pretrain_epochs" in accepted
+    params = {"pretrain_epochs": 50} if short else {}
     for name in ("pretrain_epochs", "epochs", "network"):
         if getattr(args, name) is not None:
             if name not in accepted:
                 parser.error(f"--{name.replace('_', '-')} does not apply to --method {args.method}")
             params[name] = getattr(args, name)
-    params = {name: value for name, value in params.items() if name in accepted}
     print(f"{args.dataset}: {X.shape[0]} samples, {X.shape[1]} features, {n_clusters} classes")
     print(f"{'method':<8} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'seconds':>9}")
 
