@@ -99,6 +99,12 @@ def _fit(library, seed, path, n_samples, device, settings, threads):
             if v is not None
         }
         est = DCNClustering(10, device=device, random_state=seed, **overrides)
+    initial = {}
+    if library in ("ours", "ours-default"):
+        from bench_dmae_mnist import _initial_partition_recorder
+
+        # Shared with the estimator's copy of the callback: its record is this dict.
+        est.set_params(callbacks=[_initial_partition_recorder(X, y, initial)])
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
@@ -127,7 +133,7 @@ def _fit(library, seed, path, n_samples, device, settings, threads):
             "ari": adjusted_rand_score(y, labels),
         }
 
-    rows = [{"library": library, **common, **scores(est.labels_)}]
+    rows = [{"library": library, **common, **scores(est.labels_), **initial}]
     if library == "clustpy":
         rows.append({"library": "clustpy-dcn", **common, **scores(est.dcn_labels_)})
     return rows
@@ -184,7 +190,8 @@ def main(argv=None):
                 print(
                     f"{row['library']:<13} {seed:>4} {row['acc']:>6.3f} {row['nmi']:>6.3f} "
                     f"{row['ari']:>6.3f} {row['seconds']:>8.1f} {row['epochs']:>6} "
-                    f"{row['peak_host_mb']:>8.0f} {row['peak_device_mb']:>7.0f}",
+                    f"{row['peak_host_mb']:>8.0f} {row['peak_device_mb']:>7.0f}"
+                    + (f"  from {row['init_acc']:.3f}/{row['init_nmi']:.3f}" if "init_acc" in row else ""),
                     flush=True,
                 )
 
