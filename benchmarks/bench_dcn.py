@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mnist import DEFAULT_PATH, _load  # noqa: E402
+from bench_mnist import DEFAULT_PATH, _load, record_initial_partition  # noqa: E402
 
 LIBRARIES = ("kmeans", "clustpy", "ours", "ours-default")
 
@@ -101,12 +101,8 @@ def _fit(library, seed, path, n_samples, device, settings, threads):
             if v is not None
         }
         est = DCNClustering(10, device=device, random_state=seed, **overrides)
-    initial = {}
-    if library in ("ours", "ours-default"):
-        from bench_dmae_mnist import _initial_partition_recorder
-
-        # Shared with the estimator's copy of the callback: its record is this dict.
-        est.set_params(callbacks=[_initial_partition_recorder(X, y, initial)])
+    ours = library in ("ours", "ours-default")
+    initial = record_initial_partition(est, X, y) if ours else {}
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()

@@ -36,25 +36,18 @@ import json
 import multiprocessing as mp
 import platform
 import resource
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_mnist import DEFAULT_PATH, _load, record_initial_partition  # noqa: E402
+
 METHODS = ("kmeans", "dmm", "ae_dmm", "dmae", "dmae_aug")
 PAPER = {"kmeans": (0.535, 0.500), "dmm": (0.540, 0.501), "ae_dmm": (0.960, 0.906),
          "dmae": (None, None), "dmae_aug": (0.984, 0.945)}
-
-
-def _load(path, n_samples, seed=0):
-    from skdeepcluster.datasets import load_mnist
-
-    X, y = load_mnist(path=path, return_X_y=True)
-    if n_samples is not None and n_samples < len(X):
-        idx = np.random.RandomState(seed).permutation(len(X))[:n_samples]
-        X, y = X[idx], y[idx]
-    return X, y
 
 
 def _estimator(method, seed, device, settings):
@@ -89,27 +82,6 @@ def _estimator(method, seed, device, settings):
     return DMAEClustering(10, **common)
 
 
-def _initial_partition_recorder(X, y, record):
-    """A callback scoring the partition end-to-end training starts from (k-means, embedding)."""
-    from skorch.callbacks import Callback
-    from sklearn.metrics import normalized_mutual_info_score
-
-    from skdeepcluster.engine import evaluation_mode, map_in_chunks
-    from skdeepcluster.metrics import clustering_accuracy
-
-    class InitialPartition(Callback):
-        def on_train_begin(self, net, **kwargs):
-            with evaluation_mode(net.module_) as module:
-                labels = map_in_chunks(
-                    lambda x: module.assign(module.encode(x)).argmax(1),
-                    X.reshape(len(X), -1), net.device,
-                )
-            record["init_acc"] = float(clustering_accuracy(y, labels))
-            record["init_nmi"] = float(normalized_mutual_info_score(y, labels))
-
-    return InitialPartition()
-
-
 def run_one(method, seed, path, n_samples, device, settings):
     """Fit one variant with one seed and measure it (runs in a child process)."""
     import torch
@@ -121,10 +93,7 @@ def run_one(method, seed, path, n_samples, device, settings):
         torch.set_num_threads(settings["threads"])
     X, y = _load(path, n_samples)
     est = _estimator(method, seed, device, settings)
-    initial = {}
-    if method not in ("kmeans", "dmm"):
-        # Shared with the estimator's copy of the callback: its record is this dict.
-        est.set_params(callbacks=[_initial_partition_recorder(X, y, initial)])
+    initial = record_initial_partition(est, X, y) if method not in ("kmeans", "dmm") else {}
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()

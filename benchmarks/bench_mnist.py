@@ -37,6 +37,37 @@ def _load(path, n_samples, seed=0):
     return X, y
 
 
+def record_initial_partition(est, X, y):
+    """Make ``est`` score the partition its clustering phase starts from.
+
+    Sets a callback on ``est`` (replacing its ``callbacks``) that, when the
+    clustering phase begins, scores the module's assignments of ``X``
+    (k-means on the pretrained embedding) against ``y``.  Returns the dict
+    it fills with ``init_acc`` and ``init_nmi`` during ``fit``: the
+    estimator's copy of the callback shares it.
+    """
+    from skorch.callbacks import Callback
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from skdeepcluster.engine import evaluation_mode, map_in_chunks
+    from skdeepcluster.metrics import clustering_accuracy
+
+    record = {}
+
+    class InitialPartition(Callback):
+        def on_train_begin(self, net, **kwargs):
+            with evaluation_mode(net.module_) as module:
+                labels = map_in_chunks(
+                    lambda x: module.assign(module.encode(x)).argmax(1),
+                    X.reshape(len(X), -1), net.device,
+                )
+            record["init_acc"] = float(clustering_accuracy(y, labels))
+            record["init_nmi"] = float(normalized_mutual_info_score(y, labels))
+
+    est.set_params(callbacks=[InitialPartition()])
+    return record
+
+
 def _estimator(method, seed, device, overrides):
     from sklearn.cluster import KMeans
 
@@ -57,12 +88,7 @@ def run_one(method, seed, path, n_samples, device, overrides):
 
     X, y = _load(path, n_samples)
     est = _estimator(method, seed, device, overrides)
-    initial = {}
-    if method != "kmeans":
-        from bench_dmae_mnist import _initial_partition_recorder
-
-        # Shared with the estimator's copy of the callback: its record is this dict.
-        est.set_params(callbacks=[_initial_partition_recorder(X, y, initial)])
+    initial = record_initial_partition(est, X, y) if method != "kmeans" else {}
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()

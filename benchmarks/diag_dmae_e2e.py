@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench_dmae_mnist import DEFAULT_PATH, _load
+from bench_mnist import DEFAULT_PATH, _load
 
 
 def _parse_set(text):
