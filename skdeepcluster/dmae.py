@@ -916,8 +916,10 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         and ``"mean"`` to 0.647 (NMI 0.593); with augmented pretraining
         from 0.745 to 0.728 (NMI 0.677 to 0.661) and to 0.751 (NMI 0.686).
         A 100 times larger learning rate for the centres did not help
-        (0.633): their gradient does not lead to their members' mean.  See
-        the project's README for more seeds.  It is not the default: on the
+        (0.633): their gradient does not lead to their members' mean.  On
+        all 70,000 MNIST images ``"gradient"`` went from 0.837 to 0.775
+        (from 0.862 to 0.858 with augmented pretraining).  See the
+        project's README for more seeds.  It is not the default: on the
         2-D embedding of the synthetic moons and circles (``alpha=10``) it
         lowered the accuracy from 0.905 to 0.817 and from 0.796 to 0.682.
     freeze_encoder : bool, default=False
