@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GPU benchmarks, as one command on the device tool's machine.  Each part
-# fits in one call (under ~9 minutes on an H200); results, tables and a log
-# land in $OUT as one archive.  From the repository root:
+# fits in one call: the steps' limits are cut to what is left of DEADLINE
+# seconds (default 560; a step with under 15 s left is skipped and says so), so
+# results, tables and a log always land in $OUT as one archive.  From the
+# repository root:
 #
 #     benchmarks/device/run_gpu.sh core      # CUDA tests, DEC/IDEC MNIST-70k (IDEC also torch init), speed vs ClustPy
 #     benchmarks/device/run_gpu.sh methods   # DEC glorot init, DCN, DDC, DMAE, DDLS (conv_bn) on MNIST-70k
@@ -35,8 +37,14 @@ else  # settings sized so that each part ends inside one call
     dcn_default=""
 fi
 xdist=""; python3 -c "import xdist" 2>/dev/null && xdist="-n 8"
+# The device tool stops a call at 600 s: every step's limit is cut to what is left
+# of DEADLINE seconds (counted from the start), so the results are always archived.
+deadline="${DEADLINE:-560}"
 step() {  # step SECONDS NAME COMMAND...: run with a time limit, keep going on failure
     local limit="$1" name="$2"; shift 2
+    local left=$((deadline - SECONDS))
+    if [ "$left" -lt 15 ]; then echo; echo "=== $name: skipped, ${left}s left"; return; fi
+    [ "$limit" -gt "$left" ] && limit="$left"
     echo; echo "=== $name ($(date +%T), limit ${limit}s)"
     local t0=$SECONDS
     timeout "$limit" "$@"; local rc=$?
