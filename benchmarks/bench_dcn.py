@@ -17,7 +17,7 @@ The speed ratio ClustPy / ours (same settings, same run) is printed per seed.
 Full MNIST-70k with ClustPy's 100 + 150 epochs is meant for a GPU:
 
     python benchmarks/bench_dcn.py                               # GPU, MNIST-70k, seed 0
-    OMP_NUM_THREADS=1 python benchmarks/bench_dcn.py --libraries ours-default --seeds 0 \
+    OMP_NUM_THREADS=1 python benchmarks/bench_dcn.py --libraries ours-default --seeds 0 \\
         --threads 1 --tag default_seed0                          # CPU, MNIST-70k, ~50 min
     python benchmarks/bench_dcn.py --n-samples 5000 --pretrain-epochs 3 --clustering-epochs 3 \\
         --default-pretrain-epochs 3 --default-epochs 3 --device cpu --tag cpu_subset

@@ -25,12 +25,14 @@ import argparse
 import json
 import multiprocessing as mp
 import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_mnist import DEFAULT_PATH, _load  # noqa: E402
 
 # Per dataset: DDCClustering settings (the paper's where it gives them).
 RECIPES = {
@@ -46,13 +48,7 @@ def load(dataset, path, n_samples, seed=0):
     from sklearn.preprocessing import StandardScaler
 
     if dataset == "mnist":
-        from skdeepcluster.datasets import load_mnist
-
-        X, y = load_mnist(path=path, return_X_y=True)
-        if n_samples is not None and n_samples < len(X):
-            idx = np.random.RandomState(seed).permutation(len(X))[:n_samples]
-            X, y = X[idx], y[idx]
-        return X, y, 10
+        return (*_load(path, n_samples, seed), 10)
     n = n_samples or 1000
     if dataset == "circles":
         X, y = make_circles(n, factor=0.3, noise=0.05, random_state=seed)

@@ -112,22 +112,14 @@ import ast
 import json
 import multiprocessing as mp
 import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
-
-
-def _load(path, n_samples, seed=0):
-    from skdeepcluster.datasets import load_mnist
-
-    X, y = load_mnist(path=path, return_X_y=True)
-    if n_samples is not None and n_samples < len(X):
-        idx = np.random.RandomState(seed).permutation(len(X))[:n_samples]
-        X, y = X[idx], y[idx]
-    return X, y
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_mnist import DEFAULT_PATH, _load  # noqa: E402
 
 
 def _scores(y, labels):
