@@ -2,6 +2,7 @@
 
 import pytest
 from threads import one_torch_thread
+from toy_data import standardized_blobs
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +17,9 @@ def small_networks_on_one_thread(request):
         return
     with one_torch_thread():
         yield
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """150 standardised samples in three blobs: ``(X, y)``."""
+    return standardized_blobs()

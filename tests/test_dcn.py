@@ -10,10 +10,8 @@ from skorch.callbacks import Callback
 from skorch.history import History
 from sklearn.base import clone
 from sklearn.cluster import KMeans
-from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threads import one_torch_thread
 from torch import nn
@@ -34,16 +32,6 @@ from skdeepcluster.networks import Autoencoder, MLPAutoencoder
 SMALL = dict(
     hidden_dims=(32,), embedding_dim=2, pretrain_epochs=10, epochs=5, n_init=3, batch_size=32
 )
-
-
-def standardized_blobs(n_samples=150, random_state=0):
-    X, y = make_blobs(n_samples=n_samples, centers=3, cluster_std=0.5, random_state=random_state)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    return standardized_blobs()
 
 
 @pytest.fixture(scope="module")

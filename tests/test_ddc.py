@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.cluster import KMeans
-from sklearn.datasets import make_blobs, make_circles
+from sklearn.datasets import make_circles
 from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -41,16 +41,6 @@ from skdeepcluster.metrics import CLUSTERING_SCORERS
 SMALL = dict(hidden_dims=(16,), embedding_dim=8, epochs=5, batch_size=50, random_state=0)
 # Enough to separate three standardised blobs.
 GOOD = dict(hidden_dims=(32,), embedding_dim=16, epochs=20, batch_size=32)
-
-
-def standardized_blobs(n_samples=150, random_state=0):
-    X, y = make_blobs(n_samples=n_samples, centers=3, cluster_std=0.5, random_state=random_state)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    return standardized_blobs()
 
 
 @pytest.fixture(scope="module")

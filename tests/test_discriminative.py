@@ -8,9 +8,9 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_digits, make_blobs
+from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler
 from threads import one_torch_thread
 from torch import nn
 
@@ -39,16 +39,6 @@ from skdeepcluster.networks import MLPAutoencoder
 SMALL = dict(
     hidden_dims=(16,), embedding_dim=4, pretrain_epochs=5, epochs=6, n_init=3, batch_size=64
 )
-
-
-def standardized_blobs(n_samples=150, random_state=0):
-    X, y = make_blobs(n_samples=n_samples, centers=3, cluster_std=0.5, random_state=random_state)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    return standardized_blobs()
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from estimator_registry import IMAGE_NETWORKS, WEIGHT_INIT, make
 from threads import one_torch_thread
+from toy_data import standardized_blobs
 from torch import nn
 
 from skdeepcluster import DCNClustering, DECClustering, DMAEClustering, IDECClustering
@@ -32,16 +33,6 @@ SMALL = dict(
 GOOD = dict(
     hidden_dims=(32,), embedding_dim=2, pretrain_epochs=20, epochs=10, n_init=5, batch_size=32
 )
-
-
-def standardized_blobs(n_samples=300, random_state=0):
-    X, y = make_blobs(n_samples=n_samples, centers=3, cluster_std=0.5, random_state=random_state)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    return standardized_blobs(150)
 
 
 @pytest.fixture(scope="module")
