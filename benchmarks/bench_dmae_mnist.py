@@ -72,6 +72,7 @@ def _estimator(method, seed, device, settings):
         embedding_reconstruction_weight=settings.get("embedding_reconstruction_weight", 0.0),
         center_update=settings.get("center_update", "gradient"),
         network=settings.get("network", "mlp"),
+        weight_init=settings.get("weight_init", "torch"),
     )
     if method == "ae_dmm":
         common.update(freeze_encoder=True, reconstruction_weight=0.0,
@@ -145,6 +146,8 @@ def main(argv=None):
                         help="DMAEClustering's center_update")
     parser.add_argument("--network", default="mlp", choices=("mlp", "conv", "conv_bn"),
                         help="the autoencoder of the deep variants")
+    parser.add_argument("--weight-init", default="torch", choices=("torch", "glorot"),
+                        help="the autoencoder's initialisation (glorot: the Keras reference's)")
     parser.add_argument("--shallow-epochs", type=int, default=50)
     parser.add_argument("--shallow-lr", type=float, default=1e-3)
     parser.add_argument("--alpha-shallow", type=float, default=1.0)
@@ -157,7 +160,7 @@ def main(argv=None):
         k: getattr(args, k)
         for k in ("pretrain_epochs", "epochs", "lr", "batch_size", "dissimilarity", "alpha",
                   "clustering_weight", "reconstruction_weight",
-                  "embedding_reconstruction_weight", "center_update", "network", "shallow_epochs",
+                  "embedding_reconstruction_weight", "center_update", "network", "weight_init", "shallow_epochs",
                   "shallow_lr",
                   "alpha_shallow", "threads")
     }
