@@ -920,9 +920,9 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         all 70,000 MNIST images ``"gradient"`` went from 0.837 to 0.775
         (from 0.862 to 0.858 with augmented pretraining) and ``"mean"``
         from 0.837 to 0.703.  See the project's README for more seeds.  It
-        is not the default: besides that, on the 2-D embedding of the
-        synthetic moons and circles (``alpha=10``) it lowered the accuracy
-        from 0.905 to 0.817 and from 0.796 to 0.682.
+        is not the default: it lowered the accuracy there, and on the 2-D
+        embedding of the synthetic moons and circles (``alpha=10``) from
+        0.905 to 0.817 and from 0.796 to 0.682.
     freeze_encoder : bool, default=False
         Train only the mixture (and decoder) on the fixed pretrained
         embedding: the paper's "AE+DMM" ablation.
