@@ -56,13 +56,16 @@ class DECClustering(BaseDeepClustering):
         Your own networks, replacing ``network``.  The encoder maps a batch to
         ``(n, embedding_dim)``.  Without a decoder, ``pretrain_epochs`` must be
         0 (an encoder you trained already).  They are copied, never modified.
-    weight_init : {"torch", "glorot"}, default="torch"
-        Initialisation of the built-in network's layers: PyTorch's default
-        (uniform within ``1 / sqrt(fan_in)``, for the weights the DEC Keras
-        reference's), or Glorot-uniform weights and zero biases (the Keras
-        default, which the IDEC reference uses; see
-        :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
-        and ``decoder`` keep theirs.
+    weight_init : {"glorot", "torch"}, default="glorot"
+        Initialisation of the built-in network's layers: Glorot-uniform
+        weights and zero biases (the Keras default, which the IDEC reference
+        uses; see :func:`~skdeepcluster.networks.glorot_init`), or PyTorch's
+        default (uniform within ``1 / sqrt(fan_in)``; for the weights, the
+        DEC Keras reference's VarianceScaling).  On all 70,000 MNIST images
+        with the default recipe (seeds 0-2) DEC ended at 0.914 / 0.878 /
+        0.880 ACC (mean 0.891, NMI 0.871) with Glorot's, against 0.834 /
+        0.882 / 0.833 (mean 0.850, NMI 0.862) with PyTorch's.  Your own
+        ``encoder`` and ``decoder`` keep theirs.
     alpha : float, default=1.0
         Degrees of freedom of the Student's t kernel.
     pretrain_epochs : int, default=100
@@ -166,7 +169,7 @@ class DECClustering(BaseDeepClustering):
         input_shape=None,
         encoder=None,
         decoder=None,
-        weight_init="torch",
+        weight_init="glorot",
         alpha=1.0,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
@@ -270,9 +273,9 @@ pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, epochs, update_interv
 n_init, batch_size, callbacks, device, random_state, verbose
         As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
     weight_init : {"glorot", "torch"}, default="glorot"
-        Initialisation of the built-in network's layers: Glorot-uniform
-        weights and zero biases, as the IDEC reference (Keras's default), or
-        PyTorch's default (see :class:`DECClustering`).  On all 70,000
+        Initialisation of the built-in network's layers, as for
+        :class:`DECClustering`: Glorot-uniform weights and zero biases, as
+        the IDEC reference (Keras's default), or PyTorch's.  On all 70,000
         MNIST images with the default recipe (seeds 0-2) IDEC ended at
         0.86-0.90 ACC (mean 0.878) with Glorot's, against 0.81-0.88 (mean
         0.839) with PyTorch's; on 10,000 (50 pretraining and 40 clustering

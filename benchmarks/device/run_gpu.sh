@@ -5,8 +5,8 @@
 # results, tables and a log always land in $OUT as one archive.  From the
 # repository root:
 #
-#     benchmarks/device/run_gpu.sh core      # CUDA tests, DEC/IDEC MNIST-70k (IDEC also torch init), speed vs ClustPy
-#     benchmarks/device/run_gpu.sh methods   # DEC glorot init, DCN, DDC, DMAE, DDLS (conv_bn) on MNIST-70k
+#     benchmarks/device/run_gpu.sh core      # CUDA tests, DEC/IDEC MNIST-70k, speed vs ClustPy, inference memory
+#     benchmarks/device/run_gpu.sh methods   # DCN, DDC, DMAE, DDLS (conv_bn) on MNIST-70k
 #
 # with ``carry: [".gpu"]`` (filled by prepare.sh).  ``SMOKE=1`` runs every
 # step on 600 samples and one epoch, to check the script on a CPU machine.
@@ -56,9 +56,6 @@ core)
     step 120 "tests on CUDA" python3 -m pytest -m "not slow" -q -p no:cacheprovider $xdist tests
     step 200 "DEC/IDEC MNIST-70k, default recipe, seeds 0 1 2" \
         python3 benchmarks/bench_mnist.py --path "$mnist" --methods dec idec $n $ae --out "$res"
-    step 120 "IDEC MNIST-70k, weight_init=torch (IDEC's default is glorot), seeds 0 1 2" \
-        python3 benchmarks/bench_mnist.py --path "$mnist" --methods idec $n $ae \
-        --weight-init torch --tag idec_torch_init --out "$res"
     step 180 "speed vs ClustPy, ClustPy's settings ($speed+$speed epochs)" \
         python3 benchmarks/speed.py --path "$mnist" $n --pretrain-epochs "$speed" \
         --clustering-epochs "$speed" --methods dec idec --out "$res"
@@ -66,9 +63,6 @@ core)
         python3 benchmarks/inference_memory.py --device auto --n-samples "$big" --out "$res"
     ;;
 methods)
-    step 120 "DEC MNIST-70k, weight_init=glorot (DEC's default is torch), seeds 0 1 2" \
-        python3 benchmarks/bench_mnist.py --path "$mnist" --methods dec $n $ae \
-        --weight-init glorot --tag dec_glorot --out "$res"
     step 120 "DCN MNIST-70k vs ClustPy ($dcn+$dcn epochs)" \
         python3 benchmarks/bench_dcn.py --path "$mnist" $n --seeds 0 --libraries kmeans clustpy ours ours-default \
         --pretrain-epochs "$dcn" --clustering-epochs "$dcn" $dcn_default \
