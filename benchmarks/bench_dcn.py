@@ -97,6 +97,7 @@ def _fit(library, seed, path, n_samples, device, settings, threads):
             for k, v in (
                 ("pretrain_epochs", settings["default_pretrain_epochs"]),
                 ("epochs", settings["default_epochs"]),
+                ("weight_init", settings.get("default_weight_init")),
             )
             if v is not None
         }
@@ -155,6 +156,8 @@ def main(argv=None):
     parser.add_argument("--clustering-epochs", type=int, default=150, help="ClustPy settings")
     parser.add_argument("--default-pretrain-epochs", type=int, help="override for ours-default")
     parser.add_argument("--default-epochs", type=int, help="override for ours-default")
+    parser.add_argument("--default-weight-init", choices=("torch", "glorot"),
+                        help="override for ours-default")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's)")
     parser.add_argument("--tag", default="", help="suffix of the result file name")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
@@ -163,7 +166,8 @@ def main(argv=None):
     settings = {
         k: getattr(args, k)
         for k in (
-            "pretrain_epochs", "clustering_epochs", "default_pretrain_epochs", "default_epochs"
+            "pretrain_epochs", "clustering_epochs", "default_pretrain_epochs", "default_epochs",
+            "default_weight_init",
         )
     }
     ctx = mp.get_context("spawn")
