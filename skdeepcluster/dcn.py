@@ -443,8 +443,11 @@ class DCNClustering(BaseDeepClustering):
         (uniform within ``1 / sqrt(fan_in)``, for the weights the DEC Keras
         reference's), or Glorot-uniform weights and zero biases (the Keras
         default, which the IDEC reference uses; see
-        :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
-        and ``decoder`` keep theirs.
+        :func:`~skdeepcluster.networks.glorot_init`).  On 10,000 MNIST
+        images (50 + 40 epochs, seeds 0-2) DCN ended at a mean of 0.730 ACC
+        with Glorot's against 0.649 with PyTorch's; the default stays until
+        the full MNIST-70k confirms it.  Your own ``encoder`` and
+        ``decoder`` keep theirs.
     pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining; 0 skips it.
     pretrain_lr : float, default=1e-3
