@@ -97,7 +97,7 @@ def _fit(library, seed, path, n_samples, device, settings, threads):
             for k, v in (
                 ("pretrain_epochs", settings["default_pretrain_epochs"]),
                 ("epochs", settings["default_epochs"]),
-                ("weight_init", settings.get("default_weight_init")),
+                ("weight_init", settings["default_weight_init"]),
             )
             if v is not None
         }

@@ -160,9 +160,8 @@ def main(argv=None):
         k: getattr(args, k)
         for k in ("pretrain_epochs", "epochs", "lr", "batch_size", "dissimilarity", "alpha",
                   "clustering_weight", "reconstruction_weight",
-                  "embedding_reconstruction_weight", "center_update", "network", "weight_init", "shallow_epochs",
-                  "shallow_lr",
-                  "alpha_shallow", "threads")
+                  "embedding_reconstruction_weight", "center_update", "network", "weight_init",
+                  "shallow_epochs", "shallow_lr", "alpha_shallow", "threads")
     }
     ctx = mp.get_context("spawn")
     rows = []
