@@ -898,7 +898,8 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         stopping it: on a 10,000-image MNIST subset (seed 0, 40 + 20 epochs)
         accuracy went from 0.648 to 0.641 with weight 1.0 against 0.633
         without (0.745 to 0.738 against 0.728 with augmented pretraining);
-        ``center_update="mean"`` addresses the cause.
+        ``center_update="mean"`` addresses the cause on that subset (not on
+        the full MNIST; see below).
     center_update : {{"gradient", "mean"}}, default="gradient"
         How the centres follow the encoder during end-to-end training.
         ``"gradient"``, the paper's: only by gradient descent on the loss,
