@@ -705,6 +705,36 @@ def test_main_runs_every_method_on_a_digits_subset(method, capsys):
     assert lines[2].startswith("k-means") and lines[3].startswith(method.upper())
 
 
+@pytest.mark.parametrize(
+    "method, argv, expected",
+    [
+        # digits' DEC-family recipe: batches of 64 (7 batches of 256 an epoch are too few steps)
+        ("dec", [], {"pretrain_epochs": 50, "batch_size": 64}),
+        ("dcn", ["--batch-size", "32"], {"pretrain_epochs": 50, "batch_size": 32}),
+        ("dec", ["--pretrain-epochs", "2"], {"pretrain_epochs": 2, "batch_size": 64}),
+        # methods with a recipe of their own keep it
+        ("ddls", [], {"pretrain_epochs": 50, "batch_size": 1000}),
+        ("ddc", ["--batch-size", "50"], {"batch_size": 50}),
+    ],
+)
+def test_main_digits_recipe_and_batch_size_option(method, argv, expected, monkeypatch, capsys):
+    import skdeepcluster.__main__ as cli
+
+    seen = {}
+
+    class Recorded(cli.METHODS[method]):
+        def fit(self, X, y=None):
+            seen.update(self.get_params())
+            if "pretrain_epochs" in seen:  # the recipe is recorded; skip the training time
+                self.set_params(pretrain_epochs=0)
+            return super().fit(X, y)
+
+    monkeypatch.setitem(cli.METHODS, method, Recorded)
+    main(["--method", method, "--n-samples", "60", "--epochs", "1", "--device", "cpu", *argv])
+    assert {name: seen[name] for name in expected} == expected
+    assert capsys.readouterr().out.splitlines()[3].startswith(method.upper())
+
+
 def test_main_network_option(capsys):
     main(["--network", "conv_bn", "--n-samples", "60", "--pretrain-epochs", "1", "--epochs", "1"])
     assert "DEC" in capsys.readouterr().out
