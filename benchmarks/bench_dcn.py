@@ -29,7 +29,6 @@ how it is imported without torchvision.
 import argparse
 import json
 import multiprocessing as mp
-import platform
 import resource
 import sys
 import time
@@ -38,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mnist import DEFAULT_PATH, _load, record_initial_partition  # noqa: E402
+from bench_mnist import DEFAULT_PATH, _load, _machine, record_initial_partition  # noqa: E402
 
 LIBRARIES = ("kmeans", "clustpy", "ours", "ours-default")
 
@@ -136,13 +135,6 @@ def _fit(library, seed, path, n_samples, device, settings, threads):
     if library == "clustpy":
         rows.append({"library": "clustpy-dcn", **common, **scores(est.dcn_labels_)})
     return rows
-
-
-def _machine():
-    import torch
-
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    return f"{platform.processor() or platform.machine()}, {mp.cpu_count()} cores, {gpu}"
 
 
 def main(argv=None):

@@ -23,8 +23,6 @@ method, and writes a JSON file of all rows to ``benchmarks/results/``.
 
 import argparse
 import json
-import multiprocessing as mp
-import platform
 import sys
 import time
 from pathlib import Path
@@ -32,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mnist import DEFAULT_PATH, _load  # noqa: E402
+from bench_mnist import DEFAULT_PATH, _load, _machine  # noqa: E402
 
 # Per dataset: DDCClustering settings (the paper's where it gives them).
 RECIPES = {
@@ -117,13 +115,6 @@ def run_dataset(dataset, seed, args, recipe):
     if est.voting:
         rows.append({**base, "method": "ddc-vote", **_scores(y, est.labels_), **timing})
     return rows
-
-
-def _machine():
-    import torch
-
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    return f"{platform.processor() or platform.machine()}, {mp.cpu_count()} cores, {gpu}"
 
 
 def main(argv=None):

@@ -15,8 +15,7 @@ file of all rows to ``benchmarks/results/``.
 
 import argparse
 import json
-import multiprocessing as mp
-import platform
+import sys
 import time
 from pathlib import Path
 
@@ -28,6 +27,9 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from skdeepcluster import DECClustering
 from skdeepcluster.metrics import clustering_accuracy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_mnist import _machine  # noqa: E402
 
 
 def _recipe(text):
@@ -51,7 +53,7 @@ def main(argv=None):
 
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
-    machine = f"{platform.machine()}, {mp.cpu_count()} cores, torch threads {torch.get_num_threads()}"
+    machine = f"{_machine()}, torch threads {torch.get_num_threads()}"
     print(f"digits: {X.shape[0]} samples on {machine}")
     print(f"{'method':<18} {'seed':>4} {'ACC':>6} {'NMI':>6} {'seconds':>8}")
     rows = []
@@ -62,7 +64,10 @@ def main(argv=None):
             acc=clustering_accuracy(y, labels), nmi=normalized_mutual_info_score(y, labels),
         )
         rows.append(row)
-        print(f"{method:<18} {seed:>4} {row['acc']:>6.3f} {row['nmi']:>6.3f} {seconds:>8.1f}", flush=True)
+        print(
+            f"{method:<18} {seed:>4} {row['acc']:>6.3f} {row['nmi']:>6.3f} {seconds:>8.1f}",
+            flush=True,
+        )
 
     for seed in args.seeds:
         start = time.perf_counter()
@@ -88,10 +93,10 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = "digits_dec_recipes" + (f"_{args.tag}" if args.tag else "")
-    (out / f"{name}.json").write_text(json.dumps(
-        {"machine": machine, "args": {**vars(args), "recipes": [f"{e}x{b}" for e, b in args.recipes]},
-         "rows": rows}, indent=1,
-    ))
+    settings = {**vars(args), "recipes": [f"{e}x{b}" for e, b in args.recipes]}
+    (out / f"{name}.json").write_text(
+        json.dumps({"machine": machine, "args": settings, "rows": rows}, indent=1)
+    )
     print(f"wrote {out / name}.json")
 
 

@@ -113,8 +113,6 @@ these 180 pretraining steps).
 import argparse
 import ast
 import json
-import multiprocessing as mp
-import platform
 import sys
 import time
 from pathlib import Path
@@ -122,7 +120,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mnist import DEFAULT_PATH, _load  # noqa: E402
+from bench_mnist import DEFAULT_PATH, _load, _machine  # noqa: E402
 
 
 def _scores(y, labels):
@@ -167,13 +165,6 @@ def run_ddls(X, y, seed, device, overrides):
         "stage_final_losses": {str(k): v for k, v in stage_ends.items()},
         "device": est.device_,
     }
-
-
-def _machine():
-    import torch
-
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    return f"{platform.processor() or platform.machine()}, {mp.cpu_count()} cores, {gpu}"
 
 
 def main(argv=None):

@@ -34,7 +34,6 @@ the fully connected network: 0.745 to 0.751 in 175 s).
 import argparse
 import json
 import multiprocessing as mp
-import platform
 import resource
 import sys
 import time
@@ -43,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mnist import DEFAULT_PATH, _load, record_initial_partition  # noqa: E402
+from bench_mnist import DEFAULT_PATH, _load, _machine, record_initial_partition  # noqa: E402
 
 METHODS = ("kmeans", "dmm", "ae_dmm", "dmae", "dmae_aug")
 PAPER = {"kmeans": (0.535, 0.500), "dmm": (0.540, 0.501), "ae_dmm": (0.960, 0.906),
@@ -116,13 +115,6 @@ def run_one(method, seed, path, n_samples, device, settings):
         "device": getattr(est, "device_", "cpu"),
         **initial,
     }
-
-
-def _machine():
-    import torch
-
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    return f"{platform.processor() or platform.machine()}, {mp.cpu_count()} cores, {gpu}"
 
 
 def main(argv=None):

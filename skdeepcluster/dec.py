@@ -278,8 +278,9 @@ n_init, batch_size, callbacks, device, random_state, verbose
         the IDEC reference (Keras's default), or PyTorch's.  On all 70,000
         MNIST images with the default recipe (seeds 0-2) IDEC ended at
         0.86-0.90 ACC (mean 0.878; over seeds 0-4, 0.882) with Glorot's,
-        against 0.81-0.88 (mean 0.839) with PyTorch's; on 10,000 (50 pretraining and 40 clustering
-        epochs) at a mean of 0.756 against 0.668.
+        against 0.81-0.88 (mean 0.839) with PyTorch's; on 10,000 (50
+        pretraining and 40 clustering epochs) at a mean of 0.756 against
+        0.668.
     lr : float, default=1e-3
         Learning rate of the clustering phase.
     optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
