@@ -82,6 +82,70 @@ def _estimator(method, seed, device, settings):
     return DMAEClustering(10, **common)
 
 
+def _probe_pretraining(est, X, y, every, save_dir, stem):
+    """Score k-means on ``est``'s embedding every ``every`` pretraining epochs.
+
+    Adds a callback to the pretraining net only (the clustering phase keeps
+    ``est.callbacks``): after every ``every``-th epoch and the last it encodes
+    ``X``, runs k-means (10 inits) on the embedding and appends epoch, ACC,
+    NMI, train loss and seconds since the start to the returned list; with
+    ``save_dir`` it also saves the autoencoder's ``state_dict`` there as
+    ``{stem}_ep{epoch}.pt``.  Encoding and k-means draw nothing from torch's
+    random state, so the training run is the one an unprobed fit makes.
+    """
+    import torch
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import normalized_mutual_info_score
+    from skorch.callbacks import Callback
+
+    from skdeepcluster.engine import evaluation_mode, map_in_chunks
+    from skdeepcluster.losses import ReconstructionLoss
+    from skdeepcluster.metrics import clustering_accuracy
+
+    curve, start = [], time.perf_counter()
+
+    class Probe(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            epoch = len(net.history)
+            if epoch % every and epoch != net.max_epochs:
+                return
+            with evaluation_mode(net.module_) as module:
+                z = map_in_chunks(module.encode, X.reshape(len(X), -1), net.device)
+            labels = KMeans(10, n_init=10, random_state=0).fit_predict(z.astype(np.float64))
+            point = {"epoch": epoch, "acc": float(clustering_accuracy(y, labels)),
+                     "nmi": float(normalized_mutual_info_score(y, labels)),
+                     "loss": float(net.history[-1, "train_loss"]),
+                     "seconds": time.perf_counter() - start}
+            curve.append(point)
+            print(f"  pretraining epoch {epoch}: k-means on the embedding ACC {point['acc']:.3f} "
+                  f"NMI {point['nmi']:.3f}, loss {point['loss']:.5f}, {point['seconds']:.0f} s",
+                  flush=True)
+            if save_dir:
+                Path(save_dir).mkdir(parents=True, exist_ok=True)
+                torch.save(net.module_.state_dict(), Path(save_dir) / f"{stem}_ep{epoch}.pt")
+
+    make_net = est._make_net
+
+    def probed_make_net(module, criterion, **kwargs):
+        if isinstance(criterion, ReconstructionLoss):
+            kwargs["callbacks"] = list(kwargs.get("callbacks", ())) + [("probe", Probe())]
+        return make_net(module, criterion, **kwargs)
+
+    est._make_net = probed_make_net  # this instance only; it is not cloned or pickled
+    return curve
+
+
+def _pretrained_modules(path, n_features):
+    """Encoder and decoder of a fully connected autoencoder saved by ``--save-autoencoder``."""
+    import torch
+
+    from skdeepcluster.networks import MLPAutoencoder
+
+    autoencoder = MLPAutoencoder(n_features, (500, 500, 2000), 10)
+    autoencoder.load_state_dict(torch.load(path))
+    return autoencoder.encoder, autoencoder.decoder
+
+
 def run_one(method, seed, path, n_samples, device, settings):
     """Fit one variant with one seed and measure it (runs in a child process)."""
     import torch
@@ -93,7 +157,16 @@ def run_one(method, seed, path, n_samples, device, settings):
         torch.set_num_threads(settings["threads"])
     X, y = _load(path, n_samples)
     est = _estimator(method, seed, device, settings)
+    if settings.get("load_autoencoder") and method in ("ae_dmm", "dmae"):
+        # Start from a saved pretrained autoencoder: the user's modules, no pretraining.
+        encoder, decoder = _pretrained_modules(settings["load_autoencoder"], X.shape[1])
+        est.set_params(encoder=encoder, decoder=decoder, pretrain_epochs=0)
     initial = record_initial_partition(est, X, y) if method not in ("kmeans", "dmm") else {}
+    curve = None
+    if settings.get("probe_every") and method not in ("kmeans", "dmm"):
+        stem = f"{method}_seed{seed}_{settings.get('tag') or 'run'}"
+        curve = _probe_pretraining(est, X, y, settings["probe_every"],
+                                   settings.get("save_autoencoder"), stem)
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
@@ -114,6 +187,7 @@ def run_one(method, seed, path, n_samples, device, settings):
         ),
         "device": getattr(est, "device_", "cpu"),
         **initial,
+        **({"pretrain_curve": curve} if curve is not None else {}),
     }
 
 
@@ -144,6 +218,13 @@ def main(argv=None):
     parser.add_argument("--shallow-lr", type=float, default=1e-3)
     parser.add_argument("--alpha-shallow", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps the default")
+    parser.add_argument("--probe-every", type=int, default=0,
+                        help="score k-means on the embedding every N pretraining epochs")
+    parser.add_argument("--save-autoencoder", default=None, metavar="DIR",
+                        help="with --probe-every: save the autoencoder at every probe")
+    parser.add_argument("--load-autoencoder", default=None, metavar="FILE",
+                        help="ae_dmm / dmae start from this saved fully connected autoencoder "
+                             "(no pretraining)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     parser.add_argument("--tag", default=None, help="suffix of the result file name")
     args = parser.parse_args(argv)
@@ -153,7 +234,8 @@ def main(argv=None):
         for k in ("pretrain_epochs", "epochs", "lr", "batch_size", "dissimilarity", "alpha",
                   "clustering_weight", "reconstruction_weight",
                   "embedding_reconstruction_weight", "center_update", "network", "weight_init",
-                  "shallow_epochs", "shallow_lr", "alpha_shallow", "threads")
+                  "shallow_epochs", "shallow_lr", "alpha_shallow", "threads", "probe_every",
+                  "save_autoencoder", "load_autoencoder", "tag")
     }
     ctx = mp.get_context("spawn")
     rows = []
