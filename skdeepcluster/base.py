@@ -143,6 +143,8 @@ class BaseDeepClustering(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters} "
                 "(and at least 2)."
             )
+        for switch in ("augment", "augment_clustering"):
+            self._augmentation(switch)  # image input checked before any training
         self.device_ = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with seeded(seed, self.device_):
@@ -348,11 +350,18 @@ class BaseDeepClustering(
 
     def _pretrain_augmentation(self):
         """Random rotations and shifts of pretraining images, for estimators with ``augment=True``."""
-        if not getattr(self, "augment", False):
+        return self._augmentation("augment")
+
+    def _clustering_augmentation(self):
+        """The same for the clustering phase, for estimators with ``augment_clustering=True``."""
+        return self._augmentation("augment_clustering")
+
+    def _augmentation(self, switch):
+        if not getattr(self, switch, False):
             return None
         if self.input_shape_ is None:
             raise ValueError(
-                "augment=True needs images: pass X as (n_samples, C, H, W) or set "
+                f"{switch}=True needs images: pass X as (n_samples, C, H, W) or set "
                 "input_shape=(C, H, W)."
             )
         return ImageAugmentation(self.input_shape_)

@@ -80,6 +80,11 @@ class DECClustering(BaseDeepClustering):
         Pretrain on randomly rotated (up to 10 degrees) and shifted (up to 10%)
         images, as ConvDEC-DA; needs image input (``(n, C, H, W)`` or
         ``input_shape``).  See :class:`~skdeepcluster.augment.ImageAugmentation`.
+    augment_clustering : bool, default=False
+        Train the clustering phase on such images too, the target
+        distribution computed on the original ones: with ``augment=True``,
+        DEC-DA (Guo, Zhu, Liu and Yin, "Deep Embedded Clustering with Data
+        Augmentation", ACML 2018).  Same input requirement as ``augment``.
     epochs : int, default=100
         Maximum epochs of the clustering phase.
     lr : float, default=0.01
@@ -154,6 +159,7 @@ class DECClustering(BaseDeepClustering):
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "augment": ["boolean"],
+        "augment_clustering": ["boolean"],
     }
 
     # IDEC keeps the decoder; DEC drops it.
@@ -175,6 +181,7 @@ class DECClustering(BaseDeepClustering):
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         augment=False,
+        augment_clustering=False,
         epochs=100,
         lr=0.01,
         optimizer="sgd",
@@ -200,6 +207,7 @@ class DECClustering(BaseDeepClustering):
         self.pretrain_lr = pretrain_lr
         self.pretrain_optimizer = pretrain_optimizer
         self.augment = augment
+        self.augment_clustering = augment_clustering
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer
@@ -239,6 +247,7 @@ class DECClustering(BaseDeepClustering):
             optimizer=self.optimizer,
             seed=seed + 1,
             callbacks=[("target_distribution", schedule), *self._named_user_callbacks()],
+            augmentation=self._clustering_augmentation(),
         )
         return net.fit(X_train, None)
 
@@ -269,8 +278,8 @@ class IDECClustering(DECClustering):
     gamma : float, default=0.1
         Weight of the clustering loss relative to the reconstruction loss.
     hidden_dims, embedding_dim, network, input_shape, encoder, decoder, alpha, \
-pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, epochs, update_interval, tol, \
-n_init, batch_size, callbacks, device, random_state, verbose
+pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, augment_clustering, epochs, \
+update_interval, tol, n_init, batch_size, callbacks, device, random_state, verbose
         As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
     weight_init : {"glorot", "torch"}, default="glorot"
         Initialisation of the built-in network's layers, as for
@@ -331,6 +340,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         augment=False,
+        augment_clustering=False,
         epochs=100,
         lr=1e-3,
         optimizer="adam",
@@ -357,6 +367,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
             pretrain_lr=pretrain_lr,
             pretrain_optimizer=pretrain_optimizer,
             augment=augment,
+            augment_clustering=augment_clustering,
             epochs=epochs,
             lr=lr,
             optimizer=optimizer,

@@ -108,6 +108,35 @@ def test_estimators_pretrain_on_augmented_images(Estimator, images):
     np.testing.assert_array_equal(augmented.labels_, again.labels_)
 
 
+@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering])
+def test_augment_clustering_trains_the_clustering_phase_on_augmented_images(Estimator, images):
+    plain = Estimator(2, augment=True, random_state=0, **SMALL).fit(images)
+    both = Estimator(2, augment=True, augment_clustering=True, random_state=0, **SMALL).fit(images)
+    again = Estimator(2, augment=True, augment_clustering=True, random_state=0, **SMALL).fit(images)
+    # Same pretraining, another clustering phase, reproducible.
+    assert plain.pretrain_history_[:, "train_loss"] == both.pretrain_history_[:, "train_loss"]
+    assert plain.history_[:, "train_loss"] != both.history_[:, "train_loss"]
+    assert both.history_[:, "train_loss"] == again.history_[:, "train_loss"]
+    np.testing.assert_array_equal(both.labels_, again.labels_)
+    # Inference is never augmented.
+    np.testing.assert_array_equal(both.predict(images), both.labels_)
+
+
+def test_augment_clustering_alone_keeps_pretraining_plain(images):
+    plain = DECClustering(2, random_state=0, **SMALL).fit(images)
+    clustering_only = DECClustering(2, augment_clustering=True, random_state=0, **SMALL).fit(images)
+    assert plain.pretrain_history_[:, "train_loss"] == clustering_only.pretrain_history_[:, "train_loss"]
+    assert plain.history_[:, "train_loss"] != clustering_only.history_[:, "train_loss"]
+
+
+def test_augment_clustering_needs_images_and_says_so_before_training():
+    X = np.random.RandomState(0).rand(30, 5)
+    est = DECClustering(2, augment_clustering=True, random_state=0, **SMALL)
+    with pytest.raises(ValueError, match="augment_clustering=True needs images"):
+        est.fit(X)
+    assert not hasattr(est, "pretrain_history_")
+
+
 def test_flat_input_with_input_shape_can_be_augmented(images):
     flat = images.reshape(60, -1)
     est = DECClustering(2, augment=True, input_shape=(1, 8, 8), random_state=0, **SMALL)
