@@ -25,6 +25,15 @@ The paper reports DMAE 0.984 ACC / 0.945 NMI (with augmentation), AE+DMM
         --epochs 10 --device cpu
     python benchmarks/bench_dmae_mnist.py --network conv_bn --methods dmae_aug  # a conv network
 
+How the pretrained embedding improves with the pretraining length: k-means on
+it every 25 epochs, the autoencoder saved at each of those epochs, then the
+end-to-end phase from one of them (the run saved it as ``dmae_aug_seed0_T_epE.pt``)::
+
+    python benchmarks/bench_dmae_mnist.py --methods dmae_aug --seeds 0 --pretrain-epochs 300 \
+        --probe-every 25 --save-autoencoder ae/ --tag T
+    python benchmarks/bench_dmae_mnist.py --methods dmae --seeds 0 \
+        --load-autoencoder ae/dmae_aug_seed0_T_ep200.pt --tag from_ep200
+
 On 10000 images (40 + 20 epochs, ``--center-update mean``, seed 0) the
 augmented ``conv_bn`` network started from 0.753 and ended at 0.772 in 2082 s
 (``results/dmae_mnist_10000_cpu_cpu_subset_alpha1000_lr1e-5_center_mean_conv_bn_seed0.json``;

@@ -8,6 +8,7 @@ file of all rows.
     python benchmarks/bench_mnist.py --n-samples 10000 --seeds 0
     python benchmarks/bench_mnist.py --path /data/mnist.npz --device cuda
     python benchmarks/bench_mnist.py --weight-init glorot     # the IDEC reference's init
+    python benchmarks/bench_mnist.py --methods dec --augment --augment-clustering   # DEC-DA
 
 Each DEC/IDEC row also records ``init_acc`` / ``init_nmi``: the partition the
 clustering phase starts from (k-means on that run's pretrained embedding).
@@ -76,7 +77,37 @@ def _estimator(method, seed, device, overrides):
     if method == "kmeans":
         return KMeans(10, n_init=20, random_state=seed)
     cls = {"dec": DECClustering, "idec": IDECClustering}[method]
+    overrides = dict(overrides)
+    threads = overrides.pop("threads", None)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    if overrides.get("augment") or overrides.get("augment_clustering"):
+        overrides["input_shape"] = (1, 28, 28)  # augmentation needs the image shape
+    path = overrides.pop("load_autoencoder", None)
+    if path is not None:
+        overrides.update(_pretrained_modules(path, images="input_shape" in overrides),
+                         pretrain_epochs=0, augment=False)
     return cls(10, random_state=seed, device=device, **overrides)
+
+
+def _pretrained_modules(path, images=False):
+    """``encoder`` / ``decoder`` of a saved ``784-500-500-2000-10`` autoencoder.
+
+    The state dict of :class:`~skdeepcluster.networks.MLPAutoencoder` that
+    ``bench_dmae_mnist.py --save-autoencoder`` writes.  With ``images`` the
+    encoder first flattens the ``(n, 1, 28, 28)`` batches it is then given.
+    """
+    import torch
+    from torch import nn
+
+    from skdeepcluster.networks import MLPAutoencoder
+
+    autoencoder = MLPAutoencoder(784, (500, 500, 2000), 10)
+    autoencoder.load_state_dict(torch.load(path))
+    encoder = nn.Sequential(nn.Flatten(), autoencoder.encoder) if images else autoencoder.encoder
+    return {"encoder": encoder, "decoder": autoencoder.decoder}
 
 
 def run_one(method, seed, path, n_samples, device, overrides):
@@ -130,13 +161,22 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--weight-init", choices=("torch", "glorot"))
+    parser.add_argument("--augment", action="store_true", default=None,
+                        help="pretrain on rotated and shifted images")
+    parser.add_argument("--augment-clustering", action="store_true", default=None,
+                        help="augment the clustering phase too (DEC-DA)")
+    parser.add_argument("--load-autoencoder", default=None, metavar="FILE",
+                        help="start from this saved autoencoder (bench_dmae_mnist.py "
+                             "--save-autoencoder), no pretraining")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--tag", default=None, help="suffix of the result file name")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args(argv)
 
     overrides = {
         k: getattr(args, k)
-        for k in ("pretrain_epochs", "epochs", "batch_size", "weight_init")
+        for k in ("pretrain_epochs", "epochs", "batch_size", "weight_init", "augment",
+                  "augment_clustering", "load_autoencoder", "threads")
         if getattr(args, k) is not None
     }
     ctx = mp.get_context("spawn")
