@@ -88,6 +88,8 @@ def _estimator(method, seed, device, settings):
     if method == "dmae_aug":
         # Augmentation needs the image shape.
         common.update(augment=True, input_shape=(1, 28, 28))
+    if settings.get("augment_clustering") and method in ("dmae", "dmae_aug"):
+        common.update(augment_clustering=True, input_shape=(1, 28, 28))
     return DMAEClustering(10, **common)
 
 
@@ -169,7 +171,9 @@ def run_one(method, seed, path, n_samples, device, settings):
     if settings.get("load_autoencoder") and method in ("ae_dmm", "dmae"):
         # Start from a saved pretrained autoencoder: the user's modules, no pretraining.
         encoder, decoder = _pretrained_modules(settings["load_autoencoder"], X.shape[1])
-        est.set_params(encoder=encoder, decoder=decoder, pretrain_epochs=0)
+        if est.input_shape is not None:  # the estimator then hands the encoder images
+            encoder = torch.nn.Sequential(torch.nn.Flatten(), encoder)
+        est.set_params(encoder=encoder, decoder=decoder, pretrain_epochs=0, augment=False)
     initial = record_initial_partition(est, X, y) if method not in ("kmeans", "dmm") else {}
     curve = None
     if settings.get("probe_every") and method not in ("kmeans", "dmm"):
@@ -227,6 +231,8 @@ def main(argv=None):
     parser.add_argument("--shallow-lr", type=float, default=1e-3)
     parser.add_argument("--alpha-shallow", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps the default")
+    parser.add_argument("--augment-clustering", action="store_true",
+                        help="dmae / dmae_aug: augment the end-to-end phase too")
     parser.add_argument("--probe-every", type=int, default=0,
                         help="score k-means on the embedding every N pretraining epochs")
     parser.add_argument("--save-autoencoder", default=None, metavar="DIR",
@@ -243,8 +249,8 @@ def main(argv=None):
         for k in ("pretrain_epochs", "epochs", "lr", "batch_size", "dissimilarity", "alpha",
                   "clustering_weight", "reconstruction_weight",
                   "embedding_reconstruction_weight", "center_update", "network", "weight_init",
-                  "shallow_epochs", "shallow_lr", "alpha_shallow", "threads", "probe_every",
-                  "save_autoencoder", "load_autoencoder", "tag")
+                  "shallow_epochs", "shallow_lr", "alpha_shallow", "threads", "augment_clustering",
+                  "probe_every", "save_autoencoder", "load_autoencoder", "tag")
     }
     ctx = mp.get_context("spawn")
     rows = []

@@ -963,6 +963,10 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         10%) images, as the paper did for MNIST and USPS; needs image input
         (``(n, C, H, W)`` or ``input_shape``).  See
         :class:`~skdeepcluster.augment.ImageAugmentation`.
+    augment_clustering : bool, default=False
+        Train the end-to-end phase on such images too (not in the paper; as
+        DEC-DA does for DEC, see :class:`~skdeepcluster.DECClustering`).  Same
+        input requirement as ``augment``.
     epochs : int, default=50
         Epochs of end-to-end training.
     lr : float, default=1e-5
@@ -1042,6 +1046,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         "center_update": [StrOptions({"gradient", "mean"})],
         "freeze_encoder": ["boolean"],
         "augment": ["boolean"],
+        "augment_clustering": ["boolean"],
     }
 
     _shallow = False
@@ -1071,6 +1076,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         augment=False,
+        augment_clustering=False,
         epochs=50,
         lr=1e-5,
         optimizer="adam",
@@ -1103,6 +1109,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.pretrain_lr = pretrain_lr
         self.pretrain_optimizer = pretrain_optimizer
         self.augment = augment
+        self.augment_clustering = augment_clustering
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer
@@ -1139,7 +1146,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
             callbacks.insert(0, ("center_update", CenterUpdate(self._inference_batch_size)))
         net = self._make_net(
             module, criterion, epochs=self.epochs, lr=self.lr, optimizer=self.optimizer,
-            seed=seed + 1, callbacks=callbacks,
+            seed=seed + 1, callbacks=callbacks, augmentation=self._clustering_augmentation(),
         )
         autoencoder.encoder.requires_grad_(not self.freeze_encoder)
         try:

@@ -318,6 +318,19 @@ def test_dmae_augment_on_images():
         DMAEClustering(2, augment=True, **SMALL_DEEP).fit(X.reshape(40, -1))
 
 
+def test_dmae_augment_clustering_augments_the_end_to_end_phase():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 1, 8, 8)).astype(np.float32)
+    plain = DMAEClustering(2, augment=True, random_state=0, **SMALL_DEEP).fit(X)
+    both = DMAEClustering(2, augment=True, augment_clustering=True, random_state=0,
+                          **SMALL_DEEP).fit(X)
+    assert plain.pretrain_history_[:, "train_loss"] == both.pretrain_history_[:, "train_loss"]
+    assert plain.history_[:, "train_loss"] != both.history_[:, "train_loss"]
+    np.testing.assert_array_equal(both.predict(X), both.labels_)
+    with pytest.raises(ValueError, match="augment_clustering=True needs images"):
+        DMAEClustering(2, augment_clustering=True, **SMALL_DEEP).fit(X.reshape(40, -1))
+
+
 def test_sparse_input():
     import scipy.sparse as sp
 
