@@ -8,6 +8,7 @@ batch_size=B)`` on ``X / 16``, with k-means (``n_init=20``) in the same run.
 
     python benchmarks/bench_digits.py                         # 50 x 256, 50 x 64, seeds 0-4
     python benchmarks/bench_digits.py --recipes 50x64 200x256 --seeds 0 1
+    python benchmarks/bench_digits.py --recipes 50x64 50x64+da    # DEC-DA against DEC
 
 Prints one row per (recipe, seed) and the mean per recipe, and writes a JSON
 file of all rows to ``benchmarks/results/``.
@@ -32,16 +33,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mnist import _machine  # noqa: E402
 
 
+_AUGMENT = {"": {}, "aug": {"augment": True}, "da": {"augment": True, "augment_clustering": True}}
+
+
 def _recipe(text):
-    epochs, batch_size = text.split("x")
-    return int(epochs), int(batch_size)
+    """``EPOCHSxBATCH``, with ``+aug`` (augmented pretraining) or ``+da`` (DEC-DA)."""
+    shape, _, augment = text.partition("+")
+    epochs, batch_size = shape.split("x")
+    if augment not in _AUGMENT:
+        raise argparse.ArgumentTypeError(f"unknown augmentation {augment!r}; use +aug or +da")
+    return int(epochs), int(batch_size), augment
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--recipes", nargs="+", type=_recipe, default=[(50, 256), (50, 64)],
-        help="pretraining recipes as EPOCHSxBATCH (default: 50x256 50x64)",
+        "--recipes", nargs="+", type=_recipe, default=[(50, 256, ""), (50, 64, "")],
+        help="pretraining recipes as EPOCHSxBATCH, +aug augments pretraining, +da both phases "
+             "(default: 50x256 50x64)",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
@@ -73,14 +82,17 @@ def main(argv=None):
         start = time.perf_counter()
         labels = KMeans(10, n_init=20, random_state=seed).fit(X).labels_
         record("k-means", seed, labels, time.perf_counter() - start)
-    for epochs, batch_size in args.recipes:
+    for epochs, batch_size, augment in args.recipes:
+        images = {"input_shape": (1, 8, 8)} if augment else {}
         for seed in args.seeds:
             model = DECClustering(
-                10, pretrain_epochs=epochs, batch_size=batch_size, random_state=seed, device="cpu"
+                10, pretrain_epochs=epochs, batch_size=batch_size, random_state=seed, device="cpu",
+                **_AUGMENT[augment], **images,
             )
             start = time.perf_counter()
             labels = model.fit_predict(X)
-            record(f"DEC {epochs}x{batch_size}", seed, labels, time.perf_counter() - start)
+            name = f"DEC {epochs}x{batch_size}" + (f"+{augment}" if augment else "")
+            record(name, seed, labels, time.perf_counter() - start)
 
     print(f"{'mean':<18} {'':>4} {'ACC':>6} {'NMI':>6} {'seconds':>8}  (ACC range)")
     for method in dict.fromkeys(row["method"] for row in rows):
@@ -93,7 +105,8 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = "digits_dec_recipes" + (f"_{args.tag}" if args.tag else "")
-    settings = {**vars(args), "recipes": [f"{e}x{b}" for e, b in args.recipes]}
+    settings = {**vars(args),
+                "recipes": [f"{e}x{b}" + (f"+{a}" if a else "") for e, b, a in args.recipes]}
     (out / f"{name}.json").write_text(
         json.dumps({"machine": machine, "args": settings, "rows": rows}, indent=1)
     )

@@ -966,7 +966,9 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
     augment_clustering : bool, default=False
         Train the end-to-end phase on such images too (not in the paper; as
         DEC-DA does for DEC, see :class:`~skdeepcluster.DECClustering`).  Same
-        input requirement as ``augment``.
+        input requirement as ``augment``.  It did not help DMAE: on all
+        70,000 MNIST images the end-to-end phase took a start of 0.854 to
+        0.785 ACC with it, where without it 0.862 went to 0.858.
     epochs : int, default=50
         Epochs of end-to-end training.
     lr : float, default=1e-5
