@@ -51,7 +51,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mnist import DEFAULT_PATH, _load, _machine, record_initial_partition  # noqa: E402
+from bench_mnist import (  # noqa: E402
+    DEFAULT_PATH, _load, _machine, _pretrained_modules, record_initial_partition,
+)
 
 METHODS = ("kmeans", "dmm", "ae_dmm", "dmae", "dmae_aug")
 PAPER = {"kmeans": (0.535, 0.500), "dmm": (0.540, 0.501), "ae_dmm": (0.960, 0.906),
@@ -146,17 +148,6 @@ def _probe_pretraining(est, X, y, every, save_dir, stem):
     return curve
 
 
-def _pretrained_modules(path, n_features):
-    """Encoder and decoder of a fully connected autoencoder saved by ``--save-autoencoder``."""
-    import torch
-
-    from skdeepcluster.networks import MLPAutoencoder
-
-    autoencoder = MLPAutoencoder(n_features, (500, 500, 2000), 10)
-    autoencoder.load_state_dict(torch.load(path))
-    return autoencoder.encoder, autoencoder.decoder
-
-
 def run_one(method, seed, path, n_samples, device, settings):
     """Fit one variant with one seed and measure it (runs in a child process)."""
     import torch
@@ -170,10 +161,9 @@ def run_one(method, seed, path, n_samples, device, settings):
     est = _estimator(method, seed, device, settings)
     if settings.get("load_autoencoder") and method in ("ae_dmm", "dmae"):
         # Start from a saved pretrained autoencoder: the user's modules, no pretraining.
-        encoder, decoder = _pretrained_modules(settings["load_autoencoder"], X.shape[1])
-        if est.input_shape is not None:  # the estimator then hands the encoder images
-            encoder = torch.nn.Sequential(torch.nn.Flatten(), encoder)
-        est.set_params(encoder=encoder, decoder=decoder, pretrain_epochs=0, augment=False)
+        modules = _pretrained_modules(settings["load_autoencoder"],
+                                      images=est.input_shape is not None)
+        est.set_params(**modules, pretrain_epochs=0, augment=False)
     initial = record_initial_partition(est, X, y) if method not in ("kmeans", "dmm") else {}
     curve = None
     if settings.get("probe_every") and method not in ("kmeans", "dmm"):

@@ -125,7 +125,8 @@ def test_augment_clustering_trains_the_clustering_phase_on_augmented_images(Esti
 def test_augment_clustering_alone_keeps_pretraining_plain(images):
     plain = DECClustering(2, random_state=0, **SMALL).fit(images)
     clustering_only = DECClustering(2, augment_clustering=True, random_state=0, **SMALL).fit(images)
-    assert plain.pretrain_history_[:, "train_loss"] == clustering_only.pretrain_history_[:, "train_loss"]
+    pretraining = plain.pretrain_history_[:, "train_loss"]
+    assert pretraining == clustering_only.pretrain_history_[:, "train_loss"]
     assert plain.history_[:, "train_loss"] != clustering_only.history_[:, "train_loss"]
 
 
