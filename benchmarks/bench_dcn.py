@@ -21,6 +21,8 @@ Full MNIST-70k with ClustPy's 100 + 150 epochs is meant for a GPU:
         --threads 1 --tag default_seed0                          # CPU, MNIST-70k, ~50 min
     python benchmarks/bench_dcn.py --n-samples 5000 --pretrain-epochs 3 --clustering-epochs 3 \\
         --default-pretrain-epochs 3 --default-epochs 3 --device cpu --tag cpu_subset
+    python benchmarks/bench_dcn.py --libraries ours-default --default-augment \
+        --default-augment-clustering                             # DCN with augmentation
 
 ClustPy is needed only here (``pip install clustpy``); see ``speed.py`` for
 how it is imported without torchvision.
@@ -37,7 +39,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mnist import DEFAULT_PATH, _load, _machine, record_initial_partition  # noqa: E402
+from bench_mnist import (  # noqa: E402
+    DEFAULT_PATH,
+    _load,
+    _machine,
+    _pretrained_modules,
+    record_initial_partition,
+)
 
 LIBRARIES = ("kmeans", "clustpy", "ours", "ours-default")
 
@@ -100,6 +108,16 @@ def _fit(library, seed, path, n_samples, device, settings, threads):
             )
             if v is not None
         }
+        for switch in ("augment", "augment_clustering"):
+            if settings[f"default_{switch}"]:
+                overrides[switch] = True
+                overrides["input_shape"] = (1, 28, 28)  # augmentation needs the image shape
+        if settings["load_autoencoder"] is not None:
+            overrides.update(
+                _pretrained_modules(settings["load_autoencoder"], images="input_shape" in overrides),
+                pretrain_epochs=0,
+                augment=False,
+            )
         est = DCNClustering(10, device=device, random_state=seed, **overrides)
     ours = library in ("ours", "ours-default")
     initial = record_initial_partition(est, X, y) if ours else {}
@@ -150,6 +168,13 @@ def main(argv=None):
     parser.add_argument("--default-epochs", type=int, help="override for ours-default")
     parser.add_argument("--default-weight-init", choices=("torch", "glorot"),
                         help="override for ours-default")
+    parser.add_argument("--default-augment", action="store_true",
+                        help="ours-default pretrains on rotated and shifted images")
+    parser.add_argument("--default-augment-clustering", action="store_true",
+                        help="ours-default augments the clustering phase too")
+    parser.add_argument("--load-autoencoder", metavar="FILE",
+                        help="ours-default starts from this saved autoencoder "
+                             "(bench_dmae_mnist.py --save-autoencoder), no pretraining")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's)")
     parser.add_argument("--tag", default="", help="suffix of the result file name")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
@@ -159,7 +184,8 @@ def main(argv=None):
         k: getattr(args, k)
         for k in (
             "pretrain_epochs", "clustering_epochs", "default_pretrain_epochs", "default_epochs",
-            "default_weight_init",
+            "default_weight_init", "default_augment", "default_augment_clustering",
+            "load_autoencoder",
         )
     }
     ctx = mp.get_context("spawn")

@@ -454,6 +454,16 @@ class DCNClustering(BaseDeepClustering):
         Learning rate of pretraining.
     pretrain_optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
         Optimizer of pretraining: Adam, as ClustPy; or SGD with momentum 0.9.
+    augment : bool, default=False
+        Pretrain on randomly rotated (up to 10 degrees) and shifted (up to
+        10%) images (not in the paper; as DEC-DA and DMAE); needs image input
+        (``(n, C, H, W)`` or ``input_shape``).  See
+        :class:`~skdeepcluster.augment.ImageAugmentation`.
+    augment_clustering : bool, default=False
+        Train the clustering phase on such images too: the gradient step and
+        the reassignment of each batch see its augmented images; the initial
+        assignment, ``labels_`` and inference the original ones.  Same input
+        requirement as ``augment``.
     epochs : int, default=50
         Maximum epochs of the clustering phase.
     lr : float, default=1e-4
@@ -547,6 +557,8 @@ class DCNClustering(BaseDeepClustering):
         "clustering_weight": [Interval(Real, 0, None, closed="left")],
         "initial_count": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "augment": ["boolean"],
+        "augment_clustering": ["boolean"],
     }
 
     def __init__(
@@ -564,6 +576,8 @@ class DCNClustering(BaseDeepClustering):
         pretrain_epochs=100,
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
+        augment=False,
+        augment_clustering=False,
         epochs=50,
         lr=1e-4,
         optimizer="adam",
@@ -588,6 +602,8 @@ class DCNClustering(BaseDeepClustering):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrain_optimizer = pretrain_optimizer
+        self.augment = augment
+        self.augment_clustering = augment_clustering
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer
@@ -614,6 +630,7 @@ class DCNClustering(BaseDeepClustering):
             optimizer=self.optimizer,
             seed=seed + 1,
             callbacks=[("alternating_kmeans", schedule), *self._named_user_callbacks()],
+            augmentation=self._clustering_augmentation(),
         )
         return net.fit(X_train, None)
 

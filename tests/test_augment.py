@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from skdeepcluster import DECClustering, IDECClustering
+from skdeepcluster import DCNClustering, DECClustering, IDECClustering
 from skdeepcluster.augment import ImageAugmentation
 from skdeepcluster.engine import DeepClusteringNet
 from skdeepcluster.losses import ReconstructionLoss
@@ -96,7 +96,7 @@ def images():
 SMALL = dict(hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3, epochs=2, n_init=2, batch_size=16)
 
 
-@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering])
+@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering, DCNClustering])
 def test_estimators_pretrain_on_augmented_images(Estimator, images):
     plain = Estimator(2, random_state=0, **SMALL).fit(images)
     augmented = Estimator(2, augment=True, random_state=0, **SMALL).fit(images)
@@ -108,7 +108,7 @@ def test_estimators_pretrain_on_augmented_images(Estimator, images):
     np.testing.assert_array_equal(augmented.labels_, again.labels_)
 
 
-@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering])
+@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering, DCNClustering])
 def test_augment_clustering_trains_the_clustering_phase_on_augmented_images(Estimator, images):
     plain = Estimator(2, augment=True, random_state=0, **SMALL).fit(images)
     both = Estimator(2, augment=True, augment_clustering=True, random_state=0, **SMALL).fit(images)
