@@ -83,6 +83,8 @@ def _estimator(method, seed, device, settings):
         center_update=settings.get("center_update", "gradient"),
         network=settings.get("network", "mlp"),
         weight_init=settings.get("weight_init", "torch"),
+        pretrain_optimizer=settings.get("pretrain_optimizer", "adam"),
+        pretrain_lr=settings.get("pretrain_lr", 1e-3),
     )
     if method == "ae_dmm":
         common.update(freeze_encoder=True, reconstruction_weight=0.0,
@@ -217,6 +219,9 @@ def main(argv=None):
                         help="the autoencoder of the deep variants")
     parser.add_argument("--weight-init", default="torch", choices=("torch", "glorot"),
                         help="the autoencoder's initialisation (glorot: the Keras reference's)")
+    parser.add_argument("--pretrain-optimizer", default="adam", choices=("adam", "sgd"),
+                        help="sgd: momentum 0.9, the authors' code (with --pretrain-lr 1.0)")
+    parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--shallow-epochs", type=int, default=50)
     parser.add_argument("--shallow-lr", type=float, default=1e-3)
     parser.add_argument("--alpha-shallow", type=float, default=1.0)
@@ -239,7 +244,8 @@ def main(argv=None):
         for k in ("pretrain_epochs", "epochs", "lr", "batch_size", "dissimilarity", "alpha",
                   "clustering_weight", "reconstruction_weight",
                   "embedding_reconstruction_weight", "center_update", "network", "weight_init",
-                  "shallow_epochs", "shallow_lr", "alpha_shallow", "threads", "augment_clustering",
+                  "pretrain_optimizer", "pretrain_lr", "shallow_epochs", "shallow_lr",
+                  "alpha_shallow", "threads", "augment_clustering",
                   "probe_every", "save_autoencoder", "load_autoencoder", "tag")
     }
     ctx = mp.get_context("spawn")

