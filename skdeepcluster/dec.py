@@ -89,7 +89,9 @@ class DECClustering(BaseDeepClustering):
         ``augment=True`` (k-means start 0.854), DEC ended at 0.973 and 0.963
         ACC (NMI 0.939 / 0.929; two clustering seeds) with it and at 0.892
         (NMI 0.896) without, running all 100 clustering epochs instead of
-        stopping by ``tol`` after 19.
+        stopping by ``tol`` after 19; IDEC at 0.919 with it and 0.888
+        without.  From scratch with the defaults and ``augment=True``
+        (seed 0, start 0.833), DEC-DA ended at 0.948 (NMI 0.919).
     epochs : int, default=100
         Maximum epochs of the clustering phase.
     lr : float, default=0.01
