@@ -21,7 +21,7 @@ Full MNIST-70k with ClustPy's 100 + 150 epochs is meant for a GPU:
         --threads 1 --tag default_seed0                          # CPU, MNIST-70k, ~50 min
     python benchmarks/bench_dcn.py --n-samples 5000 --pretrain-epochs 3 --clustering-epochs 3 \\
         --default-pretrain-epochs 3 --default-epochs 3 --device cpu --tag cpu_subset
-    python benchmarks/bench_dcn.py --libraries ours-default --default-augment \
+    python benchmarks/bench_dcn.py --libraries ours-default --default-augment \\
         --default-augment-clustering                             # DCN with augmentation
 
 ClustPy is needed only here (``pip install clustpy``); see ``speed.py`` for
@@ -43,8 +43,8 @@ from bench_mnist import (  # noqa: E402
     DEFAULT_PATH,
     _load,
     _machine,
-    _pretrained_modules,
     record_initial_partition,
+    with_images_and_autoencoder,
 )
 
 LIBRARIES = ("kmeans", "clustpy", "ours", "ours-default")
@@ -111,13 +111,7 @@ def _fit(library, seed, path, n_samples, device, settings, threads):
         for switch in ("augment", "augment_clustering"):
             if settings[f"default_{switch}"]:
                 overrides[switch] = True
-                overrides["input_shape"] = (1, 28, 28)  # augmentation needs the image shape
-        if settings["load_autoencoder"] is not None:
-            overrides.update(
-                _pretrained_modules(settings["load_autoencoder"], images="input_shape" in overrides),
-                pretrain_epochs=0,
-                augment=False,
-            )
+        overrides = with_images_and_autoencoder(overrides, settings["load_autoencoder"])
         est = DCNClustering(10, device=device, random_state=seed, **overrides)
     ours = library in ("ours", "ours-default")
     initial = record_initial_partition(est, X, y) if ours else {}

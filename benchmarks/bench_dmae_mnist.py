@@ -29,9 +29,9 @@ How the pretrained embedding improves with the pretraining length: k-means on
 it every 25 epochs, the autoencoder saved at each of those epochs, then the
 end-to-end phase from one of them (the run saved it as ``dmae_aug_seed0_T_epE.pt``)::
 
-    python benchmarks/bench_dmae_mnist.py --methods dmae_aug --seeds 0 --pretrain-epochs 300 \
+    python benchmarks/bench_dmae_mnist.py --methods dmae_aug --seeds 0 --pretrain-epochs 300 \\
         --probe-every 25 --save-autoencoder ae/ --tag T
-    python benchmarks/bench_dmae_mnist.py --methods dmae --seeds 0 \
+    python benchmarks/bench_dmae_mnist.py --methods dmae --seeds 0 \\
         --load-autoencoder ae/dmae_aug_seed0_T_ep200.pt --tag from_ep200
 
 On 10000 images (40 + 20 epochs, ``--center-update mean``, seed 0) the

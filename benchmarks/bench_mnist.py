@@ -83,13 +83,28 @@ def _estimator(method, seed, device, overrides):
         import torch
 
         torch.set_num_threads(threads)
-    if overrides.get("augment") or overrides.get("augment_clustering"):
-        overrides["input_shape"] = (1, 28, 28)  # augmentation needs the image shape
-    path = overrides.pop("load_autoencoder", None)
-    if path is not None:
-        overrides.update(_pretrained_modules(path, images="input_shape" in overrides),
-                         pretrain_epochs=0, augment=False)
+    overrides = with_images_and_autoencoder(overrides, overrides.pop("load_autoencoder", None))
     return cls(10, random_state=seed, device=device, **overrides)
+
+
+def with_images_and_autoencoder(overrides, load_autoencoder=None):
+    """MNIST estimator ``overrides`` plus what augmentation and a saved autoencoder need.
+
+    With ``augment`` or ``augment_clustering`` set, ``input_shape=(1, 28, 28)``
+    (augmentation needs the image shape); with ``load_autoencoder`` (a file
+    ``bench_dmae_mnist.py --save-autoencoder`` wrote), its ``encoder`` /
+    ``decoder``, no pretraining and so no pretraining augmentation.
+    """
+    overrides = dict(overrides)
+    if overrides.get("augment") or overrides.get("augment_clustering"):
+        overrides["input_shape"] = (1, 28, 28)
+    if load_autoencoder is not None:
+        overrides.update(
+            _pretrained_modules(load_autoencoder, images="input_shape" in overrides),
+            pretrain_epochs=0,
+            augment=False,
+        )
+    return overrides
 
 
 def _pretrained_modules(path, images=False):
