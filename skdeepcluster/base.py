@@ -28,6 +28,7 @@ from torch import nn
 
 from .augment import ImageAugmentation
 from .engine import (
+    PRECISIONS,
     DeepClusteringNet,
     evaluation_mode,
     map_in_chunks,
@@ -105,6 +106,7 @@ class BaseDeepClustering(
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "precision": [StrOptions(set(PRECISIONS))],
         "callbacks": [list, None],
         "device": [str, torch.device, None],
         "random_state": ["random_state"],
@@ -323,6 +325,7 @@ class BaseDeepClustering(
             callbacks=callbacks,
             iterator_train__seed=seed,
             augmentation=augmentation,
+            precision=getattr(self, "precision", "float32"),
             **_optimizer_params(optimizer, self.device_, graph_safe=graph_safe_optimizer),
             **net_params,
         )

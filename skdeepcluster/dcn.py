@@ -30,6 +30,7 @@ from torch import nn
 from .base import BaseDeepClustering
 from .engine import evaluation_mode, map_in_chunks
 from .losses import reconstruction_loss
+from .networks import float32_head
 
 __all__ = [
     "squared_distances",
@@ -259,6 +260,7 @@ class KMeansClusteringModule(nn.Module):
     def encode(self, x):
         return self.autoencoder.encode(x)
 
+    @float32_head
     def assign(self, z):
         return torch.softmax(-squared_distances(z, self.centers.to(z.dtype)), dim=1)
 
@@ -487,6 +489,14 @@ class DCNClustering(BaseDeepClustering):
         Number of k-means runs of the centroid initialisation.
     batch_size : int, default=256
         Mini-batch size of both phases.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of training (both phases).  ``"float32"`` keeps torch's settings.
+        ``"tf32"`` lets float32 matrix products and convolutions use TF32
+        tensor cores while training on CUDA (Ampere GPUs or newer; no effect
+        on the CPU).  ``"bf16"`` runs the network's layers under bfloat16
+        autocast in training steps, on CUDA or the CPU; parameters, optimizer
+        state, the clustering head, the losses and inference stay float32.
+        See :ref:`precision`.
     callbacks : list of skorch callbacks, default=None
         Extra callbacks for the clustering phase (copied before use).
     device : str, default="auto"
@@ -590,6 +600,7 @@ class DCNClustering(BaseDeepClustering):
         tol=0.0,
         n_init=20,
         batch_size=256,
+        precision="float32",
         callbacks=None,
         device="auto",
         random_state=None,
@@ -616,6 +627,7 @@ class DCNClustering(BaseDeepClustering):
         self.tol = tol
         self.n_init = n_init
         self.batch_size = batch_size
+        self.precision = precision
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from .base import BaseDeepClustering
-from .engine import DeepClusteringNet, evaluation_mode
+from .engine import PRECISIONS, DeepClusteringNet, evaluation_mode
 from .networks import Unflatten
 
 __all__ = [
@@ -728,6 +728,14 @@ class DDCClustering(BaseDeepClustering):
         A last batch of a single sample is skipped.
     max_grad_norm : float or None, default=5.0
         Gradient-norm clipping of each run, as the paper; None disables it.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of training.  ``"float32"`` keeps torch's settings.
+        ``"tf32"`` lets float32 matrix products and convolutions use TF32
+        tensor cores while training on CUDA (Ampere GPUs or newer; no effect
+        on the CPU).  ``"bf16"`` runs the network's layers under bfloat16
+        autocast in training steps, on CUDA or the CPU; parameters, optimizer
+        state, the clustering head, the losses and inference stay float32.
+        See :ref:`precision`.
     callbacks : list of skorch callbacks, default=None
         Extra callbacks of the training (copied before use).
     device : str, default="auto"
@@ -833,6 +841,7 @@ class DDCClustering(BaseDeepClustering):
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "precision": [StrOptions(set(PRECISIONS))],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "callbacks": [list, None],
         "device": [str, torch.device, None],
@@ -860,6 +869,7 @@ class DDCClustering(BaseDeepClustering):
         epochs=100,
         lr=1e-3,
         batch_size=100,
+        precision="float32",
         max_grad_norm=5.0,
         callbacks=None,
         device="auto",
@@ -881,6 +891,7 @@ class DDCClustering(BaseDeepClustering):
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
+        self.precision = precision
         self.max_grad_norm = max_grad_norm
         self.callbacks = callbacks
         self.device = device

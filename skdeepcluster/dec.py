@@ -109,6 +109,14 @@ class DECClustering(BaseDeepClustering):
         Number of k-means runs of the centroid initialisation.
     batch_size : int, default=256
         Mini-batch size of both phases.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of training (both phases).  ``"float32"`` keeps torch's settings.
+        ``"tf32"`` lets float32 matrix products and convolutions use TF32
+        tensor cores while training on CUDA (Ampere GPUs or newer; no effect
+        on the CPU).  ``"bf16"`` runs the network's layers under bfloat16
+        autocast in training steps, on CUDA or the CPU; parameters, optimizer
+        state, the clustering head, the losses and inference stay float32.
+        See :ref:`precision`.
     callbacks : list of skorch callbacks, default=None
         Extra callbacks for the clustering phase (copied before use).
     device : str, default="auto"
@@ -197,6 +205,7 @@ class DECClustering(BaseDeepClustering):
         tol=1e-3,
         n_init=20,
         batch_size=256,
+        precision="float32",
         callbacks=None,
         device="auto",
         random_state=None,
@@ -223,6 +232,7 @@ class DECClustering(BaseDeepClustering):
         self.tol = tol
         self.n_init = n_init
         self.batch_size = batch_size
+        self.precision = precision
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -287,7 +297,8 @@ class IDECClustering(DECClustering):
         Weight of the clustering loss relative to the reconstruction loss.
     hidden_dims, embedding_dim, network, input_shape, encoder, decoder, alpha, \
 pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, augment_clustering, epochs, \
-update_interval, tol, n_init, batch_size, callbacks, device, random_state, verbose
+update_interval, tol, n_init, batch_size, precision, callbacks, device, random_state, \
+verbose
         As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
     weight_init : {"glorot", "torch"}, default="glorot"
         Initialisation of the built-in network's layers, as for
@@ -356,6 +367,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         tol=1e-3,
         n_init=20,
         batch_size=256,
+        precision="float32",
         callbacks=None,
         device="auto",
         random_state=None,
@@ -383,6 +395,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
             tol=tol,
             n_init=n_init,
             batch_size=batch_size,
+            precision=precision,
             callbacks=callbacks,
             device=device,
             random_state=random_state,

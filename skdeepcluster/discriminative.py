@@ -45,6 +45,7 @@ from torch.nn import functional as F
 from .base import BaseDeepClustering
 from .engine import evaluation_mode, map_in_chunks, store_in_place
 from .losses import reconstruction_loss
+from .networks import float32_head
 
 __all__ = [
     "cosine_similarity_matrix",
@@ -527,6 +528,7 @@ class CosineClusteringModule(nn.Module):
     def encode(self, x):
         return F.normalize(self.autoencoder.encode(x), dim=1)
 
+    @float32_head
     def similarities(self, z):
         """Cosine similarities of (normalised) embeddings to the centroids."""
         return F.normalize(z, dim=1) @ self.normalized_centers().T
@@ -703,6 +705,14 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         Mini-batch size of both phases.  Large, as in the paper, so that each
         batch holds a few close neighbours of each sample and many more
         dissimilar pairs than similar ones.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of training (both phases).  ``"float32"`` keeps torch's settings.
+        ``"tf32"`` lets float32 matrix products and convolutions use TF32
+        tensor cores while training on CUDA (Ampere GPUs or newer; no effect
+        on the CPU).  ``"bf16"`` runs the network's layers under bfloat16
+        autocast in training steps, on CUDA or the CPU; parameters, optimizer
+        state, the clustering head, the losses and inference stay float32.
+        See :ref:`precision`.
     callbacks : list of skorch callbacks, default=None
         Extra callbacks for the clustering phase (copied before use).
     device : str, default="auto"
@@ -846,6 +856,7 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         optimizer="adam",
         n_init=20,
         batch_size=1000,
+        precision="float32",
         callbacks=None,
         device="auto",
         random_state=None,
@@ -876,6 +887,7 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
         self.optimizer = optimizer
         self.n_init = n_init
         self.batch_size = batch_size
+        self.precision = precision
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

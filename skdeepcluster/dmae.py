@@ -46,7 +46,7 @@ from .dissimilarities import (
 )
 from .engine import evaluation_mode, map_in_chunks
 from .losses import reconstruction_loss
-from .networks import Autoencoder
+from .networks import Autoencoder, float32_head
 
 __all__ = [
     "mixture_assignments",
@@ -321,11 +321,13 @@ class DissimilarityMixture(nn.Module):
         """Mixing weights ``pi_k`` (they sum to one)."""
         return torch.softmax(self.mixing_logits, dim=0)
 
+    @float32_head
     def assignments(self, z):
         """Soft assignments ``s`` of embeddings ``z``, shape ``(n, n_clusters)``."""
         d = pairwise_dissimilarities(self.dissimilarity, z, self.centers, **self.cluster_parameters())
         return mixture_assignments(d, self.alpha, torch.log_softmax(self.mixing_logits, dim=0))
 
+    @float32_head
     def forward(self, z):
         parameters = self.cluster_parameters()
         d = pairwise_dissimilarities(self.dissimilarity, z, self.centers, **parameters)
@@ -713,6 +715,14 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         Number of k-means runs or k-means++ seedings of the initialisation.
     batch_size : int, default=256
         Mini-batch size.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of training.  ``"float32"`` keeps torch's settings.
+        ``"tf32"`` lets float32 matrix products and convolutions use TF32
+        tensor cores while training on CUDA (Ampere GPUs or newer; no effect
+        on the CPU).  ``"bf16"`` runs the network's layers under bfloat16
+        autocast in training steps, on CUDA or the CPU; parameters, optimizer
+        state, the clustering head, the losses and inference stay float32.
+        See :ref:`precision`.
     callbacks : list of skorch callbacks, default=None
         Extra callbacks (copied before use).
     device : str, default="auto"
@@ -771,7 +781,7 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
             name: BaseDeepClustering._parameter_constraints[name]
             for name in (
                 "n_clusters", "epochs", "lr", "optimizer", "n_init", "batch_size",
-                "callbacks", "device", "random_state", "verbose",
+                "precision", "callbacks", "device", "random_state", "verbose",
             )
         },
         **_DissimilarityMixtureMixin._mixture_constraints,
@@ -794,6 +804,7 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         optimizer="adam",
         n_init=10,
         batch_size=256,
+        precision="float32",
         callbacks=None,
         device="auto",
         random_state=None,
@@ -810,6 +821,7 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.optimizer = optimizer
         self.n_init = n_init
         self.batch_size = batch_size
+        self.precision = precision
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -985,6 +997,14 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         Number of k-means runs or k-means++ seedings of the initialisation.
     batch_size : int, default=256
         Mini-batch size of both phases.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of training (both phases).  ``"float32"`` keeps torch's settings.
+        ``"tf32"`` lets float32 matrix products and convolutions use TF32
+        tensor cores while training on CUDA (Ampere GPUs or newer; no effect
+        on the CPU).  ``"bf16"`` runs the network's layers under bfloat16
+        autocast in training steps, on CUDA or the CPU; parameters, optimizer
+        state, the clustering head, the losses and inference stay float32.
+        See :ref:`precision`.
     callbacks : list of skorch callbacks, default=None
         Extra callbacks for the end-to-end phase (copied before use).
     device : str, default="auto"
@@ -1085,6 +1105,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         optimizer="adam",
         n_init=10,
         batch_size=256,
+        precision="float32",
         callbacks=None,
         device="auto",
         random_state=None,
@@ -1118,6 +1139,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.optimizer = optimizer
         self.n_init = n_init
         self.batch_size = batch_size
+        self.precision = precision
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

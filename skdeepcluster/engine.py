@@ -38,10 +38,15 @@ __all__ = [
     "map_in_chunks",
     "evaluation_mode",
     "store_in_place",
+    "PRECISIONS",
+    "tf32_matmuls",
 ]
 
 # Fraction of the free device memory the resident training set may take.
 _RESIDENT_FRACTION = 0.5
+
+# The arithmetic a ``precision`` parameter may ask of training.
+PRECISIONS = ("float32", "tf32", "bf16")
 
 
 def resolve_device(device):
@@ -106,6 +111,44 @@ def seeded(seed, device):
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
         yield
+
+
+@contextmanager
+def tf32_matmuls(device):
+    """Let float32 matrix products and convolutions on CUDA use TF32 for the block.
+
+    TF32 tensor cores (Ampere GPUs and newer) multiply with a 10-bit mantissa
+    and accumulate in float32.  The previous settings are restored after the
+    block; on any other device this does nothing.
+    """
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    matmul, conv = torch.backends.cuda.matmul, torch.backends.cudnn
+    if hasattr(matmul, "fp32_precision"):  # torch >= 2.9 (the legacy flags may not be mixed in)
+        conv = torch.backends.cudnn.conv
+        flag, on = "fp32_precision", "tf32"
+    else:
+        flag, on = "allow_tf32", True
+    saved = getattr(matmul, flag), getattr(conv, flag)
+    setattr(matmul, flag, on)
+    setattr(conv, flag, on)
+    try:
+        yield
+    finally:
+        setattr(matmul, flag, saved[0])
+        setattr(conv, flag, saved[1])
+
+
+def _float32_outputs(outputs):
+    """``outputs`` (a tensor, dict or tuple of them) with half-precision tensors cast to float32."""
+    if isinstance(outputs, dict):
+        return {key: _float32_outputs(value) for key, value in outputs.items()}
+    if isinstance(outputs, tuple):
+        return tuple(_float32_outputs(value) for value in outputs)
+    if isinstance(outputs, torch.Tensor) and outputs.dtype in (torch.bfloat16, torch.float16):
+        return outputs.float()
+    return outputs
 
 
 class SparseRows:
@@ -333,12 +376,22 @@ class DeepClusteringNet(NeuralNet):
     state that a loss reads by index (such as DEC's target) must be updated
     in place so the graph keeps seeing it.
 
+    With ``precision="bf16"`` the forward pass of each training step runs
+    under bfloat16 autocast and its outputs are cast back to float32 before
+    the loss, so the network's layers run in bf16 while parameters, optimizer
+    state, losses and inference stay float32 (clustering heads decorated with
+    :func:`~skdeepcluster.networks.float32_head` opt out of autocast).  With
+    ``precision="tf32"`` float32 products may use TF32 on CUDA during
+    training (:func:`tf32_matmuls`).
+
     Parameters
     ----------
     module, criterion
         As for :class:`skorch.NeuralNet`.
     cuda_graph : bool, default=False
         Capture and replay the training step when training on CUDA.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of training steps; see above.
     verbose : int, default=1
         As skorch: 1 prints a table of losses per epoch; 2 or more also shows
         a progress bar over the batches of each epoch (needs ``tqdm``).
@@ -355,10 +408,14 @@ class DeepClusteringNet(NeuralNet):
     # cuBLAS workspaces) exists before the graph records its addresses.
     _graph_warmup_steps = 3
 
-    def __init__(self, module, criterion, *, cuda_graph=False, augmentation=None, **kwargs):
+    def __init__(
+        self, module, criterion, *, cuda_graph=False, augmentation=None, precision="float32",
+        **kwargs,
+    ):
         super().__init__(module, criterion, **kwargs)
         self.cuda_graph = cuda_graph
         self.augmentation = augmentation
+        self.precision = precision
 
     stop_requested_ = False
 
@@ -435,11 +492,32 @@ class DeepClusteringNet(NeuralNet):
         # Graphs and their static buffers neither pickle nor outlive training.
         self._graph_state = None
 
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision={self.precision!r} is not one of {PRECISIONS}.")
+        if self.precision != "tf32":
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        with tf32_matmuls(self.device):
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+
+    def _training_forward(self, X, **fit_params):
+        """The outputs of a training forward pass, in float32 whatever ``precision``."""
+        if self.precision != "bf16":
+            return self.infer(X, **fit_params)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type, dtype=torch.bfloat16, cache_enabled=False):
+            outputs = self.infer(X, **fit_params)
+        return _float32_outputs(outputs)
+
     def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, indices = batch
         if self.augmentation is not None:
-            Xi, indices = batch
-            batch = (self.augmentation(Xi), indices)
-        return super().train_step_single(batch, **fit_params)
+            Xi = self.augmentation(Xi)
+        y_pred = self._training_forward(Xi, **fit_params)
+        loss = self.get_loss(y_pred, indices, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
         Xi, indices = batch
@@ -480,7 +558,7 @@ class DeepClusteringNet(NeuralNet):
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             X = state["X"] if self.augmentation is None else self.augmentation(state["X"])
-            y_pred = self.infer(X)
+            y_pred = self._training_forward(X)
             loss = self.get_loss(y_pred, state["indices"], X=X, training=True)
             loss.backward()
             self.optimizer_.step()

@@ -5,6 +5,8 @@ Every module here returns a dict of named outputs (``"embedding"``,
 :mod:`skdeepcluster.losses` can pick what they need whatever the network.
 """
 
+import functools
+
 import torch
 from torch import nn
 
@@ -17,6 +19,7 @@ __all__ = [
     "ConvAutoencoder",
     "BatchNormConvAutoencoder",
     "StudentTClusteringModule",
+    "float32_head",
     "glorot_init",
 ]
 
@@ -61,6 +64,60 @@ def glorot_init(module):
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
     return module
+
+def _autocast_enabled(device_type):
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4 has one flag per device kind
+        if device_type == "cpu":
+            return torch.is_autocast_cpu_enabled()
+        return torch.is_autocast_enabled()
+
+
+def float32_head(method):
+    """Run a clustering head's method in float32, outside any autocast region.
+
+    Training with ``precision="bf16"`` runs the forward pass under bfloat16
+    autocast.  That speeds up the network's layers, but a clustering head
+    (distances to centroids, a kernel, mixture responsibilities) is small
+    and sensitive: bf16 keeps 8 bits of mantissa, and a squared distance
+    scaled by DMAE's ``alpha=1000`` would lose the assignments.  A method
+    decorated so receives its first argument (the embeddings) in float32
+    and runs with autocast off; outside autocast it is called unchanged.
+
+    Parameters
+    ----------
+    method : callable
+        A method ``method(self, z, *args, **kwargs)``.
+
+    Returns
+    -------
+    method : callable
+
+    Examples
+    --------
+    >>> import torch
+    >>> class Head(torch.nn.Module):
+    ...     @float32_head
+    ...     def forward(self, z):
+    ...         return z @ z.T
+    >>> with torch.autocast("cpu", dtype=torch.bfloat16):
+    ...     Head()(torch.ones(2, 3, dtype=torch.bfloat16)).dtype
+    torch.float32
+    """
+
+    @functools.wraps(method)
+    def head(self, z, *args, **kwargs):
+        device_type = z.device.type
+        if not _autocast_enabled(device_type):
+            return method(self, z, *args, **kwargs)
+        with torch.autocast(device_type, enabled=False):
+            if z.dtype in (torch.bfloat16, torch.float16):
+                z = z.float()
+            return method(self, z, *args, **kwargs)
+
+    return head
+
 
 class Autoencoder(nn.Module):
     """An encoder and a decoder, either of which may be any ``torch.nn.Module``.
@@ -351,6 +408,7 @@ class StudentTClusteringModule(nn.Module):
     def encode(self, x):
         return self.autoencoder.encode(x)
 
+    @float32_head
     def assign(self, z):
         return student_t_assignments(z, self.centers, self.alpha)
 
