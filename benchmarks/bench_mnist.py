@@ -9,6 +9,7 @@ file of all rows.
     python benchmarks/bench_mnist.py --path /data/mnist.npz --device cuda
     python benchmarks/bench_mnist.py --weight-init glorot     # the IDEC reference's init
     python benchmarks/bench_mnist.py --methods dec --augment --augment-clustering   # DEC-DA
+    python benchmarks/bench_mnist.py --methods dec --precision bf16   # bfloat16 autocast
 
 Each DEC/IDEC row also records ``init_acc`` / ``init_nmi``: the partition the
 clustering phase starts from (k-means on that run's pretrained embedding).
@@ -183,6 +184,8 @@ def main(argv=None):
     parser.add_argument("--load-autoencoder", default=None, metavar="FILE",
                         help="start from this saved autoencoder (bench_dmae_mnist.py "
                              "--save-autoencoder), no pretraining")
+    parser.add_argument("--precision", choices=("float32", "tf32", "bf16"),
+                        help="the estimators' precision (default: theirs, float32)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--tag", default=None, help="suffix of the result file name")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
@@ -191,7 +194,7 @@ def main(argv=None):
     overrides = {
         k: getattr(args, k)
         for k in ("pretrain_epochs", "epochs", "batch_size", "weight_init", "augment",
-                  "augment_clustering", "load_autoencoder", "threads")
+                  "augment_clustering", "load_autoencoder", "precision", "threads")
         if getattr(args, k) is not None
     }
     ctx = mp.get_context("spawn")

@@ -2,10 +2,14 @@
 
 Pretraining the ``784-500-500-2000-10`` autoencoder on MNIST with Adam, data
 already on the device: a plain eager loop, our skorch engine eagerly, and our
-engine replaying a CUDA graph per step (CUDA only).  Loss curves are printed
-so that equal results can be checked alongside the times.
+engine replaying a CUDA graph per step (CUDA only).  With ``--precisions``
+the engine's rows are repeated for each ``precision`` (``"bf16"``: bfloat16
+autocast of the forward pass; ``"tf32"``: TF32 matmuls on CUDA).  Loss curves
+are printed so that the results can be compared alongside the times.
 
     python benchmarks/engine_epoch.py --epochs 3 --batch-sizes 256 1024
+    python benchmarks/engine_epoch.py --n-samples 10000 --epochs 3 --precisions float32 bf16 \\
+        --threads 1                                             # CPU
 """
 
 import argparse
@@ -47,7 +51,7 @@ def plain_loop(X, batch_size, epochs, device):
     return times, losses
 
 
-def engine(X, batch_size, epochs, device, cuda_graph):
+def engine(X, batch_size, epochs, device, cuda_graph, precision="float32"):
     torch.manual_seed(0)
     extra = {"optimizer__capturable": True} if torch.device(device).type == "cuda" else {}
     net = DeepClusteringNet(
@@ -62,6 +66,7 @@ def engine(X, batch_size, epochs, device, cuda_graph):
         device=device,
         iterator_train__seed=0,
         verbose=0,
+        precision=precision,
         **extra,
     )
     net.fit(X, None)
@@ -75,20 +80,31 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[256])
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--precisions", nargs="+", default=["float32"],
+                        choices=["float32", "tf32", "bf16"], help="of the engine's rows")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     X_np, _ = _load(args.path, args.n_samples)
     X = torch.tensor(X_np, device=device)
     print(f"{len(X)} samples on {device}; seconds per epoch (median), loss per epoch")
     for batch_size in args.batch_sizes:
         runs = {"plain PyTorch loop": plain_loop(X, batch_size, args.epochs, device)}
-        runs["engine, eager"] = engine(X, batch_size, args.epochs, device, cuda_graph=False)
-        if device.startswith("cuda"):
-            runs["engine, CUDA graph"] = engine(X, batch_size, args.epochs, device, cuda_graph=True)
+        for precision in args.precisions:
+            suffix = "" if precision == "float32" else f", {precision}"
+            runs["engine, eager" + suffix] = engine(
+                X, batch_size, args.epochs, device, cuda_graph=False, precision=precision
+            )
+            if device.startswith("cuda"):
+                runs["engine, CUDA graph" + suffix] = engine(
+                    X, batch_size, args.epochs, device, cuda_graph=True, precision=precision
+                )
         for name, (times, losses) in runs.items():
             median = sorted(times)[len(times) // 2]
             print(
-                f"batch {batch_size:>5} {name:<20} {median * 1000:>8.0f} ms/epoch  "
+                f"batch {batch_size:>5} {name:<26} {median * 1000:>8.0f} ms/epoch  "
                 + " ".join(f"{v:.5f}" for v in losses),
                 flush=True,
             )

@@ -9,13 +9,18 @@ a fresh process; the table gives wall seconds of ``fit``, epochs per second,
 peak host and device memory, ACC/NMI and the speed ratio ClustPy / ours.
 
     python benchmarks/speed.py                                  # GPU, MNIST-70k
-    python benchmarks/speed.py --n-samples 10000 --pretrain-epochs 5 --clustering-epochs 5 \
+    python benchmarks/speed.py --n-samples 10000 --pretrain-epochs 5 --clustering-epochs 5 \\
         --libraries clustpy ours --repeats 3 --threads 1          # CPU
 
 ``--repeats`` fits every (library, method) that many times, alternating which
 library goes first, and reports the median of the per-repeat ratios: on a
 shared machine one pair of runs can differ by 30% from noise alone.
 ``--threads`` sets torch's and the BLAS thread count in every fit.
+``--precisions float32 bf16`` fits our rows once per ``precision`` (rows
+``ours/bf16``...), each with its ratio to ClustPy in the same repeat:
+
+    python benchmarks/speed.py --n-samples 10000 --pretrain-epochs 5 --clustering-epochs 5 \\
+        --libraries clustpy ours --precisions float32 bf16 --repeats 3 --threads 1
 
 ClustPy is needed only here (``pip install clustpy``).  It imports
 torchvision for augmentation utilities this benchmark does not use; where
@@ -58,7 +63,7 @@ def _import_clustpy():
 
 
 def _fit(library, method, seed, path, n_samples, device, pretrain_epochs, clustering_epochs,
-         threads=None):
+         threads=None, precision="float32"):
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -99,7 +104,7 @@ def _fit(library, method, seed, path, n_samples, device, pretrain_epochs, cluste
             )
         else:  # "ours-default": our own recipe
             params = {}
-        est = cls(10, device=device, random_state=seed, **params)
+        est = cls(10, device=device, random_state=seed, precision=precision, **params)
         epochs = None
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
@@ -111,7 +116,8 @@ def _fit(library, method, seed, path, n_samples, device, pretrain_epochs, cluste
         pre = est.pretrain_history_
         epochs = (len(pre) if pre is not None else 0) + est.n_iter_
     return {
-        "library": library,
+        "library": library if library == "clustpy" else f"{library}/{precision}",
+        "precision": None if library == "clustpy" else precision,
         "method": method,
         "seed": seed,
         "n_samples": len(X),
@@ -140,6 +146,8 @@ def main(argv=None):
     parser.add_argument("--clustering-epochs", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--precisions", nargs="+", default=["float32"],
+                        choices=["float32", "tf32", "bf16"], help="of our rows")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args(argv)
 
@@ -151,51 +159,59 @@ def main(argv=None):
         f"{platform.machine()}, {mp.cpu_count()} cores"
     )
     print(
-        f"{'library':<13} {'method':<5} {'seconds':>8} {'epochs':>6} {'ep/s':>6} "
+        f"{'library':<21} {'method':<5} {'seconds':>8} {'epochs':>6} {'ep/s':>6} "
         f"{'ACC':>6} {'NMI':>6} {'host MB':>8} {'dev MB':>7}"
     )
     for method in args.methods:
         for repeat in range(args.repeats):
             # Alternate the order, so that neither library always runs first.
-            order = args.libraries if repeat % 2 == 0 else args.libraries[::-1]
-            for library in order:
+            runs = [
+                (library, precision)
+                for library in args.libraries
+                for precision in (["float32"] if library == "clustpy" else args.precisions)
+            ]
+            for library, precision in runs if repeat % 2 == 0 else runs[::-1]:
                 with ctx.Pool(1) as pool:
                     row = pool.apply(
                         _fit,
                         (library, method, args.seed, args.path, args.n_samples, args.device,
-                         args.pretrain_epochs, args.clustering_epochs, args.threads),
+                         args.pretrain_epochs, args.clustering_epochs, args.threads, precision),
                     )
                 row["repeat"] = repeat
                 rows.append(row)
                 print(
-                    f"{library:<13} {method:<5} {row['seconds']:>8.1f} {row['epochs']:>6} "
+                    f"{row['library']:<21} {method:<5} {row['seconds']:>8.1f} {row['epochs']:>6} "
                     f"{row['epochs_per_s']:>6.2f} {row['acc']:>6.3f} {row['nmi']:>6.3f} "
                     f"{row['peak_host_mb']:>8.0f} {row['peak_device_mb']:>7.0f}",
                     flush=True,
                 )
     print("\nspeed ratio ClustPy / ours (same settings, same run; median over repeats)")
     summary = {}
-    for method in args.methods:
+    for method, precision in [(m, p) for m in args.methods for p in args.precisions]:
+        ours = f"ours/{precision}"
         seconds = {
             library: [r["seconds"] for r in rows if r["method"] == method and r["library"] == library]
-            for library in ("clustpy", "ours")
+            for library in ("clustpy", ours)
         }
-        if seconds["clustpy"] and seconds["ours"]:
-            ratios = [c / o for c, o in zip(seconds["clustpy"], seconds["ours"])]
-            summary[method] = {
+        if seconds["clustpy"] and seconds[ours]:
+            ratios = [c / o for c, o in zip(seconds["clustpy"], seconds[ours])]
+            key = method if precision == "float32" else f"{method}/{precision}"
+            summary[key] = {
                 "ratios": ratios,
                 "median_ratio": float(np.median(ratios)),
                 "median_seconds": {k: float(np.median(v)) for k, v in seconds.items()},
             }
-            print(f"{method:<5} {np.median(ratios):.2f}x  (each repeat: "
+            print(f"{key:<10} {np.median(ratios):.2f}x  (each repeat: "
                   + ", ".join(f"{r:.2f}" for r in ratios) + ")")
             for r in rows:
-                if r["method"] == method and r["library"] == "ours":
+                if r["method"] == method and r["library"] == ours:
                     r["ratio_vs_clustpy"] = ratios[r["repeat"]]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     device = rows[0]["device"].split(":")[0]
     stem = out / f"speed_{args.n_samples or 'all'}_{device}"
+    if args.precisions != ["float32"]:
+        stem = stem.with_name(stem.name + "_" + "-".join(args.precisions))
     machine = f"{platform.machine()}, {mp.cpu_count()} cores"
     stem.with_suffix(".json").write_text(json.dumps(
         {"machine": machine, "args": vars(args), "summary": summary, "rows": rows}, indent=2

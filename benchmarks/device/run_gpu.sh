@@ -7,12 +7,13 @@
 #
 #     benchmarks/device/run_gpu.sh core      # CUDA tests, DEC/IDEC MNIST-70k, speed vs ClustPy, inference memory
 #     benchmarks/device/run_gpu.sh methods   # DCN, DDC, DMAE, DDLS (conv_bn) on MNIST-70k
+#     benchmarks/device/run_gpu.sh precision # float32 / tf32 / bf16: epoch times, speed vs ClustPy, DEC ACC
 #
 # with ``carry: [".gpu"]`` (filled by prepare.sh).  ``SMOKE=1`` runs every
 # step on 600 samples and one epoch, to check the script on a CPU machine.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-part="${1:?usage: run_gpu.sh core|methods}"
+part="${1:?usage: run_gpu.sh core|methods|precision}"
 out="${OUT:-/tmp/gpu_out}"
 res="$out/results"
 mkdir -p "$res"
@@ -75,6 +76,18 @@ methods)
     step 150 "DDLS MNIST-70k, network=conv_bn (the paper's kind of network)" \
         python3 benchmarks/bench_discriminative.py --path "$mnist" $n --seeds 0 $ae \
         --set network=conv_bn --tag conv_bn --out "$res"
+    ;;
+precision)
+    step 90 "engine epoch, float32 / tf32 / bf16, batch 256 and 1024" \
+        python3 benchmarks/engine_epoch.py --path "$mnist" $n --epochs 3 --batch-sizes 256 1024 \
+        --precisions float32 tf32 bf16
+    step 240 "speed vs ClustPy by precision, ClustPy's settings ($speed+$speed epochs)" \
+        python3 benchmarks/speed.py --path "$mnist" $n --pretrain-epochs "$speed" \
+        --clustering-epochs "$speed" --methods dec idec --libraries clustpy ours \
+        --precisions float32 tf32 bf16 --out "$res"
+    step 200 "DEC MNIST-70k, default recipe, bf16, seeds 0 1 2" \
+        python3 benchmarks/bench_mnist.py --path "$mnist" --methods dec $n $ae --precision bf16 \
+        --tag dec_bf16 --out "$res"
     ;;
 *) echo "unknown part $part"; exit 2 ;;
 esac
