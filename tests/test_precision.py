@@ -161,3 +161,23 @@ def test_tf32_matmuls_sets_and_restores_the_cuda_flags():
     assert (getattr(matmul, flag), getattr(conv, flag)) == before
     with tf32_matmuls("cpu"):
         assert (getattr(matmul, flag), getattr(conv, flag)) == before
+
+
+def test_tf32_training_runs_inside_tf32_matmuls(monkeypatch, X):
+    import contextlib
+
+    from skdeepcluster import engine
+
+    entered = []
+
+    @contextlib.contextmanager
+    def recording(device):
+        entered.append(str(device))
+        yield
+
+    monkeypatch.setattr(engine, "tf32_matmuls", recording)
+    make("DECClustering", precision="tf32", random_state=0).fit(X)
+    assert entered == ["cpu", "cpu"]  # pretraining and clustering
+    entered.clear()
+    make("DECClustering", precision="bf16", random_state=0).fit(X)
+    assert entered == []
