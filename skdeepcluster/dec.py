@@ -110,13 +110,9 @@ class DECClustering(BaseDeepClustering):
     batch_size : int, default=256
         Mini-batch size of both phases.
     precision : {"float32", "tf32", "bf16"}, default="float32"
-        Arithmetic of training (both phases).  ``"float32"`` keeps torch's settings.
-        ``"tf32"`` lets float32 matrix products and convolutions use TF32
-        tensor cores while training on CUDA (Ampere GPUs or newer; no effect
-        on the CPU).  ``"bf16"`` runs the network's layers under bfloat16
-        autocast in training steps, on CUDA or the CPU; parameters, optimizer
-        state, the clustering head, the losses and inference stay float32.
-        See :ref:`precision`.
+        Arithmetic of training (both phases): float32, TF32 products on CUDA,
+        or the network's layers under bfloat16 autocast (the user guide's
+        :ref:`precision` says what stays float32 and what it costs).
     callbacks : list of skorch callbacks, default=None
         Extra callbacks for the clustering phase (copied before use).
     device : str, default="auto"
