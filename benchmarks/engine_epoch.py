@@ -18,7 +18,7 @@ import time
 import torch
 
 from bench_mnist import DEFAULT_PATH, _load
-from skdeepcluster.engine import DeepClusteringNet, resolve_device
+from skdeepcluster.engine import PRECISIONS, DeepClusteringNet, resolve_device
 from skdeepcluster.losses import ReconstructionLoss, reconstruction_loss
 from skdeepcluster.networks import MLPAutoencoder
 
@@ -81,7 +81,7 @@ def main(argv=None):
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[256])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precisions", nargs="+", default=["float32"],
-                        choices=["float32", "tf32", "bf16"], help="of the engine's rows")
+                        choices=PRECISIONS, help="of the engine's rows")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     args = parser.parse_args(argv)
     if args.threads:

@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from .base import BaseDeepClustering
-from .engine import PRECISIONS, DeepClusteringNet, evaluation_mode
+from .engine import DeepClusteringNet, evaluation_mode
 from .networks import Unflatten
 
 __all__ = [
@@ -837,7 +837,7 @@ class DDCClustering(BaseDeepClustering):
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "precision": [StrOptions(set(PRECISIONS))],
+        "precision": BaseDeepClustering._parameter_constraints["precision"],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "callbacks": [list, None],
         "device": [str, torch.device, None],
