@@ -12,7 +12,10 @@ term sends to the encoder (unweighted).  Keys for diagnosis only, not
 estimator parameters: ``mixture_lr`` (a learning rate of the mixture's own),
 ``balanced`` (DMM loss weighted by 1 / cluster size in the batch), ``oracle``
 (start from the class means of the embedding), ``recentre`` (centres set to
-their members' means after every epoch).
+their members' means after every epoch), ``clean_target`` (DEC-DA's idea for
+DMAE's clustering term: each, possibly augmented, embedding is pulled to the
+centre its clean image is assigned to, the clean assignments refreshed at the
+start of every epoch; use with ``augment_clustering=True``).
 
     python benchmarks/diag_dmae_e2e.py --seed 0 --set default: \
         --set mean:center_update=\"mean\" --set dmm_only:reconstruction_weight=0.0 \
@@ -66,9 +69,32 @@ def _cached_estimator_class(cache):
                     X, outputs["embedding_reconstruction"])
             return loss
 
+    class CleanTargetLoss(DMAELoss):
+        """DMM term ``d(z_i, theta_{c_i})``, ``c_i`` the clean image's cluster.
+
+        The clean assignments and the centres are put in ``__dict__["clean"]`` (not
+        as module attributes: ``centers`` would register as a parameter) by
+        :func:`_clean_targets`; without them the term is DMAE's own.
+        """
+
+        def per_sample(self, outputs):
+            clean, indices = self.__dict__.get("clean"), self.__dict__.get("indices")
+            if clean is None or indices is None:
+                return super().per_sample(outputs)
+            labels, centers = clean
+            return self.dissimilarity(outputs["embedding"], centers[labels[indices]])
+
+        def forward(self, outputs, X, indices):
+            self.__dict__["indices"] = indices
+            try:
+                return super().forward(outputs, X, indices)
+            finally:
+                del self.__dict__["indices"]
+
     class Cached(DMAEClustering):
         mixture_lr = None  # a learning rate of the mixture's own, for diagnosis
         balanced = False
+        clean_target = False
 
         oracle_labels = None  # start from the class means of the embedding (diagnosis only)
 
@@ -86,6 +112,8 @@ def _cached_estimator_class(cache):
             criterion = super()._criterion(*args, **kwargs)
             if self.balanced:
                 criterion.__class__ = BalancedLoss
+            if self.clean_target:
+                criterion.__class__ = CleanTargetLoss
             return criterion
 
         def _make_net(self, module, criterion, **kwargs):
@@ -163,6 +191,26 @@ def _recorder(X, y, record, recentre=False):
     return Recorder()
 
 
+def _clean_targets(X):
+    """Callback: at each epoch's start, the clean images' clusters for ``CleanTargetLoss``."""
+    from skorch.callbacks import Callback
+
+    data = torch.as_tensor(X.reshape(len(X), -1), dtype=torch.float32)
+
+    class CleanTargets(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            module = net.module_
+            was_training = module.training
+            module.eval()
+            with torch.no_grad():
+                z = torch.cat([module.encode(data[i:i + 4096]) for i in range(0, len(data), 4096)])
+                labels = module.assign(z).argmax(1)
+            module.train(was_training)
+            net.criterion_.__dict__["clean"] = (labels.to(net.device), module.centers)
+
+    return CleanTargets()
+
+
 def _encoder_gradients(net, X, batch_size=256, n_batches=8):
     """Norm of the encoder gradient of each loss term, over a few training batches."""
     from skdeepcluster.losses import reconstruction_loss
@@ -225,10 +273,14 @@ def main(argv=None):
             common.update(augment=True, input_shape=(1, 28, 28))
         params = dict(params)
         recentre = params.pop("recentre", False)
-        extra = {k: params.pop(k) for k in ("mixture_lr", "balanced") if k in params}
+        extra = {k: params.pop(k) for k in ("mixture_lr", "balanced", "clean_target")
+                 if k in params}
         if params.pop("oracle", False):
             extra["oracle_labels"] = y
-        est = Estimator(10, **{**common, **params}, callbacks=[_recorder(X, y, record, recentre)])
+        callbacks = [("recorder", _recorder(X, y, record, recentre))]
+        if extra.get("clean_target"):
+            callbacks.append(("clean_targets", _clean_targets(X)))
+        est = Estimator(10, **{**common, **params}, callbacks=callbacks)
         for k, v in extra.items():
             setattr(est, k, v)
         params.update({k: v for k, v in extra.items() if k != "oracle_labels"})
