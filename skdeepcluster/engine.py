@@ -40,6 +40,7 @@ __all__ = [
     "store_in_place",
     "PRECISIONS",
     "tf32_matmuls",
+    "float32_outputs",
 ]
 
 # Fraction of the free device memory the resident training set may take.
@@ -140,12 +141,22 @@ def tf32_matmuls(device):
         setattr(conv, flag, saved[1])
 
 
-def _float32_outputs(outputs):
-    """``outputs`` (a tensor, dict or tuple of them) with half-precision tensors cast to float32."""
+def float32_outputs(outputs):
+    """``outputs`` (a tensor, dict or tuple of them) with half-precision tensors cast to float32.
+
+    Float16 and bfloat16 tensors are cast; everything else is returned as it is.
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = float32_outputs({"z": torch.ones(2, dtype=torch.bfloat16), "k": 3})
+    >>> out["z"].dtype, out["k"]
+    (torch.float32, 3)
+    """
     if isinstance(outputs, dict):
-        return {key: _float32_outputs(value) for key, value in outputs.items()}
+        return {key: float32_outputs(value) for key, value in outputs.items()}
     if isinstance(outputs, tuple):
-        return tuple(_float32_outputs(value) for value in outputs)
+        return tuple(float32_outputs(value) for value in outputs)
     if isinstance(outputs, torch.Tensor) and outputs.dtype in (torch.bfloat16, torch.float16):
         return outputs.float()
     return outputs
@@ -507,7 +518,7 @@ class DeepClusteringNet(NeuralNet):
         device_type = torch.device(self.device).type
         with torch.autocast(device_type, dtype=torch.bfloat16, cache_enabled=False):
             outputs = self.infer(X, **fit_params)
-        return _float32_outputs(outputs)
+        return float32_outputs(outputs)
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)

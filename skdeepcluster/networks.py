@@ -10,6 +10,7 @@ import functools
 import torch
 from torch import nn
 
+from .engine import float32_outputs
 from .losses import student_t_assignments
 
 __all__ = [
@@ -112,9 +113,7 @@ def float32_head(method):
         if not _autocast_enabled(device_type):
             return method(self, z, *args, **kwargs)
         with torch.autocast(device_type, enabled=False):
-            if z.dtype in (torch.bfloat16, torch.float16):
-                z = z.float()
-            return method(self, z, *args, **kwargs)
+            return method(self, float32_outputs(z), *args, **kwargs)
 
     return head
 
