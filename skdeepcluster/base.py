@@ -369,6 +369,9 @@ class BaseDeepClustering(
             )
         return ImageAugmentation(self.input_shape_)
 
+    # The constraints of the two switches above, for the estimators that take them.
+    _augmentation_constraints = {"augment": ["boolean"], "augment_clustering": ["boolean"]}
+
     def _user_callbacks(self):
         # skorch re-initialises callbacks in place: hand it copies, never the user's objects.
         return copy.deepcopy(self.callbacks) if self.callbacks else []

@@ -569,8 +569,7 @@ class DCNClustering(BaseDeepClustering):
         "clustering_weight": [Interval(Real, 0, None, closed="left")],
         "initial_count": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "augment": ["boolean"],
-        "augment_clustering": ["boolean"],
+        **BaseDeepClustering._augmentation_constraints,
     }
 
     def __init__(

@@ -170,8 +170,7 @@ class DECClustering(BaseDeepClustering):
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "augment": ["boolean"],
-        "augment_clustering": ["boolean"],
+        **BaseDeepClustering._augmentation_constraints,
     }
 
     # IDEC keeps the decoder; DEC drops it.

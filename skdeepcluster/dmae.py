@@ -1060,8 +1060,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         "embedding_reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "center_update": [StrOptions({"gradient", "mean"})],
         "freeze_encoder": ["boolean"],
-        "augment": ["boolean"],
-        "augment_clustering": ["boolean"],
+        **BaseDeepClustering._augmentation_constraints,
     }
 
     _shallow = False
