@@ -245,6 +245,10 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--augment", action="store_true")
+    parser.add_argument("--rotation", type=float, default=None,
+                        help="largest rotation of --augment in degrees (default: the library's)")
+    parser.add_argument("--shift", type=float, default=None,
+                        help="largest shift of --augment, a fraction of the size (default: the library's)")
     parser.add_argument("--pretrain-epochs", type=int, default=40)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--set", action="append", default=[], metavar="NAME:key=value,...",
@@ -255,11 +259,21 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
+    ranges = {k: v for k, v in (("rotation", args.rotation), ("shift", args.shift)) if v is not None}
+    if ranges:
+        import functools
+
+        import skdeepcluster.base
+        from skdeepcluster.augment import ImageAugmentation
+
+        # Diagnosis only: the estimators augment with ImageAugmentation's default ranges.
+        skdeepcluster.base.ImageAugmentation = functools.partial(ImageAugmentation, **ranges)
+    tag = "_aug" + "".join(f"_{k}{v:g}" for k, v in ranges.items()) if args.augment else ""
     X, y = _load(args.path, args.n_samples)
     cache_dir = Path(args.cache)
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = cache_dir / (f"ae_{args.n_samples}_s{args.seed}_p{args.pretrain_epochs}"
-                         f"{'_aug' if args.augment else ''}.pt")
+                         f"{tag}.pt")
     Estimator = _cached_estimator_class(cache)
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.exists() else {}
@@ -293,9 +307,9 @@ def main(argv=None):
         seconds = time.perf_counter() - start
         gradients = _encoder_gradients(est.net_, X)
         print(f"  encoder gradient norms at the end: {gradients}; {seconds:.0f} s", flush=True)
-        results[f"{name}_s{args.seed}{'_aug' if args.augment else ''}"] = {
+        results[f"{name}_s{args.seed}{tag}"] = {
             "params": {k: repr(v) for k, v in params.items()}, "seed": args.seed,
-            "augment": args.augment, "n_samples": args.n_samples,
+            "augment": args.augment, "augment_ranges": ranges, "n_samples": args.n_samples,
             "pretrain_epochs": args.pretrain_epochs, "epochs": args.epochs,
             "seconds": seconds, "encoder_gradients": gradients, "curve": record,
         }
