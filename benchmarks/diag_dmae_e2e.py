@@ -246,9 +246,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--augment", action="store_true")
     parser.add_argument("--rotation", type=float, default=None,
-                        help="largest rotation of --augment in degrees (default: the library's)")
+                        help="augment_rotation, in degrees (default: the estimator's)")
     parser.add_argument("--shift", type=float, default=None,
-                        help="largest shift of --augment, a fraction of the size (default: the library's)")
+                        help="augment_shift, a fraction of the size (default: the estimator's)")
     parser.add_argument("--pretrain-epochs", type=int, default=40)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--set", action="append", default=[], metavar="NAME:key=value,...",
@@ -260,14 +260,6 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     ranges = {k: v for k, v in (("rotation", args.rotation), ("shift", args.shift)) if v is not None}
-    if ranges:
-        import functools
-
-        import skdeepcluster.base
-        from skdeepcluster.augment import ImageAugmentation
-
-        # Diagnosis only: the estimators augment with ImageAugmentation's default ranges.
-        skdeepcluster.base.ImageAugmentation = functools.partial(ImageAugmentation, **ranges)
     tag = "_aug" + "".join(f"_{k}{v:g}" for k, v in ranges.items()) if args.augment else ""
     X, y = _load(args.path, args.n_samples)
     cache_dir = Path(args.cache)
@@ -284,7 +276,8 @@ def main(argv=None):
         common = dict(pretrain_epochs=args.pretrain_epochs, epochs=args.epochs,
                       random_state=args.seed, device="cpu")
         if args.augment:
-            common.update(augment=True, input_shape=(1, 28, 28))
+            common.update(augment=True, input_shape=(1, 28, 28),
+                          **{"augment_" + k: v for k, v in ranges.items()})
         params = dict(params)
         recentre = params.pop("recentre", False)
         extra = {k: params.pop(k) for k in ("mixture_lr", "balanced", "clean_target")

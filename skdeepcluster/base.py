@@ -367,10 +367,17 @@ class BaseDeepClustering(
                 f"{switch}=True needs images: pass X as (n_samples, C, H, W) or set "
                 "input_shape=(C, H, W)."
             )
-        return ImageAugmentation(self.input_shape_)
+        return ImageAugmentation(
+            self.input_shape_, rotation=self.augment_rotation, shift=self.augment_shift
+        )
 
-    # The constraints of the two switches above, for the estimators that take them.
-    _augmentation_constraints = {"augment": ["boolean"], "augment_clustering": ["boolean"]}
+    # The constraints of the switches above and their ranges, for the estimators that take them.
+    _augmentation_constraints = {
+        "augment": ["boolean"],
+        "augment_clustering": ["boolean"],
+        "augment_rotation": [Interval(Real, 0, 180, closed="both")],
+        "augment_shift": [Interval(Real, 0, 1, closed="both")],
+    }
 
     def _user_callbacks(self):
         # skorch re-initialises callbacks in place: hand it copies, never the user's objects.

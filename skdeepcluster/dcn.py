@@ -457,9 +457,10 @@ class DCNClustering(BaseDeepClustering):
     pretrain_optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
         Optimizer of pretraining: Adam, as ClustPy; or SGD with momentum 0.9.
     augment : bool, default=False
-        Pretrain on randomly rotated (up to 10 degrees) and shifted (up to
-        10%) images (not in the paper; as DEC-DA and DMAE); needs image input
-        (``(n, C, H, W)`` or ``input_shape``).  See
+        Pretrain on randomly rotated (up to ``augment_rotation`` degrees) and
+        shifted (up to ``augment_shift`` of the size) images (not in the paper;
+        as DEC-DA and DMAE); needs image input (``(n, C, H, W)`` or
+        ``input_shape``).  See
         :class:`~skdeepcluster.augment.ImageAugmentation`.
     augment_clustering : bool, default=False
         Train the clustering phase on such images too: the gradient step and
@@ -472,6 +473,11 @@ class DCNClustering(BaseDeepClustering):
         ``augment=True`` (seed 0) at 0.892 / 0.855; on 10,000 images
         augmenting the clustering phase too gave 0.810 / 0.830 against
         0.817 / 0.844 without.
+    augment_rotation : float, default=10.0
+        Largest rotation of ``augment`` and ``augment_clustering``, in degrees.
+    augment_shift : float, default=0.1
+        Largest shift of ``augment`` and ``augment_clustering``, as a fraction of the
+        image's height and width.
     epochs : int, default=50
         Maximum epochs of the clustering phase.
     lr : float, default=1e-4
@@ -589,6 +595,8 @@ class DCNClustering(BaseDeepClustering):
         pretrain_optimizer="adam",
         augment=False,
         augment_clustering=False,
+        augment_rotation=10.0,
+        augment_shift=0.1,
         epochs=50,
         lr=1e-4,
         optimizer="adam",
@@ -616,6 +624,8 @@ class DCNClustering(BaseDeepClustering):
         self.pretrain_optimizer = pretrain_optimizer
         self.augment = augment
         self.augment_clustering = augment_clustering
+        self.augment_rotation = augment_rotation
+        self.augment_shift = augment_shift
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer

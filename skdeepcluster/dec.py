@@ -77,9 +77,9 @@ class DECClustering(BaseDeepClustering):
         SGD with momentum 0.9, which the DEC Keras reference uses on MNIST with
         ``pretrain_lr=1.0`` for 300 epochs.
     augment : bool, default=False
-        Pretrain on randomly rotated (up to 10 degrees) and shifted (up to 10%)
-        images, as ConvDEC-DA; needs image input (``(n, C, H, W)`` or
-        ``input_shape``).  See :class:`~skdeepcluster.augment.ImageAugmentation`.
+        Pretrain on randomly rotated (up to ``augment_rotation`` degrees) and
+        shifted (up to ``augment_shift`` of the size) images, as ConvDEC-DA;
+        needs image input (``(n, C, H, W)`` or ``input_shape``).  See :class:`~skdeepcluster.augment.ImageAugmentation`.
     augment_clustering : bool, default=False
         Train the clustering phase on such images too, the target
         distribution computed on the original ones: with ``augment=True``,
@@ -93,6 +93,11 @@ class DECClustering(BaseDeepClustering):
         without.  From scratch with the defaults and ``augment=True``
         (seeds 0, 1; starts 0.833, 0.857), DEC-DA ended at 0.948 and 0.982
         (NMI 0.919, 0.952).
+    augment_rotation : float, default=10.0
+        Largest rotation of ``augment`` and ``augment_clustering``, in degrees.
+    augment_shift : float, default=0.1
+        Largest shift of ``augment`` and ``augment_clustering``, as a fraction of the
+        image's height and width.
     epochs : int, default=100
         Maximum epochs of the clustering phase.
     lr : float, default=0.01
@@ -193,6 +198,8 @@ class DECClustering(BaseDeepClustering):
         pretrain_optimizer="adam",
         augment=False,
         augment_clustering=False,
+        augment_rotation=10.0,
+        augment_shift=0.1,
         epochs=100,
         lr=0.01,
         optimizer="sgd",
@@ -220,6 +227,8 @@ class DECClustering(BaseDeepClustering):
         self.pretrain_optimizer = pretrain_optimizer
         self.augment = augment
         self.augment_clustering = augment_clustering
+        self.augment_rotation = augment_rotation
+        self.augment_shift = augment_shift
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer
@@ -291,8 +300,8 @@ class IDECClustering(DECClustering):
     gamma : float, default=0.1
         Weight of the clustering loss relative to the reconstruction loss.
     hidden_dims, embedding_dim, network, input_shape, encoder, decoder, alpha, \
-pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, augment_clustering, epochs, \
-update_interval, tol, n_init, batch_size, precision, callbacks, device, random_state, \
+pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, augment_clustering, \
+augment_rotation, augment_shift, epochs, update_interval, tol, n_init, batch_size, precision, callbacks, device, random_state, \
 verbose
         As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
     weight_init : {"glorot", "torch"}, default="glorot"
@@ -355,6 +364,8 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         pretrain_optimizer="adam",
         augment=False,
         augment_clustering=False,
+        augment_rotation=10.0,
+        augment_shift=0.1,
         epochs=100,
         lr=1e-3,
         optimizer="adam",
@@ -383,6 +394,8 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
             pretrain_optimizer=pretrain_optimizer,
             augment=augment,
             augment_clustering=augment_clustering,
+            augment_rotation=augment_rotation,
+            augment_shift=augment_shift,
             epochs=epochs,
             lr=lr,
             optimizer=optimizer,

@@ -968,9 +968,10 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         with ``pretrain_lr=1.0`` for 500 epochs.  On 10,000 MNIST images with ``augment=True``
         that SGD trailed Adam after 200 epochs (k-means on the embedding 0.795 against 0.816).
     augment : bool, default=False
-        Pretrain on randomly rotated (up to 10 degrees) and shifted (up to
-        10%) images, as the paper did for MNIST and USPS; needs image input
-        (``(n, C, H, W)`` or ``input_shape``).  See
+        Pretrain on randomly rotated (up to ``augment_rotation`` degrees) and
+        shifted (up to ``augment_shift`` of the size) images, as the paper did
+        for MNIST and USPS; needs image input (``(n, C, H, W)`` or
+        ``input_shape``).  See
         :class:`~skdeepcluster.augment.ImageAugmentation`.
     augment_clustering : bool, default=False
         Train the end-to-end phase on such images too (not in the paper; as
@@ -978,6 +979,15 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         input requirement as ``augment``.  It did not help DMAE: on all
         70,000 MNIST images the end-to-end phase took a start of 0.854 to
         0.785 ACC with it, where without it 0.862 went to 0.858.
+    augment_rotation : float, default=10.0
+        Largest rotation of ``augment`` and ``augment_clustering``, in degrees.
+    augment_shift : float, default=0.1
+        Largest shift of ``augment`` and ``augment_clustering``, as a fraction of the
+        image's height and width.  The authors' code rotates by up to 0.3 rad and
+        shifts by up to 2 pixels: ``augment_rotation=17.19, augment_shift=2 / 28`` on
+        MNIST.  On 10,000 MNIST images (100 pretraining epochs, seeds 0 and 1) those
+        ranges raised k-means on the pretrained embedding from 0.786 / 0.792 to
+        0.807 / 0.810 ACC (NMI 0.722 / 0.726 to 0.739 / 0.748).
     epochs : int, default=50
         Epochs of end-to-end training.
     lr : float, default=1e-5
@@ -1091,6 +1101,8 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         pretrain_optimizer="adam",
         augment=False,
         augment_clustering=False,
+        augment_rotation=10.0,
+        augment_shift=0.1,
         epochs=50,
         lr=1e-5,
         optimizer="adam",
@@ -1125,6 +1137,8 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.pretrain_optimizer = pretrain_optimizer
         self.augment = augment
         self.augment_clustering = augment_clustering
+        self.augment_rotation = augment_rotation
+        self.augment_shift = augment_shift
         self.epochs = epochs
         self.lr = lr
         self.optimizer = optimizer

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from skdeepcluster import DCNClustering, DECClustering, IDECClustering
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skdeepcluster import DCNClustering, DECClustering, DMAEClustering, IDECClustering
 from skdeepcluster.augment import ImageAugmentation
 from skdeepcluster.engine import DeepClusteringNet
 from skdeepcluster.losses import ReconstructionLoss
@@ -158,3 +160,22 @@ def test_engine_forward_concatenates_dict_outputs():
     net.fit(torch.rand(10, 4), None)
     out = net.forward(torch.rand(10, 4))
     assert out["embedding"].shape == (10, 2) and out["reconstruction"].shape == (10, 4)
+
+
+@pytest.mark.parametrize("Estimator", [DECClustering, IDECClustering, DCNClustering, DMAEClustering])
+def test_augmentation_ranges_reach_the_training_batches(Estimator, images):
+    est = Estimator(2, augment_clustering=True, augment_rotation=17.0, augment_shift=0.05,
+                    random_state=0, **SMALL).fit(images)
+    assert (est.net_.augmentation.rotation, est.net_.augmentation.shift) == (17.0, 0.05)
+    default = Estimator(2, augment=True, random_state=0, **SMALL).fit(images)
+    stronger = Estimator(2, augment=True, augment_rotation=40.0, augment_shift=0.3,
+                         random_state=0, **SMALL).fit(images)
+    assert default.pretrain_history_[:, "train_loss"] != stronger.pretrain_history_[:, "train_loss"]
+
+
+@pytest.mark.parametrize("kwargs", [dict(augment_rotation=-1.0), dict(augment_rotation=181.0),
+                                    dict(augment_shift=-0.1), dict(augment_shift=1.5),
+                                    dict(augment_rotation="10")])
+def test_bad_augmentation_ranges(kwargs, images):
+    with pytest.raises(InvalidParameterError, match="augment_"):
+        DECClustering(2, augment=True, **kwargs, **SMALL).fit(images)
