@@ -181,6 +181,10 @@ def main(argv=None):
                         help="pretrain on rotated and shifted images")
     parser.add_argument("--augment-clustering", action="store_true", default=None,
                         help="augment the clustering phase too (DEC-DA)")
+    parser.add_argument("--augment-rotation", type=float, default=None,
+                        help="augment_rotation, degrees (default: the estimators', 10)")
+    parser.add_argument("--augment-shift", type=float, default=None,
+                        help="augment_shift, a fraction of the size (default: the estimators', 0.1)")
     parser.add_argument("--load-autoencoder", default=None, metavar="FILE",
                         help="start from this saved autoencoder (bench_dmae_mnist.py "
                              "--save-autoencoder), no pretraining")
@@ -194,7 +198,8 @@ def main(argv=None):
     overrides = {
         k: getattr(args, k)
         for k in ("pretrain_epochs", "epochs", "batch_size", "weight_init", "augment",
-                  "augment_clustering", "load_autoencoder", "precision", "threads")
+                  "augment_clustering", "augment_rotation", "augment_shift", "load_autoencoder",
+                  "precision", "threads")
         if getattr(args, k) is not None
     }
     ctx = mp.get_context("spawn")
