@@ -195,18 +195,16 @@ def _clean_targets(X):
     """Callback: at each epoch's start, the clean images' clusters for ``CleanTargetLoss``."""
     from skorch.callbacks import Callback
 
+    from skdeepcluster.engine import evaluation_mode, map_in_chunks
+
     data = torch.as_tensor(X.reshape(len(X), -1), dtype=torch.float32)
 
     class CleanTargets(Callback):
         def on_epoch_begin(self, net, **kwargs):
-            module = net.module_
-            was_training = module.training
-            module.eval()
-            with torch.no_grad():
-                z = torch.cat([module.encode(data[i:i + 4096]) for i in range(0, len(data), 4096)])
+            with evaluation_mode(net.module_) as module, torch.no_grad():
+                z = map_in_chunks(module.encode, data, net.device, to_numpy=False)
                 labels = module.assign(z).argmax(1)
-            module.train(was_training)
-            net.criterion_.__dict__["clean"] = (labels.to(net.device), module.centers)
+            net.criterion_.__dict__["clean"] = (labels, module.centers)
 
     return CleanTargets()
 

@@ -79,7 +79,8 @@ class DECClustering(BaseDeepClustering):
     augment : bool, default=False
         Pretrain on randomly rotated (up to ``augment_rotation`` degrees) and
         shifted (up to ``augment_shift`` of the size) images, as ConvDEC-DA;
-        needs image input (``(n, C, H, W)`` or ``input_shape``).  See :class:`~skdeepcluster.augment.ImageAugmentation`.
+        needs image input (``(n, C, H, W)`` or ``input_shape``).  See
+        :class:`~skdeepcluster.augment.ImageAugmentation`.
     augment_clustering : bool, default=False
         Train the clustering phase on such images too, the target
         distribution computed on the original ones: with ``augment=True``,
@@ -301,8 +302,8 @@ class IDECClustering(DECClustering):
         Weight of the clustering loss relative to the reconstruction loss.
     hidden_dims, embedding_dim, network, input_shape, encoder, decoder, alpha, \
 pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, augment_clustering, \
-augment_rotation, augment_shift, epochs, update_interval, tol, n_init, batch_size, precision, callbacks, device, random_state, \
-verbose
+augment_rotation, augment_shift, epochs, update_interval, tol, n_init, batch_size, \
+precision, callbacks, device, random_state, verbose
         As for :class:`DECClustering`.  ``decoder`` is required with ``encoder``.
     weight_init : {"glorot", "torch"}, default="glorot"
         Initialisation of the built-in network's layers, as for
