@@ -132,6 +132,15 @@ def _cached_estimator_class(cache):
     return Cached
 
 
+def _encode_and_assign(net, data):
+    """Embeddings and soft assignments of all of ``data``, in evaluation mode, without gradients."""
+    from skdeepcluster.engine import evaluation_mode, map_in_chunks
+
+    with evaluation_mode(net.module_) as module, torch.no_grad():
+        z = map_in_chunks(module.encode, data, net.device, to_numpy=False)
+        return z, module.assign(z)
+
+
 def _recorder(X, y, record, recentre=False):
     from skorch.callbacks import Callback
     from sklearn.metrics import normalized_mutual_info_score
@@ -143,12 +152,7 @@ def _recorder(X, y, record, recentre=False):
     class Recorder(Callback):
         def _score(self, net, tag):
             module = net.module_
-            was_training = module.training
-            module.eval()
-            with torch.no_grad():
-                z = torch.cat([module.encode(data[i:i + 4096]) for i in range(0, len(data), 4096)])
-                s = module.assign(z)
-            module.train(was_training)
+            z, s = _encode_and_assign(net, data)
             labels = s.argmax(1).numpy()
             centers = module.centers.detach()
             means = torch.stack([z[labels == k].mean(0) if (labels == k).any() else centers[k]
@@ -179,10 +183,9 @@ def _recorder(X, y, record, recentre=False):
             if recentre:
                 # Move each centre to the mean of its members (a k-means step), diagnosis only.
                 module = net.module_
+                z, s = _encode_and_assign(net, data)
+                labels = s.argmax(1)
                 with torch.no_grad():
-                    z = torch.cat([module.encode(data[i:i + 4096])
-                                   for i in range(0, len(data), 4096)])
-                    labels = module.assign(z).argmax(1)
                     for k in range(len(module.centers)):
                         if (labels == k).any():
                             module.centers[k] = z[labels == k].mean(0)
@@ -195,16 +198,12 @@ def _clean_targets(X):
     """Callback: at each epoch's start, the clean images' clusters for ``CleanTargetLoss``."""
     from skorch.callbacks import Callback
 
-    from skdeepcluster.engine import evaluation_mode, map_in_chunks
-
     data = torch.as_tensor(X.reshape(len(X), -1), dtype=torch.float32)
 
     class CleanTargets(Callback):
         def on_epoch_begin(self, net, **kwargs):
-            with evaluation_mode(net.module_) as module, torch.no_grad():
-                z = map_in_chunks(module.encode, data, net.device, to_numpy=False)
-                labels = module.assign(z).argmax(1)
-            net.criterion_.__dict__["clean"] = (labels, module.centers)
+            _, s = _encode_and_assign(net, data)
+            net.criterion_.__dict__["clean"] = (s.argmax(1), net.module_.centers)
 
     return CleanTargets()
 
