@@ -6,6 +6,7 @@ once; a method's estimator adds its network, its loss and its schedule.
 """
 
 import copy
+import functools
 import math
 from numbers import Integral, Real
 
@@ -18,25 +19,28 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
     _fit_context,
+    clone,
 )
 from sklearn.cluster import KMeans
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import LRScheduler
+from skorch.history import History
 from torch import nn
 
 from .augment import ImageAugmentation
 from .engine import (
     PRECISIONS,
     DeepClusteringNet,
+    SparseRows,
     evaluation_mode,
     map_in_chunks,
     resolve_device,
     seeded,
     to_training_tensor,
 )
-from .losses import ReconstructionLoss
+from .losses import FeatureRegressionLoss, ReconstructionLoss
 from .networks import (
     Autoencoder,
     BatchNormConvAutoencoder,
@@ -75,6 +79,20 @@ def _optimizer_params(optimizer, device, graph_safe=False):
     elif ours and _FUSED_CPU_ADAM and issubclass(cls, torch.optim.Adam):
         params["optimizer__fused"] = True
     return params
+
+
+class _EncoderOutput(nn.Module):
+    """An autoencoder's encoder alone, its output as ``{"embedding": z}``."""
+
+    def __init__(self, autoencoder):
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def encode(self, x):
+        return self.autoencoder.encode(x)
+
+    def forward(self, x):
+        return {"embedding": self.autoencoder.encode(x)}
 
 
 class BaseDeepClustering(
@@ -331,7 +349,14 @@ class BaseDeepClustering(
         )
 
     def _pretrain(self, autoencoder, X_train, seed):
-        """Train the autoencoder on reconstruction for ``pretrain_epochs``."""
+        """Train the autoencoder on reconstruction for ``pretrain_epochs``.
+
+        With a ``pretrain_features`` transformer (estimators that take one),
+        the encoder is first trained for ``pretrain_epochs`` to regress the
+        transformer's features of ``X_train``, then the decoder alone, the
+        encoder frozen, on reconstruction.  Returns the autoencoder and the
+        pretraining history (both stages, their rows marked by ``"stage"``).
+        """
         if self.pretrain_epochs == 0:
             return autoencoder.to(self.device_), None
         if autoencoder.decoder is None:
@@ -339,17 +364,55 @@ class BaseDeepClustering(
                 "pretraining needs a decoder: pass decoder= with encoder=, or set "
                 "pretrain_epochs=0 for an encoder that is already trained."
             )
-        net = self._make_net(
-            autoencoder,
-            ReconstructionLoss(),
+        make_net = functools.partial(
+            self._make_net,
             epochs=self.pretrain_epochs,
             lr=self.pretrain_lr,
             optimizer=getattr(self, "pretrain_optimizer", "adam"),
             seed=seed,
             augmentation=self._pretrain_augmentation(),
         )
-        net.fit(X_train, None)
-        return net.module_, net.history
+        features = getattr(self, "pretrain_features", None)
+        if features is None:
+            net = make_net(autoencoder, ReconstructionLoss())
+            net.fit(X_train, None)
+            return net.module_, net.history
+        targets = self._pretrain_targets(features, autoencoder, X_train, seed)
+        encoder_net = make_net(_EncoderOutput(autoencoder), FeatureRegressionLoss(targets))
+        encoder_net.fit(X_train, None)
+        autoencoder = encoder_net.module_.autoencoder
+        autoencoder.encoder.requires_grad_(False)
+        try:
+            decoder_net = make_net(autoencoder, ReconstructionLoss())
+            decoder_net.fit(X_train, None)
+        finally:
+            autoencoder.encoder.requires_grad_(True)
+        history = History()
+        for stage, net in (("features", encoder_net), ("reconstruction", decoder_net)):
+            for row in net.history:
+                history.append({**row, "epoch": len(history) + 1, "stage": stage})
+        return decoder_net.module_, history
+
+    def _pretrain_targets(self, features, autoencoder, X_train, seed):
+        """``pretrain_features``' transform of the training data, checked against the embedding."""
+        features = clone(features)
+        if features.get_params().get("random_state", 0) is None:
+            features.set_params(random_state=seed)  # reproducible under the estimator's seed
+        X = X_train.X if isinstance(X_train, SparseRows) else X_train.cpu().numpy()
+        targets = features.fit_transform(X)
+        targets = targets.toarray() if sp.issparse(targets) else np.asarray(targets)
+        device = next(autoencoder.parameters()).device
+        with evaluation_mode(autoencoder), torch.no_grad():
+            width = autoencoder.encode(X_train[:1].to(device)).shape[1]
+        if targets.ndim != 2 or targets.shape != (X.shape[0], width):
+            raise ValueError(
+                f"pretrain_features={features!r} gave features of shape {targets.shape}, but the "
+                f"encoder embeds {X.shape[0]} samples in {width} dimensions; make them agree "
+                "(embedding_dim, or the transformer's n_components)."
+            )
+        if not np.isfinite(targets).all():
+            raise ValueError(f"pretrain_features={features!r} gave non-finite features.")
+        return torch.as_tensor(targets, dtype=torch.float32, device=self.device_)
 
     def _pretrain_augmentation(self):
         """Random rotations and shifts of pretraining images, for estimators with ``augment=True``."""

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from skorch.callbacks import Callback
 from torch import nn
 
@@ -967,6 +967,20 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         Optimizer of pretraining: Adam; or SGD with momentum 0.9, which the authors' code uses
         with ``pretrain_lr=1.0`` for 500 epochs.  On 10,000 MNIST images with ``augment=True``
         that SGD trailed Adam after 200 epochs (k-means on the embedding 0.795 against 0.816).
+    pretrain_features : scikit-learn transformer, default=None
+        ``None`` pretrains the autoencoder on reconstruction.  A transformer
+        (cloned; an unset ``random_state`` is drawn from ``random_state``)
+        pretrains in two stages, as the authors' code does for the synthetic
+        moons and circles: for ``pretrain_epochs`` the encoder learns to map
+        each sample to its row of ``pretrain_features.fit_transform(X)``,
+        then for ``pretrain_epochs`` more the decoder alone (the encoder
+        frozen) learns to reconstruct ``X``.  With random Fourier features
+        (:class:`~sklearn.kernel_approximation.RBFSampler`) the embedding
+        starts as an approximate RBF kernel map, which separates clusters
+        that are not convex in the input, such as a circle inside a ring;
+        the transformer's output width must be the embedding's
+        (``embedding_dim``).  ``pretrain_history_`` holds both stages, each
+        row's ``"stage"`` saying which.
     augment : bool, default=False
         Pretrain on randomly rotated (up to ``augment_rotation`` degrees) and
         shifted (up to ``augment_shift`` of the size) images, as the paper did
@@ -1070,6 +1084,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         "embedding_reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "center_update": [StrOptions({"gradient", "mean"})],
         "freeze_encoder": ["boolean"],
+        "pretrain_features": [HasMethods(["fit_transform"]), None],
         **BaseDeepClustering._augmentation_constraints,
     }
 
@@ -1099,6 +1114,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         pretrain_epochs=100,
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
+        pretrain_features=None,
         augment=False,
         augment_clustering=False,
         augment_rotation=10.0,
@@ -1135,6 +1151,7 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrain_optimizer = pretrain_optimizer
+        self.pretrain_features = pretrain_features
         self.augment = augment
         self.augment_clustering = augment_clustering
         self.augment_rotation = augment_rotation

@@ -19,6 +19,7 @@ __all__ = [
     "kl_clustering_loss",
     "reconstruction_loss",
     "ReconstructionLoss",
+    "FeatureRegressionLoss",
     "KLClusteringLoss",
 ]
 
@@ -143,6 +144,34 @@ class ReconstructionLoss(nn.Module):
 
     def forward(self, outputs, X, indices):
         return reconstruction_loss(X, outputs["reconstruction"])
+
+
+class FeatureRegressionLoss(nn.Module):
+    """Mean squared error of the embeddings against fixed per-sample targets.
+
+    The first stage of pretraining on features (DMAE's ``pretrain_features``):
+    the encoder learns to map each sample to its row of ``targets``, looked up
+    by the batch's sample indices.
+
+    Parameters
+    ----------
+    targets : torch.Tensor of shape (n_samples, embedding_dim)
+        The target embedding of every training sample.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss = FeatureRegressionLoss(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))
+    >>> loss({"embedding": torch.zeros(1, 2)}, None, torch.tensor([1]))
+    tensor(1.)
+    """
+
+    def __init__(self, targets):
+        super().__init__()
+        self.targets = targets
+
+    def forward(self, outputs, X, indices):
+        return F.mse_loss(outputs["embedding"], self.targets[indices])
 
 
 class KLClusteringLoss(nn.Module):

@@ -14,7 +14,9 @@ the same (untrained) modules to :func:`load`, and their weights are restored.
 ``callbacks`` are not saved.
 """
 
+import importlib
 import json
+import warnings
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -127,6 +129,8 @@ def save(estimator, path):
             params[name] = None
         elif isinstance(value, type):  # an optimizer class: saved by name, rebuilt only if torch's
             params[name] = {"__class__": f"{value.__module__}.{value.__qualname__}"}
+        elif hasattr(value, "get_params"):  # a transformer (pretrain_features): class, parameters
+            params[name] = _estimator_json(value, name)
         else:
             params[name] = _json_value(value, f"parameter {name}")
     attributes, arrays = {}, {}
@@ -152,6 +156,39 @@ def save(estimator, path):
         "pretrain_history": _history_json(getattr(estimator, "pretrain_history_", None)),
     }
     torch.save(payload, Path(path))
+
+
+def _estimator_json(estimator, name):
+    """A scikit-learn estimator parameter as its class name and JSON-able parameters.
+
+    Parameters that cannot be written without pickle (a function, say) leave
+    ``"params"`` as ``None``: :func:`load` then leaves the parameter unset.
+    """
+    cls = type(estimator)
+    try:
+        params = {
+            key: _json_value(value, f"parameter {name}.{key}")
+            for key, value in estimator.get_params(deep=False).items()
+        }
+    except TypeError:
+        params = None
+    return {"__estimator__": f"{cls.__module__}.{cls.__qualname__}", "params": params}
+
+
+def _resolve_estimator(value, name):
+    """Rebuild a saved scikit-learn estimator parameter, or ``None`` with a warning."""
+    module, _, cls_name = value["__estimator__"].rpartition(".")
+    if module.split(".")[0] == "sklearn" and value["params"] is not None:
+        cls = getattr(importlib.import_module(module), cls_name, None)
+        if isinstance(cls, type) and hasattr(cls, "get_params"):
+            return cls(**{key: _from_json(v) for key, v in value["params"].items()})
+    warnings.warn(
+        f"the estimator was fitted with {name}={value['__estimator__']}, which load() does not "
+        f"rebuild; it only matters for refitting: pass {name}= to set_params afterwards.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def _resolve_optimizer(value):
@@ -219,6 +256,9 @@ def load(path, *, device=None, encoder=None, decoder=None):
         params[key] = given[key] if params[key] is not None else None
     if "optimizer" in params:
         params["optimizer"] = _resolve_optimizer(params["optimizer"])
+    for key, value in params.items():
+        if isinstance(value, dict) and "__estimator__" in value:
+            params[key] = _resolve_estimator(value, key)
     estimator = registry[name](**params)
     for key, value in json.loads(payload["attributes"]).items():
         setattr(estimator, key, _from_json(value))

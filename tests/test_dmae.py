@@ -376,6 +376,71 @@ def test_dmae_specific_bad_options():
                    n_init=1).fit(X)
 
 
+def circles(n_samples=400, random_state=0):
+    from sklearn.datasets import make_circles
+
+    return make_circles(n_samples, noise=0.1, factor=0.1, random_state=random_state)
+
+
+def test_dmae_pretrain_features_trains_the_encoder_then_the_decoder():
+    from sklearn.kernel_approximation import RBFSampler
+
+    X, _ = circles(200)
+    features = RBFSampler(gamma=1, n_components=8, random_state=3)
+    dmae = DMAEClustering(2, hidden_dims=(32,), embedding_dim=8, pretrain_features=features,
+                          pretrain_epochs=20, epochs=1, lr=1e-12, batch_size=32, n_init=2,
+                          random_state=0).fit(X)
+    assert features.get_params() == RBFSampler(gamma=1, n_components=8, random_state=3).get_params()
+    stages = dmae.pretrain_history_[:, "stage"]
+    assert stages == ["features"] * 20 + ["reconstruction"] * 20
+    assert dmae.pretrain_history_[:, "epoch"] == list(range(1, 41))
+    losses = dmae.pretrain_history_[:, "train_loss"]
+    assert losses[19] < 0.5 * losses[0] and losses[39] < 0.5 * losses[20]
+    # The encoder regresses the features, and the decoder's stage left it as it was.
+    target = clone(features).fit_transform(X.astype(np.float32))
+    error = np.mean((dmae.transform(X.astype(np.float32)) - target) ** 2)
+    assert error < 0.5 * np.mean((target - target.mean(0)) ** 2)
+    assert error < 1.5 * losses[19]
+
+
+def test_dmae_pretrain_features_separates_a_circle_inside_a_ring():
+    from sklearn.kernel_approximation import RBFSampler
+
+    X, y = circles(400)
+    assert clustering_accuracy(y, KMeans(2, n_init=5, random_state=0).fit_predict(X)) < 0.8
+    dmae = DMAEClustering(
+        2, hidden_dims=(64, 64), embedding_dim=32,
+        pretrain_features=RBFSampler(gamma=10, n_components=32), pretrain_epochs=30, epochs=5,
+        batch_size=32, lr=1e-4, n_init=2, random_state=0,
+    )
+    assert clustering_accuracy(y, dmae.fit_predict(X)) > 0.95
+
+
+def test_dmae_pretrain_features_reproducible_and_checked():
+    from sklearn.kernel_approximation import RBFSampler
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, _ = circles(100)
+    params = dict(hidden_dims=(16,), embedding_dim=6, pretrain_epochs=3, epochs=2, n_init=1,
+                  pretrain_features=RBFSampler(gamma=5, n_components=6))
+    a = DMAEClustering(2, random_state=0, **params).fit(X)
+    b = DMAEClustering(2, random_state=0, **params).fit(X)
+    c = DMAEClustering(2, random_state=1, **params).fit(X)
+    assert a.pretrain_history_[:, "train_loss"] == b.pretrain_history_[:, "train_loss"]
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert a.pretrain_history_[:, "train_loss"] != c.pretrain_history_[:, "train_loss"]
+    assert params["pretrain_features"].random_state is None
+    with pytest.raises(ValueError, match="make them agree"):
+        DMAEClustering(2, **{**params, "embedding_dim": 5}).fit(X)
+    not_finite = FunctionTransformer(lambda X: np.full_like(X, np.nan))
+    with pytest.raises(ValueError, match="non-finite"):
+        DMAEClustering(2, **{**params, "embedding_dim": 2, "pretrain_features": not_finite}).fit(X)
+    with pytest.raises(ValueError, match="pretrain_features"):
+        DMAEClustering(2, **{**params, "pretrain_features": "rbf"}).fit(X)
+    # Without pretraining there is nothing to regress: the option is inert.
+    DMAEClustering(2, **{**params, "pretrain_epochs": 0, "embedding_dim": 5}).fit(X)
+
+
 def test_dmae_embedding_reconstruction_weight():
     X, y = blobs(120)
     dmae = DMAEClustering(3, embedding_reconstruction_weight=1.0, random_state=0,
