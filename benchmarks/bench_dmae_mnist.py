@@ -92,6 +92,9 @@ def _estimator(method, seed, device, settings):
     if method == "dmae_aug":
         # Augmentation needs the image shape.
         common.update(augment=True, input_shape=(1, 28, 28))
+    for key in ("augment_rotation", "augment_shift"):
+        if settings.get(key) is not None:
+            common[key] = settings[key]
     if settings.get("augment_clustering") and method in ("dmae", "dmae_aug"):
         common.update(augment_clustering=True, input_shape=(1, 28, 28))
     return DMAEClustering(10, **common)
@@ -228,6 +231,11 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps the default")
     parser.add_argument("--augment-clustering", action="store_true",
                         help="dmae / dmae_aug: augment the end-to-end phase too")
+    parser.add_argument("--augment-rotation", type=float, default=None,
+                        help="augment_rotation, degrees (default: the estimator's, 10)")
+    parser.add_argument("--augment-shift", type=float, default=None,
+                        help="augment_shift, a fraction of the size (default: the "
+                             "estimator's, 0.1)")
     parser.add_argument("--probe-every", type=int, default=0,
                         help="score k-means on the embedding every N pretraining epochs")
     parser.add_argument("--save-autoencoder", default=None, metavar="DIR",
@@ -245,7 +253,8 @@ def main(argv=None):
                   "clustering_weight", "reconstruction_weight",
                   "embedding_reconstruction_weight", "center_update", "network", "weight_init",
                   "pretrain_optimizer", "pretrain_lr", "shallow_epochs", "shallow_lr",
-                  "alpha_shallow", "threads", "augment_clustering",
+                  "alpha_shallow", "threads", "augment_clustering", "augment_rotation",
+                  "augment_shift",
                   "probe_every", "save_autoencoder", "load_autoencoder", "tag")
     }
     ctx = mp.get_context("spawn")
