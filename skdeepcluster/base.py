@@ -47,6 +47,7 @@ from .networks import (
     ConvAutoencoder,
     MLPAutoencoder,
     Unflatten,
+    _EmbeddingOnly,
     glorot_init,
 )
 
@@ -79,20 +80,6 @@ def _optimizer_params(optimizer, device, graph_safe=False):
     elif ours and _FUSED_CPU_ADAM and issubclass(cls, torch.optim.Adam):
         params["optimizer__fused"] = True
     return params
-
-
-class _EncoderOutput(nn.Module):
-    """An autoencoder's encoder alone, its output as ``{"embedding": z}``."""
-
-    def __init__(self, autoencoder):
-        super().__init__()
-        self.autoencoder = autoencoder
-
-    def encode(self, x):
-        return self.autoencoder.encode(x)
-
-    def forward(self, x):
-        return {"embedding": self.autoencoder.encode(x)}
 
 
 class BaseDeepClustering(
@@ -378,7 +365,7 @@ class BaseDeepClustering(
             net.fit(X_train, None)
             return net.module_, net.history
         targets = self._pretrain_targets(features, autoencoder, X_train, seed)
-        encoder_net = make_net(_EncoderOutput(autoencoder), FeatureRegressionLoss(targets))
+        encoder_net = make_net(_EmbeddingOnly(autoencoder), FeatureRegressionLoss(targets))
         encoder_net.fit(X_train, None)
         autoencoder = encoder_net.module_.autoencoder
         autoencoder.encoder.requires_grad_(False)

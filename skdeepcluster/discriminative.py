@@ -45,7 +45,7 @@ from torch.nn import functional as F
 from .base import BaseDeepClustering
 from .engine import evaluation_mode, map_in_chunks, store_in_place
 from .losses import reconstruction_loss
-from .networks import float32_head
+from .networks import _EmbeddingOnly, float32_head
 
 __all__ = [
     "cosine_similarity_matrix",
@@ -480,20 +480,6 @@ class DiscriminativeClusteringLoss(nn.Module):
 
 
 # ------------------------------------------------------------------- modules
-
-
-class _EmbeddingOnly(nn.Module):
-    """An autoencoder run without its decoder (pretraining without reconstruction)."""
-
-    def __init__(self, autoencoder):
-        super().__init__()
-        self.autoencoder = autoencoder
-
-    def encode(self, x):
-        return self.autoencoder.encode(x)
-
-    def forward(self, x):
-        return {"embedding": self.autoencoder.encode(x)}
 
 
 class CosineClusteringModule(nn.Module):

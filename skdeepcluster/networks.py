@@ -143,6 +143,24 @@ class Autoencoder(nn.Module):
         return {"embedding": z, "reconstruction": self.decoder(z)}
 
 
+class _EmbeddingOnly(nn.Module):
+    """An autoencoder run without its decoder, its output ``{"embedding": z}``.
+
+    For pretraining stages that need no reconstruction (the discriminative
+    method's, DMAE's ``pretrain_features``).
+    """
+
+    def __init__(self, autoencoder):
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def encode(self, x):
+        return self.autoencoder.encode(x)
+
+    def forward(self, x):
+        return {"embedding": self.autoencoder.encode(x)}
+
+
 class MLPAutoencoder(Autoencoder):
     """Fully connected autoencoder ``d-500-500-2000-10`` and its mirror (DEC).
 
