@@ -8,7 +8,9 @@ Variants (the DMAE paper's Table 3 and its ablation):
   autoencoder (``DMAEClustering(freeze_encoder=True, reconstruction_weight=0)``);
 * ``dmae``: end-to-end DMAE;
 * ``dmae_aug``: end-to-end DMAE whose autoencoder is pretrained on randomly
-  rotated (up to 10 degrees) and shifted (up to 10%) images, as the paper.
+  rotated (up to 0.3 rad) and shifted (up to 2 pixels) images, as the paper
+  (``DMAEClustering``'s default ranges; they were DEC-DA's 10 degrees and 10%,
+  ``--augment-rotation 10 --augment-shift 0.1``, for the runs before that).
 
 Each deep row also records ``init_acc`` / ``init_nmi``: the partition the
 mixture starts from, k-means on that run's pretrained embedding (the
@@ -232,10 +234,10 @@ def main(argv=None):
     parser.add_argument("--augment-clustering", action="store_true",
                         help="dmae / dmae_aug: augment the end-to-end phase too")
     parser.add_argument("--augment-rotation", type=float, default=None,
-                        help="augment_rotation, degrees (default: the estimator's, 10)")
+                        help="augment_rotation, degrees (default: the estimator's, 17.19)")
     parser.add_argument("--augment-shift", type=float, default=None,
                         help="augment_shift, a fraction of the size (default: the "
-                             "estimator's, 0.1)")
+                             "estimator's, 2 / 28)")
     parser.add_argument("--probe-every", type=int, default=0,
                         help="score k-means on the embedding every N pretraining epochs")
     parser.add_argument("--save-autoencoder", default=None, metavar="DIR",

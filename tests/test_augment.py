@@ -173,6 +173,16 @@ def test_augmentation_ranges_reach_the_training_batches(Estimator, images):
     assert default.pretrain_history_[:, "train_loss"] != stronger.pretrain_history_[:, "train_loss"]
 
 
+@pytest.mark.parametrize(
+    "Estimator, ranges",
+    [(DECClustering, (10.0, 0.1)), (IDECClustering, (10.0, 0.1)), (DCNClustering, (10.0, 0.1)),
+     (DMAEClustering, (17.19, 2 / 28))],  # DEC-DA's ranges; DMAE's authors' 0.3 rad and 2 px
+)
+def test_default_augmentation_ranges(Estimator, ranges, images):
+    est = Estimator(2, augment_clustering=True, random_state=0, **SMALL).fit(images)
+    assert (est.net_.augmentation.rotation, est.net_.augmentation.shift) == ranges
+
+
 @pytest.mark.parametrize("kwargs", [dict(augment_rotation=-1.0), dict(augment_rotation=181.0),
                                     dict(augment_shift=-0.1), dict(augment_shift=1.5),
                                     dict(augment_rotation="10")])
