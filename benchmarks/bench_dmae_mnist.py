@@ -57,6 +57,8 @@ from bench_mnist import (  # noqa: E402
     DEFAULT_PATH, _load, _machine, _pretrained_modules, record_initial_partition,
 )
 
+from skdeepcluster.dmae import DMAEClustering  # noqa: E402
+
 METHODS = ("kmeans", "dmm", "ae_dmm", "dmae", "dmae_aug")
 PAPER = {"kmeans": (0.535, 0.500), "dmm": (0.540, 0.501), "ae_dmm": (0.960, 0.906),
          "dmae": (None, None), "dmae_aug": (0.984, 0.945)}
@@ -234,10 +236,11 @@ def main(argv=None):
     parser.add_argument("--augment-clustering", action="store_true",
                         help="dmae / dmae_aug: augment the end-to-end phase too")
     parser.add_argument("--augment-rotation", type=float, default=None,
-                        help="augment_rotation, degrees (default: the estimator's, 17.19)")
+                        help="augment_rotation, degrees (default: the estimator's, "
+                             f"{DMAEClustering().augment_rotation:g})")
     parser.add_argument("--augment-shift", type=float, default=None,
                         help="augment_shift, a fraction of the size (default: the "
-                             "estimator's, 2 / 28)")
+                             f"estimator's, {DMAEClustering().augment_shift:.4g})")
     parser.add_argument("--probe-every", type=int, default=0,
                         help="score k-means on the embedding every N pretraining epochs")
     parser.add_argument("--save-autoencoder", default=None, metavar="DIR",

@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from skdeepcluster import DECClustering
+from skdeepcluster.engine import PRECISIONS
+
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 
 
@@ -182,13 +185,15 @@ def main(argv=None):
     parser.add_argument("--augment-clustering", action="store_true", default=None,
                         help="augment the clustering phase too (DEC-DA)")
     parser.add_argument("--augment-rotation", type=float, default=None,
-                        help="augment_rotation, degrees (default: the estimators', 10)")
+                        help="augment_rotation, degrees (default: the estimators', "
+                             f"{DECClustering().augment_rotation:g})")
     parser.add_argument("--augment-shift", type=float, default=None,
-                        help="augment_shift, a fraction of the size (default: the estimators', 0.1)")
+                        help="augment_shift, a fraction of the size (default: the estimators', "
+                             f"{DECClustering().augment_shift:g})")
     parser.add_argument("--load-autoencoder", default=None, metavar="FILE",
                         help="start from this saved autoencoder (bench_dmae_mnist.py "
                              "--save-autoencoder), no pretraining")
-    parser.add_argument("--precision", choices=("float32", "tf32", "bf16"),
+    parser.add_argument("--precision", choices=PRECISIONS,
                         help="the estimators' precision (default: theirs, float32)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--tag", default=None, help="suffix of the result file name")

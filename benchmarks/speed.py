@@ -43,6 +43,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mnist import DEFAULT_PATH, _load  # noqa: E402
 
+from skdeepcluster.engine import PRECISIONS  # noqa: E402
+
 
 def _import_clustpy():
     try:
@@ -147,7 +149,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--threads", type=int)
     parser.add_argument("--precisions", nargs="+", default=["float32"],
-                        choices=["float32", "tf32", "bf16"], help="of our rows")
+                        choices=PRECISIONS, help="of our rows")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args(argv)
 
