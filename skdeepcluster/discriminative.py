@@ -676,7 +676,9 @@ class DiscriminativeLatentClustering(BaseDeepClustering):
     pretrain_epochs : int, default=50
         Epochs of discriminative pretraining (Adam); 0 skips it.
     pretrain_lr : float, default=1e-3
-        Learning rate of pretraining.
+        Learning rate of pretraining.  On MNIST-70k (``network="conv_bn"``,
+        batch 1000) it lowered the loss faster than 5e-4, 2e-3 or 4e-3 over
+        the first 630 steps.
     epochs : int, default=50
         Epochs of the clustering phase, both stages.
     stage1_fraction : float, default=0.75
