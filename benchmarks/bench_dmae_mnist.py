@@ -57,7 +57,7 @@ from bench_mnist import (  # noqa: E402
     DEFAULT_PATH, _load, _machine, _pretrained_modules, record_initial_partition,
 )
 
-from skdeepcluster.dmae import DMAEClustering  # noqa: E402
+from skdeepcluster.dmae import DMAEClustering, DMMClustering  # noqa: E402
 
 METHODS = ("kmeans", "dmm", "ae_dmm", "dmae", "dmae_aug")
 PAPER = {"kmeans": (0.535, 0.500), "dmm": (0.540, 0.501), "ae_dmm": (0.960, 0.906),
@@ -66,8 +66,6 @@ PAPER = {"kmeans": (0.535, 0.500), "dmm": (0.540, 0.501), "ae_dmm": (0.960, 0.90
 
 def _estimator(method, seed, device, settings):
     from sklearn.cluster import KMeans
-
-    from skdeepcluster.dmae import DMAEClustering, DMMClustering
 
     if method == "kmeans":
         return KMeans(10, n_init=20, random_state=seed)

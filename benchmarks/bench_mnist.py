@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skdeepcluster import DECClustering
+from skdeepcluster import DECClustering, IDECClustering
 from skdeepcluster.engine import PRECISIONS
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
@@ -75,8 +75,6 @@ def record_initial_partition(est, X, y):
 
 def _estimator(method, seed, device, overrides):
     from sklearn.cluster import KMeans
-
-    from skdeepcluster import DECClustering, IDECClustering
 
     if method == "kmeans":
         return KMeans(10, n_init=20, random_state=seed)
