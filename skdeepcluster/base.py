@@ -165,8 +165,11 @@ class BaseDeepClustering(
         """Fitted attributes read off the trained ``net_`` and the validated training ``X``."""
         self._n_features_out = self._embedding_dim(self.net_.module_)
         self.n_iter_ = max(len(self.net_.history), 1)
-        self.labels_ = self._labels_in_chunks(X)
-        self.cluster_centers_ = self._cluster_centers(X)
+        self.labels_, self.cluster_centers_ = self._labels_and_centers(X)
+
+    def _labels_and_centers(self, X):
+        """``labels_`` and ``cluster_centers_`` of the validated training ``X``."""
+        return self._labels_in_chunks(X), self._cluster_centers(X)
 
     def _fit_network(self, X_train, seed):
         """Train and return the clustering :class:`DeepClusteringNet`.

@@ -514,7 +514,11 @@ class DDCNetwork(nn.Module):
 
     def vote(self, x):
         """Majority vote of the runs' hard assignments; ties go to the first run."""
-        labels = self(x)["assignments"].argmax(dim=-1)
+        return self.vote_from_hidden(self.hidden_all(x))
+
+    def vote_from_hidden(self, hidden):
+        """:meth:`vote` from the runs' hidden representations ``(n, n_runs, embedding_dim)``."""
+        labels = torch.softmax(self.output(hidden), dim=-1).argmax(dim=-1)
         votes = F.one_hot(labels, self.n_clusters).sum(dim=1).to(torch.float32)
         votes = votes + 0.5 * F.one_hot(labels[:, 0], self.n_clusters)
         return votes.argmax(dim=1)
@@ -900,13 +904,21 @@ class DDCClustering(BaseDeepClustering):
     def _embedding_dim(module):
         return module.embedding_dim
 
-    def _cluster_centers(self, X):
+    def _labels_and_centers(self, X):
+        # One pass of the kept runs over X: the vote and the best run's hidden
+        # representation come out of the same forward pass.
+        def vote_and_hidden(module, x):
+            hidden = module.hidden_all(x)
+            labels = module.vote_from_hidden(hidden)
+            return torch.cat([labels[:, None].to(hidden.dtype), hidden[:, 0]], dim=1)
+
+        both = self._inference(X, vote_and_hidden)
+        labels, hidden = both[:, 0].astype(np.int64), both[:, 1:].astype(np.float64)
         # The mean hidden representation of each cluster (of all samples for an empty one).
-        hidden = self._inference(X, lambda m, x: m.encode(x)).astype(np.float64)
         centers = np.tile(hidden.mean(axis=0), (self.n_clusters, 1))
-        for k in np.unique(self.labels_):
-            centers[k] = hidden[self.labels_ == k].mean(axis=0)
-        return centers
+        for k in np.unique(labels):
+            centers[k] = hidden[labels == k].mean(axis=0)
+        return labels, centers
 
     def _build_network(self, n_features, n_runs):
         """The ``n_runs``-run :class:`DDCNetwork` from the parameters."""
