@@ -9,6 +9,7 @@ import torch
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, make_blobs
+from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 from torch import nn
@@ -24,6 +25,7 @@ from skdeepcluster.dmae import (
     DMMClustering,
     dissimilarity_kmeans_plusplus,
     dmm_loss,
+    gaussian_mixture_start,
     mixture_assignments,
     precision_factors,
 )
@@ -212,6 +214,62 @@ def test_dmm_mahalanobis_on_the_pinwheel():
     assert np.all(np.linalg.eigvalsh(dmm.precisions_) >= -1e-8)
 
 
+def anisotropic_blobs():
+    """scikit-learn's sheared blobs, on which k-means cuts across the clusters."""
+    X, y = make_blobs(n_samples=600, random_state=170)
+    return StandardScaler().fit_transform(X @ np.array([[0.6, -0.6], [-0.4, 0.8]])), y
+
+
+@pytest.mark.parametrize("covariance_type", ["tied", "full", "diag", "spherical"])
+def test_gaussian_mixture_start_returns_the_mixtures_means_and_precisions(covariance_type):
+    X, _ = anisotropic_blobs()
+    centers = KMeans(3, n_init=5, random_state=0).fit(X).cluster_centers_
+    means, factors = gaussian_mixture_start(X, centers, covariance_type, random_state=0)
+    reference = GaussianMixture(3, covariance_type=covariance_type, means_init=centers,
+                                random_state=0).fit(X)
+    precisions = reference.precisions_
+    if covariance_type == "tied":
+        precisions = np.broadcast_to(precisions, (3, 2, 2))
+    elif covariance_type == "diag":
+        precisions = precisions[:, :, None] * np.eye(2)
+    elif covariance_type == "spherical":
+        precisions = precisions[:, None, None] * np.eye(2)
+    np.testing.assert_allclose(means, reference.means_)
+    np.testing.assert_allclose(factors @ factors.transpose(0, 2, 1), precisions, rtol=1e-10)
+    assert factors.shape == (3, 2, 2) and factors.flags.writeable
+
+
+@pytest.mark.parametrize("dissimilarity", ["euclidean", "mahalanobis"])
+def test_gaussian_mixture_init_starts_where_em_ends(dissimilarity):
+    # On sheared blobs k-means' centres split the clusters; EM's means (and, for Mahalanobis,
+    # its precisions) separate them.  A step of lr 1e-12 keeps the initial mixture.
+    X, y = anisotropic_blobs()
+    params = dict(dissimilarity=dissimilarity, epochs=1, lr=1e-12, n_init=5, random_state=0)
+    kmeans_start = DMMClustering(3, init="k-means", **params).fit(X)
+    em_start = DMMClustering(3, init="gaussian-mixture", **params).fit(X)
+    # The same k-means, then EM (float32 centres; EM's own seeding moves its fixed point little).
+    means, factors = gaussian_mixture_start(X, kmeans_start.cluster_centers_, "tied",
+                                            random_state=0)
+    np.testing.assert_allclose(em_start.cluster_centers_, means, atol=1e-4)
+    assert clustering_accuracy(y, kmeans_start.labels_) < 0.85
+    if dissimilarity == "mahalanobis":
+        np.testing.assert_allclose(em_start.precisions_, factors @ factors.transpose(0, 2, 1),
+                                   rtol=1e-3)
+        assert clustering_accuracy(y, em_start.labels_) == 1.0
+    else:
+        assert clustering_accuracy(y, em_start.labels_) > 0.88
+
+
+def test_dmae_gaussian_mixture_init_with_full_covariances():
+    X, _ = blobs(90)
+    dmae = DMAEClustering(3, dissimilarity="mahalanobis", init="gaussian-mixture",
+                          init_covariance_type="full", random_state=0, **SMALL_DEEP).fit(X)
+    assert np.isfinite(dmae.predict_proba(X)).all()
+    assert np.all(np.linalg.eigvalsh(dmae.precisions_) >= -1e-8)
+    # Each component its own precision.
+    assert not np.allclose(dmae.precisions_[0], dmae.precisions_[1])
+
+
 def test_dmm_trainable_weights_move_and_sum_to_one():
     X, _ = make_blobs(n_samples=300, centers=[[0, 0], [4, 0]], random_state=0)
     X = np.vstack([X, X[X[:, 0] > 2]])  # the second blob twice as large
@@ -354,6 +412,7 @@ def test_sparse_input():
         ({"dissimilarity": "itakura_saito"}, "positive"),
         ({"alpha": 0.0}, "alpha"),
         ({"init": "random"}, "init"),
+        ({"init": "gaussian-mixture", "init_covariance_type": "shared"}, "init_covariance_type"),
         ({"trainable_weights": "yes"}, "trainable_weights"),
     ],
 )
