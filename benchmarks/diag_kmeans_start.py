@@ -19,6 +19,14 @@ each it records inertia, ACC and NMI, and then it reports:
 If the lowest-inertia partitions are also the high-ACC ones, a larger
 ``n_init`` would close the gap; if not, the gap is in the embedding.
 
+With ``--em-seeds`` it also scores what ``init="gaussian-mixture"`` starts
+from: for each seed, ``KMeans(n_init=10)`` (the estimators' k-means), then EM
+from its centres (:func:`skdeepcluster.dmae.gaussian_mixture_start`) with each
+of ``--covariance-types``.  Each start is scored as the mixture layer assigns
+it (uniform weights, no log-determinant): nearest mean under ``"euclidean"``,
+and under ``"mahalanobis"`` with EM's precisions; the mixture's own
+``predict`` is recorded beside them.
+
     python benchmarks/diag_kmeans_start.py --autoencoder ae/dmae_aug_seed1_T_ep100.pt \\
         --restarts 200 --n-inits 1 10 50 --tag seed1
 """
@@ -60,6 +68,47 @@ def restarts(Z, y, n_restarts, n_clusters=10):
     return rows
 
 
+def em_starts(Z, y, seeds, covariance_types, n_clusters=10):
+    """ACC and NMI of the k-means start and of EM's starts, per seed and covariance type."""
+    import torch
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import normalized_mutual_info_score
+    from sklearn.mixture import GaussianMixture
+
+    from skdeepcluster.dissimilarities import get_dissimilarity
+    from skdeepcluster.dmae import DissimilarityMixture, gaussian_mixture_start, precision_factors
+    from skdeepcluster.metrics import clustering_accuracy
+
+    z = torch.as_tensor(Z, dtype=torch.float32)
+
+    def layer(centers, dissimilarity, factors=None):
+        mixture = DissimilarityMixture(centers, get_dissimilarity(dissimilarity), alpha=1.0,
+                                       precision_factors=factors)
+        with torch.no_grad():
+            return mixture.assignments(z).argmax(1).numpy()
+
+    def score(labels):
+        return {"acc": float(clustering_accuracy(y, labels)),
+                "nmi": float(normalized_mutual_info_score(y, labels))}
+
+    rows = []
+    for seed in seeds:
+        km = KMeans(n_clusters, n_init=10, random_state=seed).fit(Z)
+        rows.append({"seed": seed, "init": "k-means", "euclidean": score(km.labels_),
+                     "mahalanobis": score(layer(km.cluster_centers_, "mahalanobis",
+                                                precision_factors(Z, km.labels_, n_clusters)))})
+        for covariance_type in covariance_types:
+            means, factors = gaussian_mixture_start(Z, km.cluster_centers_, covariance_type,
+                                                    random_state=seed)
+            own = GaussianMixture(n_clusters, covariance_type=covariance_type,
+                                  means_init=km.cluster_centers_, random_state=seed).fit(Z)
+            rows.append({"seed": seed, "init": f"gaussian-mixture ({covariance_type})",
+                         "euclidean": score(layer(means, "euclidean")),
+                         "mahalanobis": score(layer(means, "mahalanobis", factors)),
+                         "mixture_predict": score(own.predict(Z))})
+    return rows
+
+
 def best_of_blocks(rows, n):
     """ACC of the lowest-inertia restart in each disjoint block of ``n`` restarts."""
     picks = []
@@ -78,6 +127,10 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=None, help="random subset")
     parser.add_argument("--restarts", type=int, default=100)
     parser.add_argument("--n-inits", nargs="+", type=int, default=[1, 10, 50])
+    parser.add_argument("--em-seeds", nargs="*", type=int, default=[],
+                        help="also score init='gaussian-mixture' starts for these seeds")
+    parser.add_argument("--covariance-types", nargs="+", default=["tied", "full"],
+                        choices=("tied", "full", "diag", "spherical"))
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--tag", default="")
     args = parser.parse_args(argv)
@@ -104,11 +157,20 @@ def main(argv=None):
         blocks[n] = picks
         print(f"n_init={n:4d}: {len(picks):3d} blocks, ACC of the kept partition "
               f"mean {np.mean(picks):.3f}, min {np.min(picks):.3f}, max {np.max(picks):.3f}")
+    em = em_starts(Z, y, args.em_seeds, args.covariance_types) if args.em_seeds else []
+    if em:
+        print("starts of the mixture layer (ACC / NMI), KMeans(n_init=10) then EM:")
+        print(f"{'seed':>4} {'init':<28} {'euclidean':>13} {'mahalanobis':>13} "
+              f"{'EM predict':>13}")
+        for r in em:
+            cells = [r[k] for k in ("euclidean", "mahalanobis")] + [r.get("mixture_predict")]
+            print(f"{r['seed']:>4} {r['init']:<28} " + " ".join(
+                f"{c['acc']:.3f} / {c['nmi']:.3f}" if c else f"{'–':>13}" for c in cells))
     result = {
         "machine": _machine(), "autoencoder": Path(args.autoencoder).name,
         "n_samples": len(X), "seconds": seconds, "spearman_inertia_acc": rho,
         "lowest_inertia": lowest, "n_init_blocks": {str(n): p for n, p in blocks.items()},
-        "restarts": rows,
+        "restarts": rows, "em_starts": em,
     }
     out = Path(args.out) / f"kmeans_start_mnist_{len(X)}{'_' + args.tag if args.tag else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
