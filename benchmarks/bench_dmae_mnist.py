@@ -157,6 +157,50 @@ def _probe_pretraining(est, X, y, every, save_dir, stem):
     return curve
 
 
+_E2E_CURVE = []  # filled by _EndToEndProbe; the estimator deep-copies its callbacks
+
+
+def _end_to_end_probe(X, y, every):
+    """A callback scoring the mixture's assignments every ``every`` end-to-end epochs.
+
+    Passed through the public ``callbacks=`` of ``DMAEClustering``, which are the
+    end-to-end phase's.  After every ``every``-th epoch it encodes the clean ``X``
+    in evaluation mode and assigns each image as ``predict`` does (the arg max of
+    the mixture's assignments), then appends epoch, ACC, NMI, train loss and
+    seconds to the module-level ``_E2E_CURVE``: the estimator hands skorch copies
+    of its callbacks, so the curve cannot live on the callback itself.  It draws
+    nothing from torch's random state, and nothing in the end-to-end phase
+    depends on its length (no schedule, no stopping rule), so the point at epoch
+    ``E`` is what a fit with ``epochs=E`` ends at.
+    """
+    from sklearn.metrics import normalized_mutual_info_score
+    from skorch.callbacks import Callback
+
+    from skdeepcluster.engine import evaluation_mode, map_in_chunks
+    from skdeepcluster.metrics import clustering_accuracy
+
+    start = time.perf_counter()
+    flat = X.reshape(len(X), -1)
+
+    class EndToEndProbe(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            epoch = len(net.history)
+            if epoch % every and epoch != net.max_epochs:
+                return
+            with evaluation_mode(net.module_) as module:
+                q = map_in_chunks(lambda x: module.assign(module.encode(x)), flat, net.device)
+            labels = q.argmax(axis=1)
+            point = {"epoch": epoch, "acc": float(clustering_accuracy(y, labels)),
+                     "nmi": float(normalized_mutual_info_score(y, labels)),
+                     "loss": float(net.history[-1, "train_loss"]),
+                     "seconds": time.perf_counter() - start}
+            _E2E_CURVE.append(point)
+            print(f"  end-to-end epoch {epoch}: ACC {point['acc']:.4f} NMI {point['nmi']:.4f}, "
+                  f"loss {point['loss']:.5f}, {point['seconds']:.0f} s", flush=True)
+
+    return EndToEndProbe()
+
+
 def run_one(method, seed, path, n_samples, device, settings):
     """Fit one variant with one seed and measure it (runs in a child process)."""
     import torch
@@ -179,6 +223,9 @@ def run_one(method, seed, path, n_samples, device, settings):
         stem = f"{method}_seed{seed}_{settings.get('tag') or 'run'}"
         curve = _probe_pretraining(est, X, y, settings["probe_every"],
                                    settings.get("save_autoencoder"), stem)
+    if settings.get("probe_e2e_every") and method in ("ae_dmm", "dmae", "dmae_aug"):
+        est.set_params(callbacks=list(est.callbacks or [])
+                       + [_end_to_end_probe(X, y, settings["probe_e2e_every"])])
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
@@ -200,6 +247,7 @@ def run_one(method, seed, path, n_samples, device, settings):
         "device": getattr(est, "device_", "cpu"),
         **initial,
         **({"pretrain_curve": curve} if curve is not None else {}),
+        **({"end_to_end_curve": list(_E2E_CURVE)} if _E2E_CURVE else {}),
     }
 
 
@@ -249,6 +297,9 @@ def main(argv=None):
                              f"estimator's, {DMAEClustering().augment_shift:.4g})")
     parser.add_argument("--probe-every", type=int, default=0,
                         help="score k-means on the embedding every N pretraining epochs")
+    parser.add_argument("--probe-e2e-every", type=int, default=0, metavar="E",
+                        help="score the assignments every E end-to-end epochs (and the last); "
+                             "the point at epoch E is what a fit with --epochs E ends at")
     parser.add_argument("--save-autoencoder", default=None, metavar="DIR",
                         help="with --probe-every: save the autoencoder at every probe")
     parser.add_argument("--load-autoencoder", default=None, metavar="FILE",
@@ -267,7 +318,7 @@ def main(argv=None):
                   "pretrain_optimizer", "pretrain_lr", "shallow_epochs", "shallow_lr",
                   "alpha_shallow", "threads", "augment_clustering", "augment_rotation",
                   "augment_shift",
-                  "probe_every", "save_autoencoder", "load_autoencoder", "tag")
+                  "probe_every", "probe_e2e_every", "save_autoencoder", "load_autoencoder", "tag")
     }
     ctx = mp.get_context("spawn")
     rows = []
