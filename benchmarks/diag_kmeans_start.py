@@ -22,10 +22,13 @@ If the lowest-inertia partitions are also the high-ACC ones, a larger
 With ``--em-seeds`` it also scores what ``init="gaussian-mixture"`` starts
 from: for each seed, ``KMeans(n_init=10)`` (the estimators' k-means), then EM
 from its centres (:func:`skdeepcluster.dmae.gaussian_mixture_start`) with each
-of ``--covariance-types``.  Each start is scored as the mixture layer assigns
-it (uniform weights, no log-determinant): nearest mean under ``"euclidean"``,
-and under ``"mahalanobis"`` with EM's precisions; the mixture's own
-``predict`` is recorded beside them.
+of ``--covariance-types``; for all but ``"full"`` both as the init runs it (EM
+also from a full mixture's means, the likelier fit kept) and from the k-means
+centres alone ("k-means start only", the init before that rule).  Each start
+is scored as the mixture layer assigns it (uniform weights, no
+log-determinant): nearest mean under ``"euclidean"``, and under
+``"mahalanobis"`` with EM's precisions; the predict of the mixture fitted from
+the k-means centres is recorded beside them.
 
     python benchmarks/diag_kmeans_start.py --autoencoder ae/dmae_aug_seed1_T_ep100.pt \\
         --restarts 200 --n-inits 1 10 50 --tag seed1
@@ -98,14 +101,22 @@ def em_starts(Z, y, seeds, covariance_types, n_clusters=10):
                      "mahalanobis": score(layer(km.cluster_centers_, "mahalanobis",
                                                 precision_factors(Z, km.labels_, n_clusters)))})
         for covariance_type in covariance_types:
-            means, factors = gaussian_mixture_start(Z, km.cluster_centers_, covariance_type,
-                                                    random_state=seed)
             own = GaussianMixture(n_clusters, covariance_type=covariance_type,
                                   means_init=km.cluster_centers_, random_state=seed).fit(Z)
-            rows.append({"seed": seed, "init": f"gaussian-mixture ({covariance_type})",
-                         "euclidean": score(layer(means, "euclidean")),
-                         "mahalanobis": score(layer(means, "mahalanobis", factors)),
-                         "mixture_predict": score(own.predict(Z))})
+            # The init's start (EM from the k-means centres and from a full mixture's
+            # means, the likelier kept), then, for the shared or constrained covariances,
+            # EM from the k-means centres alone (the init before that rule).
+            variants = [("", True)] + ([(", k-means start only", False)]
+                                       if covariance_type != "full" else [])
+            for suffix, full_start in variants:
+                means, factors = gaussian_mixture_start(
+                    Z, km.cluster_centers_, covariance_type, random_state=seed,
+                    full_covariance_start=full_start,
+                )
+                rows.append({"seed": seed, "init": f"gaussian-mixture ({covariance_type}{suffix})",
+                             "euclidean": score(layer(means, "euclidean")),
+                             "mahalanobis": score(layer(means, "mahalanobis", factors)),
+                             "mixture_predict": score(own.predict(Z))})
     return rows
 
 
@@ -160,11 +171,11 @@ def main(argv=None):
     em = em_starts(Z, y, args.em_seeds, args.covariance_types) if args.em_seeds else []
     if em:
         print("starts of the mixture layer (ACC / NMI), KMeans(n_init=10) then EM:")
-        print(f"{'seed':>4} {'init':<28} {'euclidean':>13} {'mahalanobis':>13} "
+        print(f"{'seed':>4} {'init':<46} {'euclidean':>13} {'mahalanobis':>13} "
               f"{'EM predict':>13}")
         for r in em:
             cells = [r[k] for k in ("euclidean", "mahalanobis")] + [r.get("mixture_predict")]
-            print(f"{r['seed']:>4} {r['init']:<28} " + " ".join(
+            print(f"{r['seed']:>4} {r['init']:<46} " + " ".join(
                 f"{c['acc']:.3f} / {c['nmi']:.3f}" if c else f"{'–':>13}" for c in cells))
     result = {
         "machine": _machine(), "autoencoder": Path(args.autoencoder).name,

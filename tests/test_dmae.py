@@ -224,7 +224,8 @@ def anisotropic_blobs():
 def test_gaussian_mixture_start_returns_the_mixtures_means_and_precisions(covariance_type):
     X, _ = anisotropic_blobs()
     centers = KMeans(3, n_init=5, random_state=0).fit(X).cluster_centers_
-    means, factors = gaussian_mixture_start(X, centers, covariance_type, random_state=0)
+    means, factors = gaussian_mixture_start(X, centers, covariance_type, random_state=0,
+                                            full_covariance_start=False)
     reference = GaussianMixture(3, covariance_type=covariance_type, means_init=centers,
                                 random_state=0).fit(X)
     precisions = reference.precisions_
@@ -237,6 +238,58 @@ def test_gaussian_mixture_start_returns_the_mixtures_means_and_precisions(covari
     np.testing.assert_allclose(means, reference.means_)
     np.testing.assert_allclose(factors @ factors.transpose(0, 2, 1), precisions, rtol=1e-10)
     assert factors.shape == (3, 2, 2) and factors.flags.writeable
+
+
+def skewed_blobs():
+    """Three Gaussians of unlike shapes on which tied EM from k-means' centres gets stuck."""
+    rng = np.random.default_rng(163)
+    X = []
+    for _ in range(3):
+        shape = rng.normal(size=(2, 2)) * rng.uniform(0.3, 2.0, size=2)
+        X.append(rng.normal(size=(200, 2)) @ shape + rng.uniform(-3, 3, size=2))
+    return np.vstack(X), np.repeat(np.arange(3), 200)
+
+
+@pytest.mark.parametrize("covariance_type", ["tied", "diag", "spherical"])
+def test_gaussian_mixture_start_keeps_the_likelier_of_two_em_starts(covariance_type):
+    X, _ = skewed_blobs()
+    centers = KMeans(3, n_init=5, random_state=0).fit(X).cluster_centers_
+
+    def em(means):
+        return GaussianMixture(3, covariance_type=covariance_type, means_init=means,
+                               random_state=0).fit(X)
+
+    from_kmeans = em(centers)
+    full = GaussianMixture(3, covariance_type="full", means_init=centers, random_state=0).fit(X)
+    from_full = em(full.means_)
+    likelier = max(from_kmeans, from_full, key=lambda mixture: mixture.score(X))
+    means, _ = gaussian_mixture_start(X, centers, covariance_type, random_state=0)
+    np.testing.assert_allclose(means, likelier.means_)
+    alone, _ = gaussian_mixture_start(X, centers, covariance_type, random_state=0,
+                                      full_covariance_start=False)
+    np.testing.assert_allclose(alone, from_kmeans.means_)
+
+
+def test_gaussian_mixture_start_leaves_the_partition_tied_em_keeps():
+    # Tied EM from k-means' centres stays near k-means' partition; from the full
+    # mixture's means it separates the three clusters, with the higher likelihood.
+    X, y = skewed_blobs()
+    centers = KMeans(3, n_init=5, random_state=0).fit(X).cluster_centers_
+
+    def mahalanobis_labels(means, factors):
+        precisions = factors @ factors.transpose(0, 2, 1)
+        diff = X[:, None, :] - means[None]
+        return np.einsum("nki,kij,nkj->nk", diff, precisions, diff).argmin(axis=1)
+
+    stuck = mahalanobis_labels(*gaussian_mixture_start(X, centers, "tied", random_state=0,
+                                                       full_covariance_start=False))
+    kept = mahalanobis_labels(*gaussian_mixture_start(X, centers, "tied", random_state=0))
+    assert clustering_accuracy(y, stuck) < 0.9
+    assert clustering_accuracy(y, kept) == 1.0
+    # Through the estimator: a step of lr 1e-12 keeps the initial mixture.
+    dmm = DMMClustering(3, dissimilarity="mahalanobis", init="gaussian-mixture", epochs=1,
+                        lr=1e-12, n_init=5, random_state=0).fit(X)
+    assert clustering_accuracy(y, dmm.labels_) == 1.0
 
 
 @pytest.mark.parametrize("dissimilarity", ["euclidean", "mahalanobis"])
