@@ -104,6 +104,24 @@ def _estimator(method, seed, device, settings):
     return DMAEClustering(10, **common)
 
 
+def _due(net, every):
+    """The epoch ``net`` has just ended if a probe every ``every`` epochs scores it, else 0."""
+    epoch = len(net.history)
+    return epoch if epoch % every == 0 or epoch == net.max_epochs else 0
+
+
+def _curve_point(net, y, labels, start):
+    """Epoch, ACC and NMI of ``labels``, ``net``'s train loss and seconds since ``start``."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from skdeepcluster.metrics import clustering_accuracy
+
+    return {"epoch": len(net.history), "acc": float(clustering_accuracy(y, labels)),
+            "nmi": float(normalized_mutual_info_score(y, labels)),
+            "loss": float(net.history[-1, "train_loss"]),
+            "seconds": time.perf_counter() - start}
+
+
 def _probe_pretraining(est, X, y, every, save_dir, stem):
     """Score k-means on ``est``'s embedding every ``every`` pretraining epochs.
 
@@ -117,27 +135,22 @@ def _probe_pretraining(est, X, y, every, save_dir, stem):
     """
     import torch
     from sklearn.cluster import KMeans
-    from sklearn.metrics import normalized_mutual_info_score
     from skorch.callbacks import Callback
 
     from skdeepcluster.engine import evaluation_mode, map_in_chunks
     from skdeepcluster.losses import ReconstructionLoss
-    from skdeepcluster.metrics import clustering_accuracy
 
     curve, start = [], time.perf_counter()
 
     class Probe(Callback):
         def on_epoch_end(self, net, **kwargs):
-            epoch = len(net.history)
-            if epoch % every and epoch != net.max_epochs:
+            epoch = _due(net, every)
+            if not epoch:
                 return
             with evaluation_mode(net.module_) as module:
                 z = map_in_chunks(module.encode, X.reshape(len(X), -1), net.device)
             labels = KMeans(10, n_init=10, random_state=0).fit_predict(z.astype(np.float64))
-            point = {"epoch": epoch, "acc": float(clustering_accuracy(y, labels)),
-                     "nmi": float(normalized_mutual_info_score(y, labels)),
-                     "loss": float(net.history[-1, "train_loss"]),
-                     "seconds": time.perf_counter() - start}
+            point = _curve_point(net, y, labels, start)
             curve.append(point)
             print(f"  pretraining epoch {epoch}: k-means on the embedding ACC {point['acc']:.3f} "
                   f"NMI {point['nmi']:.3f}, loss {point['loss']:.5f}, {point['seconds']:.0f} s",
@@ -157,7 +170,7 @@ def _probe_pretraining(est, X, y, every, save_dir, stem):
     return curve
 
 
-_E2E_CURVE = []  # filled by _EndToEndProbe; the estimator deep-copies its callbacks
+_E2E_CURVE = []  # filled by _end_to_end_probe's callback; the estimator deep-copies callbacks
 
 
 def _end_to_end_probe(X, y, every):
@@ -173,27 +186,21 @@ def _end_to_end_probe(X, y, every):
     depends on its length (no schedule, no stopping rule), so the point at epoch
     ``E`` is what a fit with ``epochs=E`` ends at.
     """
-    from sklearn.metrics import normalized_mutual_info_score
     from skorch.callbacks import Callback
 
     from skdeepcluster.engine import evaluation_mode, map_in_chunks
-    from skdeepcluster.metrics import clustering_accuracy
 
     start = time.perf_counter()
     flat = X.reshape(len(X), -1)
 
     class EndToEndProbe(Callback):
         def on_epoch_end(self, net, **kwargs):
-            epoch = len(net.history)
-            if epoch % every and epoch != net.max_epochs:
+            epoch = _due(net, every)
+            if not epoch:
                 return
             with evaluation_mode(net.module_) as module:
                 q = map_in_chunks(lambda x: module.assign(module.encode(x)), flat, net.device)
-            labels = q.argmax(axis=1)
-            point = {"epoch": epoch, "acc": float(clustering_accuracy(y, labels)),
-                     "nmi": float(normalized_mutual_info_score(y, labels)),
-                     "loss": float(net.history[-1, "train_loss"]),
-                     "seconds": time.perf_counter() - start}
+            point = _curve_point(net, y, q.argmax(axis=1), start)
             _E2E_CURVE.append(point)
             print(f"  end-to-end epoch {epoch}: ACC {point['acc']:.4f} NMI {point['nmi']:.4f}, "
                   f"loss {point['loss']:.5f}, {point['seconds']:.0f} s", flush=True)
