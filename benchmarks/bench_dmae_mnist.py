@@ -170,18 +170,16 @@ def _probe_pretraining(est, X, y, every, save_dir, stem):
     return curve
 
 
-_E2E_CURVE = []  # filled by _end_to_end_probe's callback; the estimator deep-copies callbacks
-
-
 def _end_to_end_probe(X, y, every):
     """A callback scoring the mixture's assignments every ``every`` end-to-end epochs.
 
-    Passed through the public ``callbacks=`` of ``DMAEClustering``, which are the
-    end-to-end phase's.  After every ``every``-th epoch it encodes the clean ``X``
-    in evaluation mode and assigns each image as ``predict`` does (the arg max of
-    the mixture's assignments), then appends epoch, ACC, NMI, train loss and
-    seconds to the module-level ``_E2E_CURVE``: the estimator hands skorch copies
-    of its callbacks, so the curve cannot live on the callback itself.  It draws
+    Returns the callback, for the public ``callbacks=`` of ``DMAEClustering``
+    (the end-to-end phase's), and the list it fills.  After every ``every``-th
+    epoch it encodes the clean ``X`` in evaluation mode and assigns each image as
+    ``predict`` does (the arg max of the mixture's assignments), then appends
+    epoch, ACC, NMI, train loss and seconds to that list.  The estimator hands
+    skorch copies of its callbacks; the copies share the list, which the class
+    holds in its closure (as ``record_initial_partition``'s dict).  It draws
     nothing from torch's random state, and nothing in the end-to-end phase
     depends on its length (no schedule, no stopping rule), so the point at epoch
     ``E`` is what a fit with ``epochs=E`` ends at.
@@ -190,7 +188,7 @@ def _end_to_end_probe(X, y, every):
 
     from skdeepcluster.engine import evaluation_mode, map_in_chunks
 
-    start = time.perf_counter()
+    curve, start = [], time.perf_counter()
     flat = X.reshape(len(X), -1)
 
     class EndToEndProbe(Callback):
@@ -201,11 +199,11 @@ def _end_to_end_probe(X, y, every):
             with evaluation_mode(net.module_) as module:
                 q = map_in_chunks(lambda x: module.assign(module.encode(x)), flat, net.device)
             point = _curve_point(net, y, q.argmax(axis=1), start)
-            _E2E_CURVE.append(point)
+            curve.append(point)
             print(f"  end-to-end epoch {epoch}: ACC {point['acc']:.4f} NMI {point['nmi']:.4f}, "
                   f"loss {point['loss']:.5f}, {point['seconds']:.0f} s", flush=True)
 
-    return EndToEndProbe()
+    return EndToEndProbe(), curve
 
 
 def run_one(method, seed, path, n_samples, device, settings):
@@ -230,9 +228,10 @@ def run_one(method, seed, path, n_samples, device, settings):
         stem = f"{method}_seed{seed}_{settings.get('tag') or 'run'}"
         curve = _probe_pretraining(est, X, y, settings["probe_every"],
                                    settings.get("save_autoencoder"), stem)
+    e2e_curve = None
     if settings.get("probe_e2e_every") and method in ("ae_dmm", "dmae", "dmae_aug"):
-        est.set_params(callbacks=list(est.callbacks or [])
-                       + [_end_to_end_probe(X, y, settings["probe_e2e_every"])])
+        probe, e2e_curve = _end_to_end_probe(X, y, settings["probe_e2e_every"])
+        est.set_params(callbacks=list(est.callbacks or []) + [probe])
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
@@ -254,7 +253,7 @@ def run_one(method, seed, path, n_samples, device, settings):
         "device": getattr(est, "device_", "cpu"),
         **initial,
         **({"pretrain_curve": curve} if curve is not None else {}),
-        **({"end_to_end_curve": list(_E2E_CURVE)} if _E2E_CURVE else {}),
+        **({"end_to_end_curve": e2e_curve} if e2e_curve is not None else {}),
     }
 
 
