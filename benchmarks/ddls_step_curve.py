@@ -13,11 +13,13 @@ hidden_dims (256, 256, 512), batch 1000 (the paper's), k-means n_init 10;
 ``--set name=value`` overrides an estimator parameter, ``--bn`` uses an MLP
 with BatchNorm after every hidden layer (encoder and decoder).  Subset:
 RandomState(0).permutation(70000)[:n].  Appends one JSON line per run to
-``--out`` (default /tmp/ddls_step_curve.jsonl).
+``--out`` (default /tmp/ddls_step_curve.jsonl).  ``--save-pre FILE`` keeps the
+pretrained autoencoder's state, ``--load-pre FILE`` starts the clustering
+phase from it (same ``--set network=...``), ``--threads`` sets torch's threads
+(default 1).
 """
 import argparse, ast, json, time
 import numpy as np, torch
-torch.set_num_threads(1)
 from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score as nmi_score
 from skorch.callbacks import Callback
@@ -36,7 +38,9 @@ p.add_argument("--out", default="/tmp/ddls_step_curve.jsonl")
 p.add_argument("--save-pre", default=None)
 p.add_argument("--load-pre", default=None)
 p.add_argument("--bn", action="store_true")
+p.add_argument("--threads", type=int, default=1)
 a = p.parse_args()
+torch.set_num_threads(a.threads)
 kw = dict(hidden_dims=(256, 256, 512), batch_size=1000, pretrain_epochs=40, epochs=20, n_init=10)
 for s in a.set:
     k, _, v = s.partition("=")
