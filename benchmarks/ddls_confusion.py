@@ -1,0 +1,53 @@
+"""Which digits a DDLS start gets wrong: digits against k-means clusters on a saved autoencoder.
+
+    PYTHONPATH=. python benchmarks/ddls_confusion.py --load-pre /tmp/ddls_pre70k_s1.pt --seed 1
+
+Loads the ``network="conv_bn"`` autoencoder that ``ddls_step_curve.py --save-pre``
+kept, encodes all 70000 MNIST images (the script's order), runs the
+estimator's start (k-means, 20 inits, on the normalised embedding) and prints
+the confusion matrix (rows: digits; columns: clusters matched to digits by the
+Hungarian algorithm) and its largest off-diagonal entries.  ``--out`` writes
+them as JSON.
+"""
+import argparse, json
+import numpy as np, torch
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from skdeepcluster.datasets import load_mnist
+from skdeepcluster.discriminative import DiscriminativeLatentClustering
+
+p = argparse.ArgumentParser()
+p.add_argument("--load-pre", required=True)
+p.add_argument("--seed", type=int, default=1)
+p.add_argument("--n-init", type=int, default=20)
+p.add_argument("--threads", type=int, default=2)
+p.add_argument("--path", default="/work/shared/data/mnist.npz")
+p.add_argument("--out", default=None)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+
+X, y = load_mnist(path=a.path, return_X_y=True)
+order = np.random.RandomState(0).permutation(len(X))
+X, y = X[order], y[order]
+est = DiscriminativeLatentClustering(10, network="conv_bn", device="cpu")
+est.input_shape_ = (1, 28, 28)
+autoencoder = est._build_autoencoder(X.shape[1])
+autoencoder.load_state_dict(torch.load(a.load_pre))
+autoencoder.eval()
+with torch.no_grad():
+    Z = torch.cat([autoencoder.encode(torch.as_tensor(X[i:i + 4096])) for i in range(0, len(X), 4096)])
+Z = Z.numpy().astype(np.float64)
+Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+labels = KMeans(10, n_init=a.n_init, random_state=a.seed).fit_predict(Z)
+
+C = np.zeros((10, 10), dtype=int)
+np.add.at(C, (y, labels), 1)
+_, columns = linear_sum_assignment(-C)
+C = C[:, columns]
+off = sorted(((int(C[i, j]), i, j) for i in range(10) for j in range(10) if i != j), reverse=True)[:8]
+print("ACC", round(C.trace() / len(y), 4))
+print(C)
+print("largest off-diagonal (count, digit, cluster matched to digit):", off)
+if a.out:
+    with open(a.out, "w") as f:
+        json.dump(dict(acc=C.trace() / len(y), confusion=C.tolist(), largest_off_diagonal=off), f)
