@@ -17,10 +17,12 @@ import numpy as np, torch
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics.cluster import contingency_matrix
 from sklearn.model_selection import cross_val_score
-from skdeepcluster.metrics import clustering_accuracy
 from skdeepcluster.datasets import load_mnist
-from skdeepcluster.discriminative import DiscriminativeLatentClustering
+from skdeepcluster.engine import evaluation_mode, map_in_chunks
+from skdeepcluster.metrics import clustering_accuracy
+from skdeepcluster.networks import BatchNormConvAutoencoder
 
 p = argparse.ArgumentParser()
 p.add_argument("--load-pre", required=True)
@@ -35,20 +37,15 @@ torch.set_num_threads(a.threads)
 X, y = load_mnist(path=a.path, return_X_y=True)
 order = np.random.RandomState(0).permutation(len(X))
 X, y = X[order], y[order]
-est = DiscriminativeLatentClustering(10, network="conv_bn", device="cpu")
-est.input_shape_ = (1, 28, 28)
-autoencoder = est._build_autoencoder(X.shape[1])
+autoencoder = BatchNormConvAutoencoder((1, 28, 28))  # network="conv_bn"'s, embedding_dim 10
 autoencoder.load_state_dict(torch.load(a.load_pre))
-autoencoder.eval()
-with torch.no_grad():
-    Z = torch.cat([autoencoder.encode(torch.as_tensor(X[i:i + 4096])) for i in range(0, len(X), 4096)])
-Z = Z.numpy().astype(np.float64)
+with evaluation_mode(autoencoder) as module:
+    Z = map_in_chunks(module.encode, X, "cpu").astype(np.float64)
 Z /= np.linalg.norm(Z, axis=1, keepdims=True)
 labels = KMeans(10, n_init=a.n_init, random_state=a.seed).fit_predict(Z)
 
-C = np.zeros((10, 10), dtype=int)
-np.add.at(C, (y, labels), 1)
-_, columns = linear_sum_assignment(-C)
+C = contingency_matrix(y, labels)
+_, columns = linear_sum_assignment(C, maximize=True)
 C = C[:, columns]
 off = sorted(((int(C[i, j]), i, j) for i in range(10) for j in range(10) if i != j), reverse=True)[:8]
 print("ACC", round(C.trace() / len(y), 4))
