@@ -3,14 +3,17 @@
     PYTHONPATH=. python benchmarks/ddls_confusion.py --load-pre /tmp/ddls_pre70k_s1.pt --seed 1
 
 Loads the ``network="conv_bn"`` autoencoder that ``ddls_step_curve.py --save-pre``
-kept, encodes all 70000 MNIST images (the script's order), runs the
+kept, encodes the MNIST images it was trained on (``--n``: the first ``n`` of
+``ddls_step_curve.py``'s order, all 70000 by default), runs the
 estimator's start (k-means, 20 inits, on the normalised embedding) and prints
 the confusion matrix (rows: digits; columns: clusters matched to digits by the
 Hungarian algorithm) and its largest off-diagonal entries.  For the pair of
 digits most confused, it also asks whether the embedding separates them at
 all: a linear probe (logistic regression, 5-fold cross-validated accuracy on
 the labels, a diagnostic only) and 2-means with 20 inits on those images
-alone.  ``--out`` writes them as JSON.
+alone; ``--pair 4 9`` names the pair instead, to compare networks on the same
+one; ``--embedding-dim`` matches a network trained with another
+``embedding_dim``.  ``--out`` writes them as JSON.
 """
 import argparse, json
 import numpy as np, torch
@@ -27,6 +30,9 @@ from skdeepcluster.networks import BatchNormConvAutoencoder
 p = argparse.ArgumentParser()
 p.add_argument("--load-pre", required=True)
 p.add_argument("--seed", type=int, default=1)
+p.add_argument("--n", type=int, default=None)
+p.add_argument("--pair", type=int, nargs=2, default=None)
+p.add_argument("--embedding-dim", type=int, default=10)
 p.add_argument("--n-init", type=int, default=20)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--path", default="/work/shared/data/mnist.npz")
@@ -35,9 +41,9 @@ a = p.parse_args()
 torch.set_num_threads(a.threads)
 
 X, y = load_mnist(path=a.path, return_X_y=True)
-order = np.random.RandomState(0).permutation(len(X))
+order = np.random.RandomState(0).permutation(len(X))[:a.n]
 X, y = X[order], y[order]
-autoencoder = BatchNormConvAutoencoder((1, 28, 28))  # network="conv_bn"'s, embedding_dim 10
+autoencoder = BatchNormConvAutoencoder((1, 28, 28), embedding_dim=a.embedding_dim)  # network="conv_bn"
 autoencoder.load_state_dict(torch.load(a.load_pre))
 with evaluation_mode(autoencoder) as module:
     Z = map_in_chunks(module.encode, X, "cpu").astype(np.float64)
@@ -52,7 +58,7 @@ print("ACC", round(C.trace() / len(y), 4))
 print(C)
 print("largest off-diagonal (count, digit, cluster matched to digit):", off)
 
-pair = sorted(off[0][1:])
+pair = sorted(a.pair or off[0][1:])
 mask = np.isin(y, pair)
 probe = cross_val_score(LogisticRegression(max_iter=2000), Z[mask], y[mask], cv=5).mean()
 two_means = clustering_accuracy(y[mask], KMeans(2, n_init=20, random_state=a.seed).fit_predict(Z[mask]))
