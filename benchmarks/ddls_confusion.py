@@ -13,12 +13,16 @@ all: a linear probe (logistic regression, 5-fold cross-validated accuracy on
 the labels, a diagnostic only) and 2-means with 20 inits on those images
 alone; ``--pair 4 9`` names the pair instead, to compare networks on the same
 one; ``--embedding-dim`` matches a network trained with another
-``embedding_dim``.  ``--out`` writes them as JSON.
+``embedding_dim``.  Without ``--load-pre`` it does the same on the pixels, or
+with ``--pca N`` on their first ``N`` principal components (not normalised):
+the reference a network's embedding should beat.  ``--out`` writes them as
+JSON.
 """
 import argparse, json
 import numpy as np, torch
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.model_selection import cross_val_score
@@ -28,7 +32,8 @@ from skdeepcluster.metrics import clustering_accuracy
 from skdeepcluster.networks import BatchNormConvAutoencoder
 
 p = argparse.ArgumentParser()
-p.add_argument("--load-pre", required=True)
+p.add_argument("--load-pre", default=None)
+p.add_argument("--pca", type=int, default=None)
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--n", type=int, default=None)
 p.add_argument("--pair", type=int, nargs=2, default=None)
@@ -43,11 +48,16 @@ torch.set_num_threads(a.threads)
 X, y = load_mnist(path=a.path, return_X_y=True)
 order = np.random.RandomState(0).permutation(len(X))[:a.n]
 X, y = X[order], y[order]
-autoencoder = BatchNormConvAutoencoder((1, 28, 28), embedding_dim=a.embedding_dim)  # network="conv_bn"
-autoencoder.load_state_dict(torch.load(a.load_pre))
-with evaluation_mode(autoencoder) as module:
-    Z = map_in_chunks(module.encode, X, "cpu").astype(np.float64)
-Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+if a.load_pre:
+    autoencoder = BatchNormConvAutoencoder((1, 28, 28), embedding_dim=a.embedding_dim)  # network="conv_bn"
+    autoencoder.load_state_dict(torch.load(a.load_pre))
+    with evaluation_mode(autoencoder) as module:
+        Z = map_in_chunks(module.encode, X, "cpu").astype(np.float64)
+    Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+else:
+    Z = X.reshape(len(X), -1).astype(np.float64)
+    if a.pca:
+        Z = PCA(a.pca, random_state=0).fit_transform(Z)
 labels = KMeans(10, n_init=a.n_init, random_state=a.seed).fit_predict(Z)
 
 C = contingency_matrix(y, labels)
