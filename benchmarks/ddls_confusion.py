@@ -20,15 +20,13 @@ JSON.
 """
 import argparse, json
 import numpy as np, torch
-from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics.cluster import contingency_matrix
 from sklearn.model_selection import cross_val_score
 from skdeepcluster.datasets import load_mnist
 from skdeepcluster.engine import evaluation_mode, map_in_chunks
-from skdeepcluster.metrics import clustering_accuracy
+from skdeepcluster.metrics import clustering_accuracy, matched_contingency
 from skdeepcluster.networks import BatchNormConvAutoencoder
 
 p = argparse.ArgumentParser()
@@ -60,9 +58,7 @@ else:
         Z = PCA(a.pca, random_state=0).fit_transform(Z)
 labels = KMeans(10, n_init=a.n_init, random_state=a.seed).fit_predict(Z)
 
-C = contingency_matrix(y, labels)
-_, columns = linear_sum_assignment(C, maximize=True)
-C = C[:, columns]
+C, _ = matched_contingency(y, labels)
 off = sorted(((int(C[i, j]), i, j) for i in range(10) for j in range(10) if i != j), reverse=True)[:8]
 print("ACC", round(C.trace() / len(y), 4))
 print(C)

@@ -23,6 +23,7 @@ fitted estimator's ``predict``, so the cluster ids compared with the
 held-out classes are those that ``predict`` assigns to unseen samples.
 """
 
+import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import (
     adjusted_rand_score,
@@ -37,6 +38,7 @@ __all__ = [
     "accuracy_scorer",
     "ari_scorer",
     "clustering_accuracy",
+    "matched_contingency",
     "nmi_scorer",
 ]
 
@@ -97,6 +99,58 @@ def clustering_accuracy(y_true, y_pred):
     # The assignment solver accepts rectangular tables, leaving surplus rows or columns unmatched.
     rows, cols = linear_sum_assignment(counts, maximize=True)
     return float(counts[rows, cols].sum() / n_samples)
+
+
+def matched_contingency(y_true, y_pred):
+    """Contingency table with its clusters ordered as the classes they match.
+
+    The clusters are matched to classes as in :func:`clustering_accuracy`
+    (the Hungarian algorithm on the contingency table) and the columns put in
+    the order of their classes, so that with as many clusters as classes the
+    diagonal holds the matched counts and everything off it is an error.
+    Clusters left unmatched follow, in their sorted order.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground-truth class labels, of any hashable and sortable type.
+
+    y_pred : array-like of shape (n_samples,)
+        Cluster labels, of any hashable and sortable type.
+
+    Returns
+    -------
+    table : ndarray of shape (n_classes, n_clusters)
+        Sample counts; rows are the sorted classes, columns the clusters in
+        matched order.
+
+    clusters : ndarray of shape (n_clusters,)
+        The cluster label of every column.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not one-dimensional or of different lengths.
+
+    Examples
+    --------
+    >>> from skdeepcluster.metrics import matched_contingency
+    >>> table, clusters = matched_contingency([0, 0, 1, 1, 1], [5, 5, 7, 7, 5])
+    >>> table
+    array([[2, 0],
+           [1, 2]])
+    >>> clusters
+    array([5, 7])
+    """
+    y_true = column_or_1d(y_true, dtype=None)
+    y_pred = column_or_1d(y_pred, dtype=None)
+    check_consistent_length(y_true, y_pred)
+    clusters = np.unique(y_pred)
+    counts = contingency_matrix(y_true, y_pred)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    order = list(cols[np.argsort(rows)])
+    order += [c for c in range(len(clusters)) if c not in order]
+    return counts[:, order], clusters[order]
 
 
 accuracy_scorer = make_scorer(clustering_accuracy)

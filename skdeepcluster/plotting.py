@@ -6,9 +6,9 @@ plots compose with the rest of a matplotlib figure and run headless.
 """
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from .metrics import matched_contingency
 
 __all__ = [
     "plot_embedding",
@@ -269,18 +269,14 @@ def plot_contingency(y_true, y_pred, *, normalize=False, ax=None, cmap="Blues"):
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} entries but y_pred has {len(y_pred)}.")
     classes = np.unique(y_true)
-    clusters = np.unique(y_pred)
-    counts = contingency_matrix(y_true, y_pred)
-    rows, cols = linear_sum_assignment(counts, maximize=True)
-    order = list(cols[np.argsort(rows)])
-    order += [c for c in range(len(clusters)) if c not in order]
-    table = counts[:, order].astype(np.float64)
+    counts, clusters = matched_contingency(y_true, y_pred)
+    table = counts.astype(np.float64)
     if normalize:
         table = table / table.sum(axis=1, keepdims=True)
     ax = _axes(ax)
     image = ax.imshow(table, cmap=cmap, aspect="auto")
     ax.figure.colorbar(image, ax=ax)
-    ax.set_xticks(range(len(order)), [str(clusters[c]) for c in order])
+    ax.set_xticks(range(len(clusters)), [str(c) for c in clusters])
     ax.set_yticks(range(len(classes)), [str(c) for c in classes])
     ax.set_xlabel("cluster (matched order)")
     ax.set_ylabel("class")

@@ -16,6 +16,7 @@ from skdeepcluster.metrics import (
     accuracy_scorer,
     ari_scorer,
     clustering_accuracy,
+    matched_contingency,
     nmi_scorer,
 )
 
@@ -225,3 +226,26 @@ def test_scorers_in_grid_search():
     assert search.best_params_ == {"n_clusters": 3}
     assert search.best_score_ == pytest.approx(1.0)
     assert search.best_estimator_.n_clusters == 3
+
+
+def test_matched_contingency_diagonal_is_the_matched_counts():
+    rng = np.random.RandomState(0)
+    y_true = rng.randint(0, 4, size=200)
+    # Renamed clusters with some noise: cluster 10 + (3 - class) mostly.
+    y_pred = np.where(rng.rand(200) < 0.8, 13 - y_true, rng.randint(10, 14, size=200))
+    table, clusters = matched_contingency(y_true, y_pred)
+    assert table.shape == (4, 4)
+    assert list(clusters) == [13, 12, 11, 10]
+    assert table.sum() == 200
+    assert np.trace(table) == pytest.approx(clustering_accuracy(y_true, y_pred) * 200)
+
+
+def test_matched_contingency_unmatched_clusters_follow():
+    table, clusters = matched_contingency([0, 0, 1, 1, 1, 1], ["b", "b", "c", "c", "a", "c"])
+    assert list(clusters) == ["b", "c", "a"]
+    np.testing.assert_array_equal(table, [[2, 0, 0], [0, 3, 1]])
+
+
+def test_matched_contingency_length_mismatch():
+    with pytest.raises(ValueError):
+        matched_contingency([0, 1, 1], [0, 1])
