@@ -13,10 +13,11 @@ hidden_dims (256, 256, 512), batch 1000 (the paper's), k-means n_init 10;
 ``--set name=value`` overrides an estimator parameter, ``--bn`` uses an MLP
 with BatchNorm after every hidden layer (encoder and decoder).  Subset:
 RandomState(0).permutation(70000)[:n].  Appends one JSON line per run to
-``--out`` (default /tmp/ddls_step_curve.jsonl).  ``--save-pre FILE`` keeps the
-pretrained autoencoder's state, ``--load-pre FILE`` starts the clustering
-phase from it (same ``--set network=...``), ``--threads`` sets torch's threads
-(default 1).
+``--out`` (default /tmp/ddls_step_curve.jsonl), with the confusion matrices
+(digits x Hungarian-matched clusters) of the start and of the final labels,
+and prints the final one.  ``--save-pre FILE`` keeps the pretrained
+autoencoder's state, ``--load-pre FILE`` starts the clustering phase from it
+(same ``--set network=...``), ``--threads`` sets torch's threads (default 1).
 """
 import argparse, ast, json, time
 import numpy as np, torch
@@ -24,7 +25,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score as nmi_score
 from skorch.callbacks import Callback
 from skdeepcluster.discriminative import DiscriminativeLatentClustering as DDLS
-from skdeepcluster.metrics import clustering_accuracy
+from skdeepcluster.metrics import clustering_accuracy, matched_contingency
 from skdeepcluster.datasets import load_mnist
 
 p = argparse.ArgumentParser()
@@ -108,6 +109,9 @@ est.fit(X)
 res = dict(tag=a.tag, n=a.n, seed=a.seed, params={k: str(v) for k, v in kw.items()},
            acc0=clustering_accuracy(y, est.pretrain_labels_), nmi0=nmi_score(y, est.pretrain_labels_),
            acc=clustering_accuracy(y, est.labels_), nmi=nmi_score(y, est.labels_),
-           sec=round(time.perf_counter()-T0, 1), track=track)
-print("RESULT", json.dumps({k: v for k, v in res.items() if k != "track"}), flush=True)
+           sec=round(time.perf_counter()-T0, 1), track=track,
+           start_confusion=matched_contingency(y, est.pretrain_labels_)[0].tolist(),
+           final_confusion=matched_contingency(y, est.labels_)[0].tolist())
+print("RESULT", json.dumps({k: v for k, v in res.items() if k not in ("track", "start_confusion", "final_confusion")}), flush=True)
+print("final confusion (digits x matched clusters):\n" + "\n".join(" ".join(f"{c:5d}" for c in row) for row in res["final_confusion"]), flush=True)
 with open(a.out, "a") as f: f.write(json.dumps(res) + "\n")
