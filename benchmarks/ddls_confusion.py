@@ -15,12 +15,20 @@ alone; ``--pair 4 9`` names the pair instead, to compare networks on the same
 one; ``--embedding-dim`` matches a network trained with another
 ``embedding_dim``.  Without ``--load-pre`` it does the same on the pixels, or
 with ``--pca N`` on their first ``N`` principal components (not normalised):
-the reference a network's embedding should beat.  ``--out`` writes them as
-JSON.
+the reference a network's embedding should beat.  ``--start`` compares other
+partitions of the same embedding with the k-means start, a table each:
+``gmm`` (full-covariance Gaussian mixture seeded by that k-means), ``ward``
+(agglomerative, Ward linkage on the 10-nearest-neighbour graph) and
+``spectral`` (spectral clustering of the 10-nearest-neighbour graph), and it
+reports the embedding's neighbourhood purity (the fraction of each image's
+10 nearest neighbours with its digit, and for the pair the fraction of the
+first digit's neighbours that are the second).  ``--out`` writes them as JSON.
 """
 import argparse, json
 import numpy as np, torch
-from sklearn.cluster import KMeans
+from sklearn.cluster import AgglomerativeClustering, KMeans, SpectralClustering
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import NearestNeighbors, kneighbors_graph
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
@@ -39,6 +47,7 @@ p.add_argument("--embedding-dim", type=int, default=10)
 p.add_argument("--n-init", type=int, default=20)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--path", default="/work/shared/data/mnist.npz")
+p.add_argument("--start", nargs="*", default=[], choices=["gmm", "ward", "spectral"])
 p.add_argument("--out", default=None)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
@@ -56,20 +65,50 @@ else:
     Z = X.reshape(len(X), -1).astype(np.float64)
     if a.pca:
         Z = PCA(a.pca, random_state=0).fit_transform(Z)
-labels = KMeans(10, n_init=a.n_init, random_state=a.seed).fit_predict(Z)
+kmeans = KMeans(10, n_init=a.n_init, random_state=a.seed).fit(Z)
 
-C, _ = matched_contingency(y, labels)
-off = sorted(((int(C[i, j]), i, j) for i in range(10) for j in range(10) if i != j), reverse=True)[:8]
-print("ACC", round(C.trace() / len(y), 4))
-print(C)
-print("largest off-diagonal (count, digit, cluster matched to digit):", off)
 
-pair = sorted(a.pair or off[0][1:])
+def partition(name):
+    """Labels of one start on the embedding ``Z``."""
+    if name == "kmeans":
+        return kmeans.labels_
+    if name == "gmm":
+        means = np.stack([Z[kmeans.labels_ == k].mean(0) for k in range(10)])
+        return GaussianMixture(10, means_init=means, reg_covar=1e-4, random_state=a.seed).fit_predict(Z)
+    graph = kneighbors_graph(Z, 10, include_self=False)
+    if name == "ward":
+        return AgglomerativeClustering(10, linkage="ward", connectivity=graph).fit_predict(Z)
+    return SpectralClustering(10, affinity="precomputed_nearest_neighbors", n_neighbors=10,
+                              assign_labels="cluster_qr", random_state=a.seed).fit_predict(graph)
+
+
+results = {}
+for name in ["kmeans"] + a.start:
+    labels = partition(name)
+    C, _ = matched_contingency(y, labels)
+    off = sorted(((int(C[i, j]), i, j) for i in range(10) for j in range(10) if i != j), reverse=True)[:8]
+    print(f"{name}: ACC", round(C.trace() / len(y), 4))
+    print(C)
+    print("largest off-diagonal (count, digit, cluster matched to digit):", off)
+    results[name] = dict(acc=C.trace() / len(y), confusion=C.tolist(), largest_off_diagonal=off)
+    if name == "kmeans":
+        pair = sorted(a.pair or off[0][1:])
+
+out = dict(results.pop("kmeans"), starts=results)
 mask = np.isin(y, pair)
 probe = cross_val_score(LogisticRegression(max_iter=2000), Z[mask], y[mask], cv=5).mean()
 two_means = clustering_accuracy(y[mask], KMeans(2, n_init=20, random_state=a.seed).fit_predict(Z[mask]))
 print(f"digits {pair}: linear probe {probe:.4f}, 2-means on them alone {two_means:.4f}")
+out.update(pair=pair, pair_linear_probe=probe, pair_two_means=two_means)
+if a.start:
+    neighbours = y[NearestNeighbors(n_neighbors=11).fit(Z).kneighbors(Z, return_distance=False)[:, 1:]]
+    same = (neighbours == y[:, None]).mean(1)
+    first = y == pair[0]
+    out.update(neighbour_purity=same.mean(), pair_neighbour_purity=[same[y == d].mean() for d in pair],
+               pair_cross_neighbours=(neighbours[first] == pair[1]).mean())
+    print(f"10-NN purity {out['neighbour_purity']:.4f}; digits {pair}: "
+          f"{out['pair_neighbour_purity'][0]:.4f} / {out['pair_neighbour_purity'][1]:.4f}, "
+          f"{pair[0]}s' neighbours that are {pair[1]}s {out['pair_cross_neighbours']:.4f}")
 if a.out:
     with open(a.out, "w") as f:
-        json.dump(dict(acc=C.trace() / len(y), confusion=C.tolist(), largest_off_diagonal=off,
-                       pair=pair, pair_linear_probe=probe, pair_two_means=two_means), f)
+        json.dump(out, f, default=float)
