@@ -18,12 +18,18 @@ RandomState(0).permutation(70000)[:n].  Appends one JSON line per run to
 and prints the final one.  ``--save-pre FILE`` keeps the pretrained
 autoencoder's state, ``--load-pre FILE`` starts the clustering phase from it
 (same ``--set network=...``), ``--threads`` sets torch's threads (default 1).
+``--init-pre FILE`` starts pretraining from a kept state (``pretrain_epochs``
+more, with a fresh optimizer).  ``--embedding-anchors clu`` takes the
+clustering phase's stage-I anchor pairs from each batch's kNN graph in the
+(detached) embedding, by cosine, instead of in input space (``pre``: the
+pretraining's, ``both``): a diagnostic of whether purer anchors change a phase.
 """
 import argparse, ast, json, time
 import numpy as np, torch
 from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score as nmi_score
 from skorch.callbacks import Callback
+import skdeepcluster.discriminative as D
 from skdeepcluster.discriminative import DiscriminativeLatentClustering as DDLS
 from skdeepcluster.metrics import clustering_accuracy, matched_contingency
 from skdeepcluster.datasets import load_mnist
@@ -39,6 +45,8 @@ p.add_argument("--out", default="/tmp/ddls_step_curve.jsonl")
 p.add_argument("--save-pre", default=None)
 p.add_argument("--load-pre", default=None)
 p.add_argument("--bn", action="store_true")
+p.add_argument("--embedding-anchors", choices=["clu", "pre", "both"], default=None)
+p.add_argument("--init-pre", default=None)
 p.add_argument("--threads", type=int, default=1)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
@@ -81,15 +89,31 @@ class Track(Callback):
             r = dict(ep=ep, stage=net.history[-1].get("stage"), acc=round(clustering_accuracy(y, lab), 4), nmi=round(nmi_score(y, lab), 4), cos=round(S.max(1).values.mean().item(), 3), min=int(sizes.min()), max=int(sizes.max()), worst=round(cc, 3), loss=round(net.history[-1, "train_loss"], 4), t=round(time.perf_counter()-T0, 1))
         track[self.phase].append(r); print(self.phase, r, flush=True)
 
+def embedding_anchors(loss):
+    """``loss`` with its kNN anchors found in the embedding, not the input."""
+    class EmbeddingAnchors(type(loss)):
+        def forward(self, outputs, X, indices):
+            knn, z = D.knn_anchor_pairs, outputs["embedding"].detach()
+            D.knn_anchor_pairs = lambda _X, k, fraction, metric: knn(z, k, fraction, "cosine")
+            try:
+                return super().forward(outputs, X, indices)
+            finally:
+                D.knn_anchor_pairs = knn
+    loss.__class__ = EmbeddingAnchors
+    return loss
+
 class E(DDLS):
     def _make_net(self, module, criterion, **k):
-        from skdeepcluster.discriminative import DiscriminativePretrainingLoss
-        phase = "pre" if isinstance(criterion, DiscriminativePretrainingLoss) else "clu"
+        phase = "pre" if isinstance(criterion, D.DiscriminativePretrainingLoss) else "clu"
+        if a.embedding_anchors in (phase, "both"):
+            criterion = embedding_anchors(criterion)
         k["callbacks"] = list(k.get("callbacks", ())) + [("track", Track(phase))]
         return super()._make_net(module, criterion, **k)
     def _pretrain(self, ae, Xt, seed):
         if a.load_pre:
             ae.load_state_dict(torch.load(a.load_pre)); return ae, None
+        if a.init_pre:
+            ae.load_state_dict(torch.load(a.init_pre))
         out = super()._pretrain(ae, Xt, seed)
         if a.save_pre: torch.save(ae.state_dict(), a.save_pre)
         return out
