@@ -13,8 +13,7 @@ all: a linear probe (logistic regression, 5-fold cross-validated accuracy on
 the labels, a diagnostic only) and 2-means with 20 inits on those images
 alone; ``--pair 4 9`` names the pair instead, to compare networks on the same
 one; ``--embedding-dim`` matches a network trained with another
-``embedding_dim`` (default 20, the estimator's; networks kept before
-2026-12-05 have 10).  Without ``--load-pre`` it does the same on the pixels, or
+``embedding_dim``.  Without ``--load-pre`` it does the same on the pixels, or
 with ``--pca N`` on their first ``N`` principal components (not normalised):
 the reference a network's embedding should beat.  ``--start`` compares other
 partitions of the same embedding with the k-means start, a table each:
@@ -49,7 +48,7 @@ p.add_argument("--pca", type=int, default=None)
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--n", type=int, default=None)
 p.add_argument("--pair", type=int, nargs=2, default=None)
-p.add_argument("--embedding-dim", type=int, default=20)
+p.add_argument("--embedding-dim", type=int, default=10)
 p.add_argument("--n-init", type=int, default=20)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--path", default="/work/shared/data/mnist.npz")

@@ -126,7 +126,7 @@ if a.bn:
             L.append(nn.Linear(sizes[i], sizes[i+1]))
             if i < len(sizes) - 2: L += [nn.BatchNorm1d(sizes[i+1]), nn.ReLU()]
         return nn.Sequential(*L)
-    h = list(kw.pop("hidden_dims")); d = kw.get("embedding_dim", DDLS().embedding_dim)
+    h = list(kw.pop("hidden_dims")); d = kw.get("embedding_dim", 10)
     kw["encoder"] = mlp([784] + h + [d]); kw["decoder"] = mlp([d] + h[::-1] + [784])
 est = E(10, random_state=a.seed, device="cpu", **kw)
 est.fit(X)
