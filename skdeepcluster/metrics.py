@@ -88,17 +88,23 @@ def clustering_accuracy(y_true, y_pred):
     >>> clustering_accuracy(["cat", "cat", "dog"], [-1, -1, -1])
     0.6666666666666666
     """
+    counts, rows, cols = _matched_counts(y_true, y_pred)
+    n_samples = counts.sum()
+    if n_samples == 0:
+        raise ValueError("clustering_accuracy needs at least one sample; got 0.")
+    return float(counts[rows, cols].sum() / n_samples)
+
+
+def _matched_counts(y_true, y_pred):
+    """Validated contingency table and its Hungarian matching ``(counts, rows, cols)``."""
     # dtype=None keeps string and object labels as they are.
     y_true = column_or_1d(y_true, dtype=None)
     y_pred = column_or_1d(y_pred, dtype=None)
     check_consistent_length(y_true, y_pred)
-    n_samples = y_true.shape[0]
-    if n_samples == 0:
-        raise ValueError("clustering_accuracy needs at least one sample; got 0.")
     counts = contingency_matrix(y_true, y_pred)
     # The assignment solver accepts rectangular tables, leaving surplus rows or columns unmatched.
     rows, cols = linear_sum_assignment(counts, maximize=True)
-    return float(counts[rows, cols].sum() / n_samples)
+    return counts, rows, cols
 
 
 def matched_contingency(y_true, y_pred):
@@ -142,12 +148,8 @@ def matched_contingency(y_true, y_pred):
     >>> clusters
     array([5, 7])
     """
-    y_true = column_or_1d(y_true, dtype=None)
-    y_pred = column_or_1d(y_pred, dtype=None)
-    check_consistent_length(y_true, y_pred)
-    clusters = np.unique(y_pred)
-    counts = contingency_matrix(y_true, y_pred)
-    rows, cols = linear_sum_assignment(counts, maximize=True)
+    counts, rows, cols = _matched_counts(y_true, y_pred)
+    clusters = np.unique(column_or_1d(y_pred, dtype=None))
     order = list(cols[np.argsort(rows)])
     order += [c for c in range(len(clusters)) if c not in order]
     return counts[:, order], clusters[order]
