@@ -33,7 +33,7 @@ import argparse, json
 import numpy as np, torch
 from sklearn.cluster import AgglomerativeClustering, KMeans, SpectralClustering
 from sklearn.mixture import GaussianMixture
-from sklearn.neighbors import NearestNeighbors, kneighbors_graph
+from sklearn.neighbors import NearestNeighbors
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
@@ -72,6 +72,9 @@ else:
     if a.pca:
         Z = PCA(a.pca, random_state=0).fit_transform(Z)
 kmeans = KMeans(10, n_init=a.n_init, random_state=a.seed).fit(Z)
+# The 10-NN graph of the embedding (each image's neighbours without itself),
+# shared by Ward, spectral clustering and the neighbourhood purity.
+knn = NearestNeighbors(n_neighbors=10).fit(Z) if a.start else None
 
 
 def partition(name):
@@ -81,7 +84,7 @@ def partition(name):
     if name == "gmm":
         means = np.stack([Z[kmeans.labels_ == k].mean(0) for k in range(10)])
         return GaussianMixture(10, means_init=means, reg_covar=1e-4, random_state=a.seed).fit_predict(Z)
-    graph = kneighbors_graph(Z, 10, include_self=False)
+    graph = knn.kneighbors_graph()
     if name == "ward":
         return AgglomerativeClustering(10, linkage="ward", connectivity=graph).fit_predict(Z)
     return SpectralClustering(10, affinity="precomputed_nearest_neighbors", n_neighbors=10,
@@ -97,17 +100,16 @@ for name in ["kmeans"] + a.start:
     print(C)
     print("largest off-diagonal (count, digit, cluster matched to digit):", off)
     results[name] = dict(acc=C.trace() / len(y), confusion=C.tolist(), largest_off_diagonal=off)
-    if name == "kmeans":
-        pair = sorted(a.pair or off[0][1:])
 
 out = dict(results.pop("kmeans"), starts=results)
+pair = sorted(a.pair or out["largest_off_diagonal"][0][1:])
 mask = np.isin(y, pair)
 probe = cross_val_score(LogisticRegression(max_iter=2000), Z[mask], y[mask], cv=5).mean()
 two_means = clustering_accuracy(y[mask], KMeans(2, n_init=20, random_state=a.seed).fit_predict(Z[mask]))
 print(f"digits {pair}: linear probe {probe:.4f}, 2-means on them alone {two_means:.4f}")
 out.update(pair=pair, pair_linear_probe=probe, pair_two_means=two_means)
 if a.start:
-    neighbours = y[NearestNeighbors(n_neighbors=11).fit(Z).kneighbors(Z, return_distance=False)[:, 1:]]
+    neighbours = y[knn.kneighbors(return_distance=False)]
     same = (neighbours == y[:, None]).mean(1)
     first = y == pair[0]
     out.update(neighbour_purity=same.mean(), pair_neighbour_purity=[same[y == d].mean() for d in pair],
