@@ -92,13 +92,9 @@ class Track(Callback):
 def embedding_anchors(loss):
     """``loss`` with its kNN anchors found in the embedding, not the input."""
     class EmbeddingAnchors(type(loss)):
-        def forward(self, outputs, X, indices):
-            knn, z = D.knn_anchor_pairs, outputs["embedding"].detach()
-            D.knn_anchor_pairs = lambda _X, k, fraction, metric: knn(z, k, fraction, "cosine")
-            try:
-                return super().forward(outputs, X, indices)
-            finally:
-                D.knn_anchor_pairs = knn
+        def anchor_pairs(self, X, outputs):
+            z = outputs["embedding"].detach()
+            return D.knn_anchor_pairs(z, self.n_neighbors, self.anchor_fraction, "cosine")
     loss.__class__ = EmbeddingAnchors
     return loss
 

@@ -352,7 +352,15 @@ def worst_centroid_similarity(centers):
 # ------------------------------------------------------------------ criteria
 
 
-class DiscriminativePretrainingLoss(nn.Module):
+class _KnnAnchors:
+    """The ``anchor_pairs`` of a discriminative loss: the batch's input-space kNN graph."""
+
+    def anchor_pairs(self, X, outputs):
+        """Anchor pairs of the batch ``X`` (:func:`knn_anchor_pairs`); ``outputs`` unused."""
+        return knn_anchor_pairs(X, self.n_neighbors, self.anchor_fraction, self.metric)
+
+
+class DiscriminativePretrainingLoss(_KnnAnchors, nn.Module):
     """Pretraining objective ``L_D(kNN anchors) + reconstruction_weight * L_rec`` (eq. 6).
 
     Parameters
@@ -379,7 +387,7 @@ class DiscriminativePretrainingLoss(nn.Module):
         self.reconstruction_weight = reconstruction_weight
 
     def forward(self, outputs, X, indices):
-        anchors = knn_anchor_pairs(X, self.n_neighbors, self.anchor_fraction, self.metric)
+        anchors = self.anchor_pairs(X, outputs)
         loss = discriminative_loss(
             cosine_similarity_matrix(outputs["embedding"]), anchors, self.beta
         )
@@ -390,7 +398,7 @@ class DiscriminativePretrainingLoss(nn.Module):
         return loss
 
 
-class DiscriminativeClusteringLoss(nn.Module):
+class DiscriminativeClusteringLoss(_KnnAnchors, nn.Module):
     """Both stages of the clustering objective, weighted by a stage buffer.
 
     ``L = -mean_i cos(z_i, mu_{s_i})
@@ -459,7 +467,7 @@ class DiscriminativeClusteringLoss(nn.Module):
     def forward(self, outputs, X, indices):
         similarities = outputs["similarities"]
         batch_similarities = cosine_similarity_matrix(outputs["embedding"])
-        anchors = knn_anchor_pairs(X, self.n_neighbors, self.anchor_fraction, self.metric)
+        anchors = self.anchor_pairs(X, outputs)
         # Stage II's pairs: the assignments of the epoch (a gather by index, fixed shape).
         labels = None if self.assignments is None else self.assignments[indices]
         terms = torch.stack(
