@@ -12,6 +12,13 @@ model trained on a GPU predicts on a CPU-only machine.
 User-supplied ``encoder`` / ``decoder`` modules are code, not weights: pass
 the same (untrained) modules to :func:`load`, and their weights are restored.
 ``callbacks`` are not saved.
+
+:func:`load` trusts nothing in the file beyond its data: it rebuilds only the
+package's own estimators, restores only the fitted attributes the estimator
+declares (see :func:`_declares`: a name such as ``predict`` or ``_private``
+is refused, so a tampered file cannot replace a method), and checks the type
+of every entry.  Files carry a format version (:data:`_VERSION`); one this
+code does not know is refused with a message naming both versions.
 """
 
 import importlib
@@ -31,6 +38,28 @@ _FORMAT = "skdeepcluster-weights"
 _VERSION = 1
 # Parameters that hold code rather than values.
 _MODULE_PARAMS = ("encoder", "decoder")
+
+
+def _declares(cls, name):
+    """Whether ``name`` is a fitted attribute of ``cls`` that :func:`load` may restore.
+
+    A restorable name is a Python identifier that ends with a single trailing
+    underscore, does not start with an underscore, and is nothing the class
+    defines (``hasattr(cls, name)`` is False: that rules out methods and
+    properties such as ``history_``).  A class may narrow this further with a
+    tuple class attribute ``_saved_attributes``: then the name must be in it.
+    """
+    if not (
+        isinstance(name, str)
+        and name.isidentifier()
+        and name.endswith("_")
+        and not name.endswith("__")
+        and not name.startswith("_")
+        and not hasattr(cls, name)
+    ):
+        return False
+    declared = getattr(cls, "_saved_attributes", None)
+    return not isinstance(declared, tuple) or name in declared
 
 
 def _registry():
@@ -135,7 +164,8 @@ def save(estimator, path):
             params[name] = _json_value(value, f"parameter {name}")
     attributes, arrays = {}, {}
     for name, value in vars(estimator).items():
-        if not name.endswith("_") or name.startswith("__") or name in estimator._unsaved_attributes:
+        # Only what load() restores: anything else would make the file unreadable.
+        if name in estimator._unsaved_attributes or not _declares(type(estimator), name):
             continue
         if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
             arrays[name] = torch.from_numpy(np.ascontiguousarray(value))
@@ -203,6 +233,59 @@ def _resolve_optimizer(value):
     return value
 
 
+def _check_version(version, path):
+    """Refuse a file whose format version this code does not read, older or newer."""
+    if type(version) is int and version == _VERSION:
+        return
+    from ._version import __version__
+
+    if type(version) is int:
+        writer = "a newer" if version > _VERSION else "an older"
+    else:
+        writer = "another"
+    raise ValueError(
+        f"{path} is in skdeepcluster weights format version {version!r} (written by {writer} "
+        f"skdeepcluster), but skdeepcluster {__version__} reads format version {_VERSION} only: "
+        f"refit the estimator and save it again with skdeepcluster {__version__}, or load the "
+        "file with the skdeepcluster version that wrote it."
+    )
+
+
+def _damaged(path, what):
+    return ValueError(f"{path}: {what}; the file is damaged or was tampered with.")
+
+
+def _check_payload(payload, path):
+    """Check the entries' types (not their values); return the estimator class the file names."""
+    for key, kind in (("estimator", str), ("params", str), ("attributes", str), ("arrays", dict),
+                      ("state_dict", dict)):
+        if not isinstance(payload.get(key), kind):
+            raise _damaged(path, f"{key!r} is missing or not a {kind.__name__}")
+    for key in ("history", "pretrain_history"):
+        if not (payload.get(key) is None or isinstance(payload[key], str)):
+            raise _damaged(path, f"{key!r} is not JSON text")
+    for key in ("arrays", "state_dict"):
+        for name, tensor in payload[key].items():
+            if not (isinstance(name, str) and isinstance(tensor, torch.Tensor)):
+                raise _damaged(path, f"{key!r} entry {name!r} is not a tensor")
+    registry = _registry()
+    name = payload["estimator"]
+    if name not in registry:
+        raise ValueError(f"{path} holds an unknown estimator {name!r}.")
+    return registry[name]
+
+
+def _json_entry(payload, key, kind, path):
+    """Decode the JSON text ``payload[key]`` and check that it is a ``kind`` (dict or list)."""
+    try:
+        value = json.loads(payload[key])
+    except ValueError:
+        raise _damaged(path, f"{key!r} is not valid JSON") from None
+    if not isinstance(value, kind):
+        raise _damaged(path, f"{key!r} is not a JSON {'object' if kind is dict else 'array'}")
+    return value
+
+
 def load(path, *, device=None, encoder=None, decoder=None):
     """Load an estimator saved by :func:`save`, without unpickling objects.
 
@@ -225,23 +308,40 @@ def load(path, *, device=None, encoder=None, decoder=None):
     Raises
     ------
     ValueError
-        If the file is not an skdeepcluster weights file, names an unknown
-        estimator, or needs ``encoder`` / ``decoder`` that were not given.
+        If the file is not an skdeepcluster weights file, is in a format
+        version this skdeepcluster does not read (older or newer), names an
+        unknown estimator, holds an entry of the wrong type or an attribute
+        the estimator does not declare (a tampered file), or needs
+        ``encoder`` / ``decoder`` that were not given.
     """
     from .engine import resolve_device, seeded
 
     payload = torch.load(Path(path), map_location="cpu", weights_only=True)
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise ValueError(f"{path} is not an skdeepcluster weights file.")
-    if payload["version"] > _VERSION:
+    _check_version(payload.get("version"), path)
+    cls = _check_payload(payload, path)
+    raw_params = _json_entry(payload, "params", dict, path)
+    raw_attributes = _json_entry(payload, "attributes", dict, path)
+    histories = {
+        key: None if payload.get(key) is None else _json_entry(payload, key, list, path)
+        for key in ("history", "pretrain_history")
+    }
+    unknown = sorted(set(raw_params) - set(cls._get_param_names()))
+    if unknown:
         raise ValueError(
-            f"{path} was written by a newer skdeepcluster (format {payload['version']})."
+            f"{path} holds parameters {unknown} that {cls.__name__} does not take; the file "
+            "may have been tampered with, or was written by another version of skdeepcluster."
         )
-    registry = _registry()
-    name = payload["estimator"]
-    if name not in registry:
-        raise ValueError(f"{path} holds an unknown estimator {name!r}.")
-    params = {key: _from_json(value) for key, value in json.loads(payload["params"]).items()}
+    # Only the fitted attributes the class declares: a file naming ``predict`` (say) would
+    # otherwise replace the method.
+    for key in [*raw_attributes, *payload["arrays"]]:
+        if not _declares(cls, key):
+            raise ValueError(
+                f"{path} holds an attribute {key!r} that {cls.__name__} does not declare; "
+                "the file may have been tampered with."
+            )
+    params = {key: _from_json(value) for key, value in raw_params.items()}
     given = {"encoder": encoder, "decoder": decoder}
     for key in _MODULE_PARAMS:
         if key not in params:
@@ -259,8 +359,8 @@ def load(path, *, device=None, encoder=None, decoder=None):
     for key, value in params.items():
         if isinstance(value, dict) and "__estimator__" in value:
             params[key] = _resolve_estimator(value, key)
-    estimator = registry[name](**params)
-    for key, value in json.loads(payload["attributes"]).items():
+    estimator = cls(**params)
+    for key, value in raw_attributes.items():
         setattr(estimator, key, _from_json(value))
     for key, tensor in payload["arrays"].items():
         setattr(estimator, key, tensor.numpy().copy())
@@ -271,9 +371,9 @@ def load(path, *, device=None, encoder=None, decoder=None):
     estimator.net_ = estimator._wrap_module(module)
     # The width of transform's output, for get_feature_names_out and set_output.
     estimator._n_features_out = estimator._embedding_dim(module)
-    if payload["history"] is not None:
-        estimator.net_.history = History(json.loads(payload["history"]))
-    if "pretrain_history_" in vars(estimator) or payload["pretrain_history"] is not None:
-        pre = payload["pretrain_history"]
-        estimator.pretrain_history_ = None if pre is None else History(json.loads(pre))
+    if histories["history"] is not None:
+        estimator.net_.history = History(histories["history"])
+    if "pretrain_history_" in vars(estimator) or histories["pretrain_history"] is not None:
+        pre = histories["pretrain_history"]
+        estimator.pretrain_history_ = None if pre is None else History(pre)
     return estimator

@@ -1,6 +1,9 @@
 """Weights-only save/load: no pickle, identical predictions, CPU loading, clear errors."""
 
+import json
 import pickle
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +12,7 @@ from sklearn.datasets import make_blobs
 from skorch.exceptions import DeviceWarning
 from torch import nn
 
+import skdeepcluster
 from skdeepcluster import DECClustering, IDECClustering
 from skdeepcluster.persistence import load, save
 
@@ -202,3 +206,168 @@ def test_cuda_trained_file_loads_on_cpu(blobs, saved_as_on_cuda, tmp_path, monke
     loaded = load(tmp_path / "m.pt")
     assert loaded.device_ == "cpu"
     np.testing.assert_array_equal(loaded.predict(blobs), est.predict(blobs))
+
+
+# --- Files written by earlier versions, and files that were edited ------------------------------
+
+WEIGHTS_V1 = Path(__file__).parent / "data" / "weights_v1"
+EXPECTED_V1 = json.loads((WEIGHTS_V1 / "expected.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def blobs_v1():
+    """The data ``tests/data/make_weights_v1.py`` fitted the committed files on."""
+    X, _ = make_blobs(60, centers=3, random_state=0)
+    return X
+
+
+def test_every_committed_v1_file_is_recorded():
+    assert EXPECTED_V1["format_version"] == 1
+    files = {path.stem for path in WEIGHTS_V1.glob("*.pt")}
+    assert files == set(EXPECTED_V1["estimators"])
+    assert files <= set(skdeepcluster.__all__)
+    for path in WEIGHTS_V1.glob("*.pt"):
+        assert path.stat().st_size < 16_000, f"{path.name} is no longer a small fixture"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_V1["estimators"]))
+def test_committed_v1_files_still_load_and_predict(name, blobs_v1):
+    expected = EXPECTED_V1["estimators"][name]
+    loaded = load(WEIGHTS_V1 / f"{name}.pt", device="cpu")
+    assert type(loaded) is getattr(skdeepcluster, name)
+    assert loaded.n_clusters == expected["params"]["n_clusters"] == 3
+    np.testing.assert_array_equal(loaded.predict(blobs_v1), expected["labels"])
+    np.testing.assert_allclose(loaded.transform(blobs_v1), expected["transform"], rtol=0, atol=1e-4)
+
+
+def tampered(tmp_path, edit, source="DECClustering"):
+    """A copy of a committed file with its payload changed by ``edit(payload)``."""
+    payload = torch.load(WEIGHTS_V1 / f"{source}.pt", weights_only=True)
+    edit(payload)
+    path = tmp_path / "tampered.pt"
+    torch.save(payload, path)
+    return path
+
+
+def add_attribute(name, value=1):
+    def edit(payload):
+        attributes = json.loads(payload["attributes"])
+        attributes[name] = value
+        payload["attributes"] = json.dumps(attributes)
+
+    return edit
+
+
+def add_array(name):
+    return lambda payload: payload["arrays"].__setitem__(name, torch.zeros(3))
+
+
+UNDECLARED = ["predict", "transform", "history_", "_private", "_private_", "foo", "foo__",
+              "n iter_", "__class__", "get_params", "_n_features_out"]
+
+
+@pytest.mark.parametrize("name", UNDECLARED)
+@pytest.mark.parametrize("where", [add_attribute, add_array])
+def test_undeclared_attributes_are_refused(name, where, tmp_path, blobs_v1):
+    predict = DECClustering.predict
+    path = tampered(tmp_path, where(name))
+    message = (f"holds an attribute {name!r} that DECClustering does not declare; "
+               "the file may have been tampered with")
+    with pytest.raises(ValueError, match=re.escape(message)) as error:
+        load(path)
+    assert str(path) in str(error.value)
+    # nothing was replaced: the class and a fresh load are what they were
+    assert DECClustering.predict is predict
+    assert "predict" not in vars(DECClustering()) and "history_" not in vars(DECClustering())
+    loaded = load(WEIGHTS_V1 / "DECClustering.pt", device="cpu")
+    assert type(loaded).predict is predict and "predict" not in vars(loaded)
+    np.testing.assert_array_equal(loaded.predict(blobs_v1),
+                                  EXPECTED_V1["estimators"]["DECClustering"]["labels"])
+
+
+def test_declared_attributes_follow_the_rule():
+    from skdeepcluster.persistence import _declares
+
+    for name in ["labels_", "cluster_centers_", "n_iter_", "feature_names_in_", "pretrain_labels_"]:
+        assert _declares(DECClustering, name)
+    for name in UNDECLARED + ["labels", "", "_", "net_ "]:
+        assert not _declares(DECClustering, name), name
+
+    class Declaring(DECClustering):
+        _saved_attributes = ("labels_", "n_iter_")
+
+    assert _declares(Declaring, "labels_") and _declares(Declaring, "n_iter_")
+    assert not _declares(Declaring, "cluster_centers_")
+    assert not _declares(Declaring, "predict")
+
+
+def test_saved_attributes_narrows_what_loads_and_what_is_saved(monkeypatch, tmp_path, blobs_v1):
+    payload = torch.load(WEIGHTS_V1 / "DECClustering.pt", weights_only=True)
+    in_file = (*json.loads(payload["attributes"]), *payload["arrays"])
+    monkeypatch.setattr(DECClustering, "_saved_attributes", in_file, raising=False)
+    loaded = load(WEIGHTS_V1 / "DECClustering.pt", device="cpu")
+    np.testing.assert_array_equal(loaded.predict(blobs_v1),
+                                  EXPECTED_V1["estimators"]["DECClustering"]["labels"])
+    # an attribute the class no longer declares is refused on load and not written on save
+    monkeypatch.setattr(DECClustering, "_saved_attributes",
+                        tuple(name for name in in_file if name != "n_iter_"))
+    with pytest.raises(ValueError, match="holds an attribute 'n_iter_' that DECClustering"):
+        load(WEIGHTS_V1 / "DECClustering.pt")
+    save(loaded, tmp_path / "narrow.pt")
+    narrow = torch.load(tmp_path / "narrow.pt", weights_only=True)
+    assert "n_iter_" not in json.loads(narrow["attributes"])
+    assert load(tmp_path / "narrow.pt").labels_.shape == (60,)
+
+
+def set_entry(key, value):
+    return lambda payload: payload.__setitem__(key, value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (set_entry("estimator", "Pipeline"), "unknown estimator 'Pipeline'"),
+    (set_entry("estimator", 3), "'estimator' is missing or not a str"),
+    (lambda payload: payload.pop("estimator"), "'estimator' is missing or not a str"),
+    (set_entry("params", "[1, 2]"), "'params' is not a JSON object"),
+    (set_entry("params", "{not json"), "'params' is not valid JSON"),
+    (set_entry("params", {"n_clusters": 3}), "'params' is missing or not a str"),
+    (set_entry("attributes", "null"), "'attributes' is not a JSON object"),
+    (set_entry("history", '{"a": 1}'), "'history' is not a JSON array"),
+    (set_entry("history", 5), "'history' is not JSON text"),
+    (set_entry("arrays", []), "'arrays' is missing or not a dict"),
+    (lambda payload: payload["arrays"].__setitem__("labels_", [0, 1]),
+     "'arrays' entry 'labels_' is not a tensor"),
+    (lambda payload: payload["state_dict"].__setitem__(next(iter(payload["state_dict"])), "x"),
+     "'state_dict' entry .* is not a tensor"),
+    (lambda payload: payload.__setitem__(
+        "params", json.dumps({**json.loads(payload["params"]), "predict": 1})),
+     r"holds parameters \['predict'\] that DECClustering does not take"),
+])
+def test_entries_of_the_wrong_type_are_refused(edit, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        load(tampered(tmp_path, edit))
+
+
+@pytest.mark.parametrize("version, writer", [(0, "an older"), (2, "a newer"), ("1", "another"),
+                                             (None, "another"), (True, "another")])
+def test_unknown_format_versions_are_refused_with_both_versions(version, writer, tmp_path):
+    if version is None:
+        path = tampered(tmp_path, lambda payload: payload.pop("version"))
+    else:
+        path = tampered(tmp_path, set_entry("version", version))
+    with pytest.raises(ValueError) as error:
+        load(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert f"format version {version!r} (written by {writer} skdeepcluster)" in message
+    assert f"skdeepcluster {skdeepcluster.__version__} reads format version 1 only" in message
+    assert "refit the estimator" in message
+    assert "load the file with the skdeepcluster version that wrote it" in message
+
+
+def test_files_are_still_written_in_format_version_1(blobs, tmp_path):
+    est = DECClustering(3, random_state=0, **SMALL).fit(blobs)
+    save(est, tmp_path / "m.pt")
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    assert payload["version"] == 1
+    committed = torch.load(WEIGHTS_V1 / "DECClustering.pt", weights_only=True)
+    assert set(payload) == set(committed)
