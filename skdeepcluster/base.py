@@ -1,14 +1,12 @@
-"""The base estimator: what every deep clusterer shares.
+"""The base estimator: the scikit-learn protocol every deep clusterer shares.
 
-Input validation, device choice, seeding, autoencoder construction and
-pretraining, prediction in chunks and the scikit-learn protocol live here
-once; a method's estimator adds its network, its loss and its schedule.
+Input validation, device choice, seeding, the training net's settings,
+prediction in chunks, ``score`` and the tags live here once;
+:class:`~skdeepcluster.DeepClustering` adds the composition of network,
+losses, schedule, cluster updates and readout.
 """
 
 import copy
-import functools
-import math
-from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,15 +19,10 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
-from sklearn.cluster import KMeans
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import LRScheduler
-from skorch.history import History
-from torch import nn
 
-from .augment import ImageAugmentation
 from .engine import (
     PRECISIONS,
     DeepClusteringNet,
@@ -40,21 +33,9 @@ from .engine import (
     seeded,
     to_training_tensor,
 )
-from .losses import FeatureRegressionLoss, ReconstructionLoss
-from .networks import (
-    Autoencoder,
-    BatchNormConvAutoencoder,
-    ConvAutoencoder,
-    MLPAutoencoder,
-    Unflatten,
-    _EmbeddingOnly,
-    glorot_init,
-)
+from .losses import ReconstructionLoss
 
 __all__ = ["BaseDeepClustering"]
-
-# The built-in image autoencoders, by the name ``network`` takes.
-_IMAGE_NETWORKS = {"conv": ConvAutoencoder, "conv_bn": BatchNormConvAutoencoder}
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 # Fused Adam runs on the CPU from torch 2.4 on.
@@ -85,38 +66,13 @@ def _optimizer_params(optimizer, device, graph_safe=False):
 class BaseDeepClustering(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
 ):
-    """Shared machinery of the deep clustering estimators.
+    """The scikit-learn protocol of the deep clustering estimators.
 
-    Not meant to be instantiated; subclasses implement
-    ``_fit_clustering(autoencoder, X_train, seed)`` (or override
-    ``_fit_network(X_train, seed)``) that returns the fitted
+    Not meant to be instantiated: :class:`~skdeepcluster.DeepClustering`
+    implements ``_fit_network(X_train, seed)``, which returns the fitted
     :class:`~skdeepcluster.engine.DeepClusteringNet` whose module has
-    ``encode(x)`` (embeddings) and ``assign(z)`` (soft assignments) methods.
+    ``encode(x)`` (features) and ``assign(z)`` (soft assignments) methods.
     """
-
-    _parameter_constraints = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dims": ["array-like"],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "network": [StrOptions({"mlp", "conv", "conv_bn"})],
-        "input_shape": ["array-like", None],
-        "encoder": [nn.Module, None],
-        "decoder": [nn.Module, None],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
-        "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
-        "pretrain_optimizer": [StrOptions(set(_OPTIMIZERS)), type],
-        "weight_init": [StrOptions({"torch", "glorot"})],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "precision": [StrOptions(set(PRECISIONS))],
-        "callbacks": [list, None],
-        "device": [str, torch.device, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
 
     # Chunk size of inference: memory stays bounded whatever the number of samples.
     _inference_batch_size = 4096
@@ -150,8 +106,7 @@ class BaseDeepClustering(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters} "
                 "(and at least 2)."
             )
-        for switch in ("augment", "augment_clustering"):
-            self._augmentation(switch)  # image input checked before any training
+        self._check_before_training()
         self.device_ = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with seeded(seed, self.device_):
@@ -160,6 +115,9 @@ class BaseDeepClustering(
         del X_train
         self._set_fitted_attributes(X)
         return self
+
+    def _check_before_training(self):
+        """Checks of the settings against the validated input, before any training."""
 
     def _set_fitted_attributes(self, X):
         """Fitted attributes read off the trained ``net_`` and the validated training ``X``."""
@@ -170,18 +128,6 @@ class BaseDeepClustering(
     def _labels_and_centers(self, X):
         """``labels_`` and ``cluster_centers_`` of the validated training ``X``."""
         return self._labels_in_chunks(X), self._cluster_centers(X)
-
-    def _fit_network(self, X_train, seed):
-        """Train and return the clustering :class:`DeepClusteringNet`.
-
-        The default is the autoencoder recipe: build the autoencoder, pretrain
-        it on reconstruction (``pretrain_history_``), then hand it to the
-        method's ``_fit_clustering(autoencoder, X_train, seed)``.  Methods
-        without an autoencoder (DDC) override this instead.
-        """
-        autoencoder = self._build_autoencoder(X_train.shape[1])
-        autoencoder, self.pretrain_history_ = self._pretrain(autoencoder, X_train, seed)
-        return self._fit_clustering(autoencoder, X_train, seed)
 
     # ---------------------------------------------------- weights-only loading
 
@@ -241,57 +187,8 @@ class BaseDeepClustering(
         return X
 
     def _resolve_input_shape(self, image_shape, n_features):
-        if image_shape is not None:
-            shape = tuple(int(s) for s in image_shape)
-            if self.network in _IMAGE_NETWORKS and self.encoder is None:
-                if len(shape) == 2:  # (n, H, W): one-channel images
-                    shape = (1, *shape)
-                elif len(shape) != 3:
-                    raise ValueError(
-                        f"network={self.network!r} needs images of shape (n_samples, C, H, W) or "
-                        f"(n_samples, H, W); got X with {len(shape) + 1} dimensions."
-                    )
-            return shape
-        if self.input_shape is not None:
-            shape = tuple(int(s) for s in self.input_shape)
-            if math.prod(shape) != n_features:
-                raise ValueError(
-                    f"input_shape={shape} holds {math.prod(shape)} values but X has "
-                    f"{n_features} features."
-                )
-            return shape
-        if self.network in _IMAGE_NETWORKS:
-            side = math.isqrt(n_features)
-            if side * side != n_features:
-                raise ValueError(
-                    f"network={self.network!r} needs images: pass X as (n_samples, C, H, W) or set "
-                    f"input_shape=(C, H, W); {n_features} flat features are not a square "
-                    "one-channel image."
-                )
-            return (1, side, side)
-        return None
-
-    def _build_autoencoder(self, n_features):
-        """The network from the parameters, or a deep copy of the user's modules."""
-        if self.encoder is not None:  # they keep their own initialisation
-            encoder = copy.deepcopy(self.encoder)
-            decoder = copy.deepcopy(self.decoder) if self.decoder is not None else None
-            if self.input_shape_ is not None:
-                # Batches travel flat; the user's modules see images and may return them.
-                encoder = nn.Sequential(Unflatten(self.input_shape_), encoder)
-                if decoder is not None:
-                    decoder = nn.Sequential(decoder, nn.Flatten())
-            return Autoencoder(encoder, decoder)
-        if self.decoder is not None:
-            raise ValueError("decoder was given without an encoder; pass both.")
-        if self.network in _IMAGE_NETWORKS:
-            network = _IMAGE_NETWORKS[self.network]
-            autoencoder = network(self.input_shape_, embedding_dim=self.embedding_dim)
-        else:
-            autoencoder = MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
-        if getattr(self, "weight_init", "torch") == "glorot":
-            glorot_init(autoencoder)
-        return autoencoder
+        """The image shape the network is built for, or None for flat input."""
+        raise NotImplementedError
 
     def _make_net(
         self,
@@ -338,100 +235,6 @@ class BaseDeepClustering(
             **net_params,
         )
 
-    def _pretrain(self, autoencoder, X_train, seed):
-        """Train the autoencoder on reconstruction for ``pretrain_epochs``.
-
-        With a ``pretrain_features`` transformer (estimators that take one),
-        the encoder is first trained for ``pretrain_epochs`` to regress the
-        transformer's features of ``X_train``, then the decoder alone, the
-        encoder frozen, on reconstruction.  Returns the autoencoder and the
-        pretraining history (both stages, their rows marked by ``"stage"``).
-        """
-        if self.pretrain_epochs == 0:
-            return autoencoder.to(self.device_), None
-        if autoencoder.decoder is None:
-            raise ValueError(
-                "pretraining needs a decoder: pass decoder= with encoder=, or set "
-                "pretrain_epochs=0 for an encoder that is already trained."
-            )
-        make_net = functools.partial(
-            self._make_net,
-            epochs=self.pretrain_epochs,
-            lr=self.pretrain_lr,
-            optimizer=getattr(self, "pretrain_optimizer", "adam"),
-            seed=seed,
-            augmentation=self._pretrain_augmentation(),
-        )
-        features = getattr(self, "pretrain_features", None)
-        if features is None:
-            net = make_net(autoencoder, ReconstructionLoss())
-            net.fit(X_train, None)
-            return net.module_, net.history
-        targets = self._pretrain_targets(features, autoencoder, X_train, seed)
-        encoder_net = make_net(_EmbeddingOnly(autoencoder), FeatureRegressionLoss(targets))
-        encoder_net.fit(X_train, None)
-        autoencoder = encoder_net.module_.autoencoder
-        autoencoder.encoder.requires_grad_(False)
-        try:
-            decoder_net = make_net(autoencoder, ReconstructionLoss())
-            decoder_net.fit(X_train, None)
-        finally:
-            autoencoder.encoder.requires_grad_(True)
-        history = History()
-        for stage, net in (("features", encoder_net), ("reconstruction", decoder_net)):
-            for row in net.history:
-                history.append({**row, "epoch": len(history) + 1, "stage": stage})
-        return decoder_net.module_, history
-
-    def _pretrain_targets(self, features, autoencoder, X_train, seed):
-        """``pretrain_features``' transform of the training data, checked against the embedding."""
-        features = clone(features)
-        if features.get_params().get("random_state", 0) is None:
-            features.set_params(random_state=seed)  # reproducible under the estimator's seed
-        X = X_train.X if isinstance(X_train, SparseRows) else X_train.cpu().numpy()
-        targets = features.fit_transform(X)
-        targets = targets.toarray() if sp.issparse(targets) else np.asarray(targets)
-        device = next(autoencoder.parameters()).device
-        with evaluation_mode(autoencoder), torch.no_grad():
-            width = autoencoder.encode(X_train[:1].to(device)).shape[1]
-        if targets.ndim != 2 or targets.shape != (X.shape[0], width):
-            raise ValueError(
-                f"pretrain_features={features!r} gave features of shape {targets.shape}, but the "
-                f"encoder embeds {X.shape[0]} samples in {width} dimensions; make them agree "
-                "(embedding_dim, or the transformer's n_components)."
-            )
-        if not np.isfinite(targets).all():
-            raise ValueError(f"pretrain_features={features!r} gave non-finite features.")
-        return torch.as_tensor(targets, dtype=torch.float32, device=self.device_)
-
-    def _pretrain_augmentation(self):
-        """Random rotations and shifts of pretraining images, for estimators with ``augment=True``."""
-        return self._augmentation("augment")
-
-    def _clustering_augmentation(self):
-        """The same for the clustering phase, for estimators with ``augment_clustering=True``."""
-        return self._augmentation("augment_clustering")
-
-    def _augmentation(self, switch):
-        if not getattr(self, switch, False):
-            return None
-        if self.input_shape_ is None:
-            raise ValueError(
-                f"{switch}=True needs images: pass X as (n_samples, C, H, W) or set "
-                "input_shape=(C, H, W)."
-            )
-        return ImageAugmentation(
-            self.input_shape_, rotation=self.augment_rotation, shift=self.augment_shift
-        )
-
-    # The constraints of the switches above and their ranges, for the estimators that take them.
-    _augmentation_constraints = {
-        "augment": ["boolean"],
-        "augment_clustering": ["boolean"],
-        "augment_rotation": [Interval(Real, 0, 180, closed="both")],
-        "augment_shift": [Interval(Real, 0, 1, closed="both")],
-    }
-
     def _user_callbacks(self):
         # skorch re-initialises callbacks in place: hand it copies, never the user's objects.
         return copy.deepcopy(self.callbacks) if self.callbacks else []
@@ -443,15 +246,6 @@ class BaseDeepClustering(
             for i, cb in enumerate(self._user_callbacks())
         ]
 
-    def _kmeans_centers(self, autoencoder, X_train, seed):
-        """k-means on the embeddings, the usual centroid initialisation."""
-        return self._kmeans_on(self._encode(autoencoder, X_train), seed)
-
-    def _kmeans_on(self, embeddings, seed):
-        kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed)
-        kmeans.fit(embeddings.astype(np.float64))
-        return kmeans.cluster_centers_
-
     def _encode(self, module, X):
         with evaluation_mode(module):
             return map_in_chunks(
@@ -460,10 +254,14 @@ class BaseDeepClustering(
 
     @staticmethod
     def _embedding_dim(module):
+        """Width of the features ``transform`` returns."""
+        width = getattr(module, "embedding_dim", None)
+        if width is not None:
+            return int(width)
         centers = getattr(module, "centers", None)
         if centers is not None:
             return int(centers.shape[1])
-        raise AttributeError("the clustering module exposes no centers")
+        return int(module.output.weight.shape[-1])  # a softmax head on the features
 
     def _cluster_centers(self, X):
         """``cluster_centers_`` after training on ``X``: the module's centroids by default."""

@@ -14,18 +14,21 @@ Recipe (Xie et al. 2016; Guo et al. 2017):
 
 from numbers import Integral, Real
 
-import torch
 from sklearn.utils._param_validation import Interval
 
-from .base import BaseDeepClustering
-from .engine import TargetDistributionUpdate
-from .losses import KLClusteringLoss
-from .networks import StudentTClusteringModule
+from .compose import (
+    DeepClustering,
+    Hardening,
+    PretrainThenCluster,
+    Reconstruction,
+    TargetRefresh,
+)
+from .compose.preset import Preset
 
 __all__ = ["DECClustering", "IDECClustering"]
 
 
-class DECClustering(BaseDeepClustering):
+class DECClustering(Preset):
     """Deep Embedded Clustering (DEC).
 
     Pretrains an autoencoder, initialises centroids by k-means on its
@@ -172,15 +175,12 @@ class DECClustering(BaseDeepClustering):
     """
 
     _parameter_constraints = {
-        **BaseDeepClustering._parameter_constraints,
+        **Preset._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        **BaseDeepClustering._augmentation_constraints,
+        **Preset._augmentation_constraints,
     }
-
-    # IDEC keeps the decoder; DEC drops it.
-    _reconstruct = False
 
     def __init__(
         self,
@@ -243,47 +243,25 @@ class DECClustering(BaseDeepClustering):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _clustering_loss(self):
-        return KLClusteringLoss(clustering_weight=1.0, reconstruction_weight=0.0)
-
-    def _fit_clustering(self, autoencoder, X_train, seed):
-        if self._reconstruct and autoencoder.decoder is None:
-            raise ValueError(
-                f"{type(self).__name__} reconstructs its input: pass decoder= with encoder=."
-            )
-        embeddings = self._encode(autoencoder, X_train)
-        centers = self._kmeans_on(embeddings, seed)
-        module = StudentTClusteringModule(
-            autoencoder, centers, alpha=self.alpha, reconstruct=self._reconstruct
-        )
-        # The first target from the k-means embeddings: one pass over the data fewer.
-        schedule = TargetDistributionUpdate(
-            update_interval=self.update_interval,
-            tol=self.tol,
-            batch_size=self._inference_batch_size,
-        ).start_from(embeddings)
-        net = self._make_net(
-            module,
-            self._clustering_loss(),
-            epochs=self.epochs,
-            lr=self.lr,
-            optimizer=self.optimizer,
-            seed=seed + 1,
-            callbacks=[("target_distribution", schedule), *self._named_user_callbacks()],
-            augmentation=self._clustering_augmentation(),
-        )
-        return net.fit(X_train, None)
-
-    def _init_module(self, n_features, state_dict):
-        return StudentTClusteringModule(
-            self._build_autoencoder(n_features),
-            torch.zeros_like(state_dict["centers"]),
-            alpha=self.alpha,
-            reconstruct=self._reconstruct,
+    def to_deep_clustering(self):
+        return DeepClustering(
+            network=self._autoencoder(),
+            non_clustering_loss=self._reconstruction(),
+            clustering_loss=Hardening(alpha=self.alpha, weight=self._clustering_weight()),
+            schedule=PretrainThenCluster(
+                self.pretrain_epochs, self.epochs, pretrain_lr=self.pretrain_lr,
+                pretrain_optimizer=self.pretrain_optimizer,
+            ),
+            cluster_update=TargetRefresh(self.update_interval, self.tol),
+            augmentation=self._augmentation(),
+            **self._common(),
         )
 
-    def _loading_criterion(self):
-        return self._clustering_loss()
+    def _reconstruction(self):
+        return None  # DEC drops the decoder after pretraining
+
+    def _clustering_weight(self):
+        return 1.0
 
 
 class IDECClustering(DECClustering):
@@ -344,8 +322,6 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         **DECClustering._parameter_constraints,
         "gamma": [Interval(Real, 0, None, closed="left")],
     }
-
-    _reconstruct = True
 
     def __init__(
         self,
@@ -412,5 +388,8 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         )
         self.gamma = gamma
 
-    def _clustering_loss(self):
-        return KLClusteringLoss(clustering_weight=self.gamma, reconstruction_weight=1.0)
+    def _reconstruction(self):
+        return Reconstruction(weight=1.0)
+
+    def _clustering_weight(self):
+        return self.gamma

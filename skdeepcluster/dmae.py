@@ -28,581 +28,35 @@ engine; the shallow one has an identity encoder and no decoder.
 
 from numbers import Real
 
-import numpy as np
-import torch
-from sklearn.cluster import KMeans
-from sklearn.mixture import GaussianMixture
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from skorch.callbacks import Callback
-from torch import nn
 
-from .base import BaseDeepClustering
-from .dissimilarities import (
-    DISSIMILARITIES,
-    check_dissimilarity,
-    cluster_parameter_names,
-    get_dissimilarity,
-    pairwise_dissimilarities,
+from .compose import (
+    DeepClustering,
+    DissimilarityMixtureLoss,
+    IdentityNetwork,
+    Joint,
+    MeanCentres,
+    PretrainThenCluster,
+    Reconstruction,
 )
-from .engine import evaluation_mode, map_in_chunks
-from .losses import reconstruction_loss
-from .networks import Autoencoder, float32_head
-
-__all__ = [
-    "mixture_assignments",
-    "dmm_loss",
-    "dissimilarity_kmeans_plusplus",
-    "precision_factors",
-    "gaussian_mixture_start",
-    "DissimilarityMixture",
-    "DMAEModule",
-    "DMAELoss",
-    "CenterUpdate",
-    "DMMClustering",
-    "DMAEClustering",
-]
-
-
-# ----------------------------------------------------------------- functions
-
-
-def mixture_assignments(dissimilarities, alpha, log_weights):
-    """Soft assignments ``s_ik = softmax_k(-alpha * d_ik + log pi_k)`` (DMAE, eq. 15).
-
-    Parameters
-    ----------
-    dissimilarities : torch.Tensor of shape (n_samples, n_clusters)
-        ``d(z_i, theta_k)``.
-    alpha : float
-        Inverse temperature: the larger, the closer to hard assignments.
-    log_weights : torch.Tensor of shape (n_clusters,)
-        Logarithms of the mixing weights ``pi_k``.
-
-    Returns
-    -------
-    s : torch.Tensor of shape (n_samples, n_clusters)
-        Rows sum to one.
-
-    Examples
-    --------
-    >>> import math, torch
-    >>> d = torch.tensor([[0.0, math.log(3.0)]])
-    >>> mixture_assignments(d, 1.0, torch.zeros(2))  # weights 1 and 1/3
-    tensor([[0.7500, 0.2500]])
-    """
-    return torch.softmax(-alpha * dissimilarities + log_weights, dim=-1)
-
-
-def dmm_loss(dissimilarity, z, assigned_centers, assigned_weights, alpha, **assigned_parameters):
-    """The DMM loss ``mean_i [d(z_i, theta~_i) - log(pi~_i) / alpha]`` (DMAE, eq. 12).
-
-    The paper sums over samples; the mean makes the learning rate independent
-    of the batch size.
-
-    Parameters
-    ----------
-    dissimilarity : callable
-        ``d(z, theta, **parameters)``, see :mod:`skdeepcluster.dissimilarities`.
-    z : torch.Tensor of shape (n_samples, n_features)
-        Samples (embeddings).
-    assigned_centers : torch.Tensor of shape (n_samples, n_features)
-        ``theta~_i = sum_k s_ik theta_k``.
-    assigned_weights : torch.Tensor of shape (n_samples,)
-        ``pi~_i = sum_k s_ik pi_k``.
-    alpha : float
-        Inverse temperature of the assignments.
-    **assigned_parameters : torch.Tensor of shape (n_samples, ...)
-        The other assigned parameters (``precision`` for Mahalanobis).
-
-    Returns
-    -------
-    loss : torch.Tensor
-        A scalar.
-
-    Examples
-    --------
-    >>> import math, torch
-    >>> from skdeepcluster.dissimilarities import manhattan
-    >>> z = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
-    >>> dmm_loss(manhattan, z, torch.zeros(2, 2), torch.tensor([1.0, math.exp(-2.0)]), alpha=2.0)
-    tensor(1.)
-    """
-    distortion = dissimilarity(z, assigned_centers, **assigned_parameters)
-    return (distortion - torch.log(assigned_weights) / alpha).mean()
-
-
-def dissimilarity_kmeans_plusplus(
-    X, n_clusters, dissimilarity, *, n_init=1, random_state=None, device="cpu", batch_size=4096
-):
-    """The k-means++ seeding under any dissimilarity: centres drawn among the samples.
-
-    The first centre is a uniformly drawn sample; each next one is drawn with
-    probability proportional to its dissimilarity to the closest centre so
-    far (``d`` itself, which is the squared distance that k-means++ uses when
-    ``d`` is ``sqeuclidean``); as scikit-learn's greedy k-means++, ``2 +
-    log(n_clusters)`` candidates are drawn each time and the one that lowers
-    the total dissimilarity most is kept.  Of ``n_init`` seedings, the one
-    with the smallest total dissimilarity to the closest centre is kept.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        The samples (or embeddings).
-    n_clusters : int
-        Number of centres.
-    dissimilarity : callable
-        ``d(z, theta)``, hyper-parameters bound.
-    n_init : int, default=1
-        Number of seedings to draw.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the draws.
-    device : str, default="cpu"
-        Where the dissimilarities are computed.
-    batch_size : int, default=4096
-        Samples per chunk of the computation.
-
-    Returns
-    -------
-    centers : ndarray of shape (n_clusters, n_features)
-        Rows of ``X``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skdeepcluster.dissimilarities import toroidal
-    >>> X = np.array([[0.02, 0.5], [0.98, 0.5], [0.5, 0.5], [0.52, 0.5]])
-    >>> C = dissimilarity_kmeans_plusplus(X, 2, toroidal, n_init=5, random_state=0)
-    >>> sorted(np.round(C[:, 0], 1).tolist()) in ([0.0, 0.5], [0.5, 1.0])
-    True
-    """
-    generator = check_random_state(random_state)
-    X = np.asarray(X, dtype=np.float32)
-    n_samples = X.shape[0]
-    data = torch.as_tensor(X, device=device)
-
-    def to_center(index):
-        center = data[index : index + 1]
-        return map_in_chunks(
-            lambda x: pairwise_dissimilarities(dissimilarity, x, center)[:, 0],
-            data,
-            device,
-            batch_size=batch_size,
-        ).astype(np.float64)
-
-    # Greedy seeding, as scikit-learn's kmeans_plusplus: of a few candidates drawn each
-    # time, keep the one that lowers the total dissimilarity most.
-    n_trials = 2 + int(np.log(n_clusters))
-    best_indices, best_cost = None, np.inf
-    for _ in range(n_init):
-        indices = [int(generator.randint(n_samples))]
-        closest = to_center(indices[0])
-        for _ in range(1, n_clusters):
-            total = closest.sum()
-            if total > 0 and np.isfinite(total):
-                candidates = generator.choice(n_samples, size=n_trials, p=closest / total)
-            else:  # every sample sits on a centre already
-                candidates = generator.randint(n_samples, size=n_trials)
-            trials = [np.minimum(closest, to_center(int(c))) for c in candidates]
-            best = int(np.argmin([trial.sum() for trial in trials]))
-            indices.append(int(candidates[best]))
-            closest = trials[best]
-        cost = closest.sum()
-        if best_indices is None or cost < best_cost:
-            best_indices, best_cost = indices, cost
-    return X[best_indices].astype(np.float64)
-
-
-def precision_factors(X, labels, n_clusters, shrinkage=1e-3):
-    """Cholesky factors ``W_k`` of each cluster's inverse covariance, ``P_k = W_k W_k^T``.
-
-    The Mahalanobis initialisation of the DMAE reference code.  Each
-    covariance is shrunk towards ``shrinkage * trace / d`` times the identity
-    so that it is invertible; a cluster with at most ``n_features`` members
-    uses the covariance of all the samples.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        The samples (or embeddings).
-    labels : ndarray of shape (n_samples,)
-        Cluster of each sample, in ``0 .. n_clusters - 1``.
-    n_clusters : int
-        Number of clusters.
-    shrinkage : float, default=1e-3
-        Weight of the identity in the shrunk covariance, relative to its mean variance.
-
-    Returns
-    -------
-    factors : ndarray of shape (n_clusters, n_features, n_features)
-        Lower-triangular.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(2000, 2)) * [2.0, 0.5]
-    >>> W = precision_factors(X, np.zeros(2000, dtype=int), 1)
-    >>> np.round(W[0] @ W[0].T, 1)  # about diag(1/4, 4)
-    array([[0.2, 0. ],
-           [0. , 4. ]])
-    """
-    X = np.asarray(X, dtype=np.float64)
-    n_features = X.shape[1]
-
-    def factor(samples):
-        covariance = np.atleast_2d(np.cov(samples, rowvar=False))
-        scale = max(np.trace(covariance) / n_features, np.finfo(np.float64).eps)
-        covariance = covariance + shrinkage * scale * np.eye(n_features)
-        return np.linalg.cholesky(np.linalg.inv(covariance))
-
-    overall = factor(X)
-    factors = np.empty((n_clusters, n_features, n_features))
-    for k in range(n_clusters):
-        members = X[labels == k]
-        factors[k] = factor(members) if len(members) > n_features else overall
-    return factors
-
-
-def gaussian_mixture_start(
-    X, centers, covariance_type="tied", random_state=None, full_covariance_start=True
-):
-    """Centres and precision factors of a Gaussian mixture started from ``centers``.
-
-    Runs scikit-learn's :class:`~sklearn.mixture.GaussianMixture` (EM) from
-    the given means, usually those of k-means, and returns its means and the
-    factors ``W_k`` of its precisions (``P_k = W_k W_k^T``).  EM weighs each
-    sample by its responsibility under every component's covariance, where
-    k-means only sees the nearest centre, so on elongated or unequal clusters
-    its means sit closer to the clusters' own.  This is the
-    ``init="gaussian-mixture"`` of :class:`DMMClustering` and
-    :class:`DMAEClustering`: a likelihood-trained mixture on the embedding,
-    in the place of the paper's shallow mixture trained on it before the
-    end-to-end phase (the Mahalanobis DMM has no log-determinant term, so
-    trained long on its own its precisions shrink towards zero).
-
-    A shared (``"tied"``) or constrained covariance can keep EM in the
-    partition k-means started it from.  So for every ``covariance_type`` but
-    ``"full"``, EM also runs from a second start: the means of a
-    full-covariance mixture fitted from ``centers``, whose components each
-    take their cluster's own shape and so can leave that partition.  Of the
-    two fits the one with the higher mean log-likelihood
-    (:meth:`~sklearn.mixture.GaussianMixture.score`, EM's own objective) is
-    returned; no labels are used.  On an augmented MNIST-70k embedding where
-    k-means' partition had ACC 0.860, tied EM from the k-means centres ended
-    at 0.871 and from the full mixture's means at 0.945, with the higher
-    likelihood; on one where k-means already started well, both ended in the
-    same mixture (the README's "DMAE with the Mahalanobis dissimilarity").
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        The samples (or embeddings).
-    centers : array-like of shape (n_clusters, n_features)
-        Initial means.
-    covariance_type : {"tied", "full", "diag", "spherical"}, default="tied"
-        As in :class:`~sklearn.mixture.GaussianMixture`; ``"tied"`` (one
-        covariance shared by all components) gives every ``W_k`` the same
-        value.
-    random_state : int, RandomState instance or None, default=None
-        Passed to the mixtures.
-    full_covariance_start : bool, default=True
-        Also run EM from a full-covariance mixture's means and keep the fit
-        with the higher likelihood (no effect with ``covariance_type="full"``).
-        ``False`` runs EM from ``centers`` alone.
-
-    Returns
-    -------
-    means : ndarray of shape (n_clusters, n_features)
-    factors : ndarray of shape (n_clusters, n_features, n_features)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> X = np.vstack([rng.normal(size=(500, 2)) * [3.0, 0.3] + [0, s] for s in (1, 3)])
-    >>> means, W = gaussian_mixture_start(X, [[0.0, 1.5], [0.0, 2.5]], random_state=0)
-    >>> np.round(means[:, 1], 1)
-    array([1., 3.])
-    >>> W.shape
-    (2, 2, 2)
-    """
-    X = np.asarray(X, dtype=np.float64)
-    centers = np.asarray(centers, dtype=np.float64)
-    n_clusters, n_features = centers.shape
-
-    def em_from(means, kind):
-        return GaussianMixture(
-            n_clusters, covariance_type=kind, means_init=means, random_state=random_state,
-        ).fit(X)
-
-    mixture = em_from(centers, covariance_type)
-    if full_covariance_start and covariance_type != "full":
-        second = em_from(em_from(centers, "full").means_, covariance_type)
-        if second.score(X) > mixture.score(X):
-            mixture = second
-    cholesky = mixture.precisions_cholesky_  # P = U U^T, U upper triangular (full, tied)
-    if covariance_type == "full":
-        factors = cholesky
-    elif covariance_type == "tied":
-        factors = np.broadcast_to(cholesky, (n_clusters, n_features, n_features))
-    elif covariance_type == "diag":
-        factors = cholesky[:, :, None] * np.eye(n_features)
-    else:  # spherical
-        factors = cholesky[:, None, None] * np.eye(n_features)
-    return mixture.means_, np.array(factors, dtype=np.float64)
-
-
-# ------------------------------------------------------------------ modules
-
-
-def _gram(factor):
-    return factor @ factor.transpose(-1, -2)
-
-
-class DissimilarityMixture(nn.Module):
-    """The mixture layer: soft assignments and assigned parameters.
-
-    Holds the trainable centres ``theta_k``, any other per-cluster parameter
-    the dissimilarity reads (the Mahalanobis precision ``P_k``, learnt
-    through its factor ``W_k`` so that it stays positive semi-definite), and
-    the mixing weights ``pi = softmax(mixing_logits)``.
-
-    Parameters
-    ----------
-    centers : array-like of shape (n_clusters, n_features)
-        Initial centres.
-    dissimilarity : callable
-        ``d(z, theta, **cluster_parameters)``, hyper-parameters bound.
-    alpha : float, default=100.0
-        Inverse temperature of the assignments.
-    precision_factors : array-like of shape (n_clusters, n_features, n_features), default=None
-        Initial ``W_k`` for a dissimilarity that reads ``precision``.
-    trainable_weights : bool, default=False
-        Whether the mixing weights are learnt (otherwise uniform, a buffer).
-    """
-
-    def __init__(
-        self, centers, dissimilarity, alpha=100.0, precision_factors=None, trainable_weights=False
-    ):
-        super().__init__()
-        self.centers = nn.Parameter(torch.as_tensor(centers, dtype=torch.float32).clone())
-        n_clusters = self.centers.shape[0]
-        self.precision_factors = (
-            None
-            if precision_factors is None
-            else nn.Parameter(torch.as_tensor(precision_factors, dtype=torch.float32).clone())
-        )
-        logits = torch.zeros(n_clusters)
-        if trainable_weights:
-            self.mixing_logits = nn.Parameter(logits)
-        else:
-            self.register_buffer("mixing_logits", logits)
-        self.dissimilarity = dissimilarity
-        self.alpha = float(alpha)
-
-    def cluster_parameters(self):
-        """The per-cluster parameters the dissimilarity reads besides the centre."""
-        if self.precision_factors is None:
-            return {}
-        return {"precision": _gram(self.precision_factors)}
-
-    @property
-    def weights(self):
-        """Mixing weights ``pi_k`` (they sum to one)."""
-        return torch.softmax(self.mixing_logits, dim=0)
-
-    @float32_head
-    def assignments(self, z):
-        """Soft assignments ``s`` of embeddings ``z``, shape ``(n, n_clusters)``."""
-        d = pairwise_dissimilarities(self.dissimilarity, z, self.centers, **self.cluster_parameters())
-        return mixture_assignments(d, self.alpha, torch.log_softmax(self.mixing_logits, dim=0))
-
-    @float32_head
-    def forward(self, z):
-        parameters = self.cluster_parameters()
-        d = pairwise_dissimilarities(self.dissimilarity, z, self.centers, **parameters)
-        s = mixture_assignments(d, self.alpha, torch.log_softmax(self.mixing_logits, dim=0))
-        out = {
-            "assignments": s,
-            "assigned_centers": s @ self.centers,
-            "assigned_weights": s @ self.weights,
-        }
-        for name, value in parameters.items():
-            out["assigned_" + name] = torch.einsum("nk,k...->n...", s, value)
-        return out
-
-
-class DMAEModule(nn.Module):
-    """Encoder, mixture layer and a decoder that reconstructs from the assigned centre.
-
-    ``forward`` returns the embedding, the assignments, the assigned
-    parameters and (with ``reconstruct=True``) ``decoder(theta~)``.
-
-    Parameters
-    ----------
-    autoencoder : Autoencoder
-        Its encoder maps inputs to the mixture's space (``nn.Identity`` for
-        the shallow DMM); its decoder, if any, maps assigned centres back.
-    mixture : DissimilarityMixture
-        The mixture layer.
-    reconstruct : bool, default=True
-        Whether ``forward`` runs the decoder on the assigned centres
-        (``"reconstruction"``).
-    reconstruct_embedding : bool, default=False
-        Whether ``forward`` also runs the decoder on the embeddings
-        themselves (``"embedding_reconstruction"``), for
-        :class:`DMAELoss`'s ``embedding_reconstruction_weight``.
-    """
-
-    def __init__(self, autoencoder, mixture, reconstruct=True, reconstruct_embedding=False):
-        super().__init__()
-        self.autoencoder = autoencoder
-        self.mixture = mixture
-        self.reconstruct = reconstruct
-        self.reconstruct_embedding = reconstruct_embedding
-
-    @property
-    def centers(self):
-        return self.mixture.centers
-
-    def encode(self, x):
-        return self.autoencoder.encode(x)
-
-    def assign(self, z):
-        return self.mixture.assignments(z)
-
-    def forward(self, x):
-        z = self.encode(x)
-        out = self.mixture(z)
-        out["embedding"] = z
-        if self.reconstruct:
-            out["reconstruction"] = self.autoencoder.decoder(out["assigned_centers"])
-        if self.reconstruct_embedding:
-            out["embedding_reconstruction"] = self.autoencoder.decoder(z)
-        return out
-
-
-class DMAELoss(nn.Module):
-    """``clustering_weight * L_DMM + reconstruction_weight * MSE(x, g(theta~)) [+ ...]``.
-
-    With ``embedding_reconstruction_weight > 0`` it adds
-    ``embedding_reconstruction_weight * MSE(x, g(z))``, the autoencoder's own
-    reconstruction error (as IDEC adds to DEC).
-
-    Parameters
-    ----------
-    dissimilarity : callable
-        The mixture's dissimilarity.
-    alpha : float
-        The mixture's inverse temperature.
-    clustering_weight : float, default=1.0
-        Weight of the DMM loss.
-    reconstruction_weight : float, default=0.0
-        Weight of the reconstruction error; 0 skips the reconstruction term (the outputs need no
-        ``"reconstruction"`` then).
-    parameter_names : tuple of str, default=()
-        Per-cluster parameters besides the centre, read from the outputs as
-        ``"assigned_<name>"``.
-    embedding_reconstruction_weight : float, default=0.0
-        Weight of the error of the decoder reconstructing each sample from
-        its own embedding; 0 skips it (the outputs need no
-        ``"embedding_reconstruction"`` then).
-    """
-
-    def __init__(
-        self,
-        dissimilarity,
-        alpha,
-        clustering_weight=1.0,
-        reconstruction_weight=0.0,
-        parameter_names=(),
-        embedding_reconstruction_weight=0.0,
-    ):
-        super().__init__()
-        self.dissimilarity = dissimilarity
-        self.alpha = float(alpha)
-        self.clustering_weight = float(clustering_weight)
-        self.reconstruction_weight = float(reconstruction_weight)
-        self.parameter_names = tuple(parameter_names)
-        self.embedding_reconstruction_weight = float(embedding_reconstruction_weight)
-
-    def per_sample(self, outputs):
-        """``d(z_i, theta~_i) - log(pi~_i) / alpha`` for each sample."""
-        parameters = {name: outputs["assigned_" + name] for name in self.parameter_names}
-        distortion = self.dissimilarity(outputs["embedding"], outputs["assigned_centers"], **parameters)
-        return distortion - torch.log(outputs["assigned_weights"]) / self.alpha
-
-    def forward(self, outputs, X, indices):
-        loss = self.clustering_weight * self.per_sample(outputs).mean()
-        if self.reconstruction_weight > 0:
-            loss = loss + self.reconstruction_weight * reconstruction_loss(
-                X, outputs["reconstruction"]
-            )
-        if self.embedding_reconstruction_weight > 0:
-            loss = loss + self.embedding_reconstruction_weight * reconstruction_loss(
-                X, outputs["embedding_reconstruction"]
-            )
-        return loss
-
-
-class CenterUpdate(Callback):
-    """Move each centre to the mean of its embeddings after every epoch.
-
-    ``theta_k = sum_i s_ik z_i / sum_i s_ik`` over the whole training set,
-    with the network as it ends the epoch: a k-means (Lloyd) step on the
-    current embedding, which keeps the centres with the samples they stand
-    for while the encoder moves them (``DMAEClustering(center_update="mean")``).
-    A centre with less than one sample's worth of assignment stays where it
-    is.  The largest move, relative to the mean distance between centres, is
-    recorded in the history as ``center_shift``.  The centres are written in
-    place, so a training step captured in a CUDA graph sees them.
-
-    Parameters
-    ----------
-    batch_size : int, default=4096
-        Chunk size of the full-data inference.
-    """
-
-    def __init__(self, batch_size=4096):
-        self.batch_size = batch_size
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.X_ = X
-
-    def on_epoch_end(self, net, **kwargs):
-        with evaluation_mode(net.module_) as module:
-            centers = module.mixture.centers
-            n_clusters, n_features = centers.shape
-
-            def sums(x):
-                z = module.encode(x)
-                s = module.assign(z)
-                return torch.cat([s.T @ z, s.sum(0, keepdim=True).T], dim=1)
-
-            totals = map_in_chunks(
-                sums, self.X_, net.device, batch_size=self.batch_size, to_numpy=False
-            ).reshape(-1, n_clusters, n_features + 1).sum(0)
-            mass = totals[:, -1:]
-            with torch.no_grad():
-                new = torch.where(mass >= 1.0, totals[:, :-1] / mass.clamp_min(1.0), centers)
-                new = new.to(centers.dtype)
-                spacing = torch.cdist(centers, centers).sum() / max(
-                    n_clusters * (n_clusters - 1), 1
-                )
-                shift = (new - centers).norm(dim=1).max() / spacing.clamp_min(1e-12)
-                centers.copy_(new)
-        net.history.record("center_shift", float(shift))
-
-    def on_train_end(self, net, **kwargs):
-        self.X_ = None  # the fitted model does not keep the training data
-
-
-# --------------------------------------------------------------- estimators
-
-
-class _DissimilarityMixtureMixin:
-    """What DMM and DMAE share: the dissimilarity, the initialisation, the fitted mixture."""
+from .compose.preset import Preset
+from .dissimilarities import DISSIMILARITIES
+
+# Moved to the modules of the anatomy; importable from here as before.
+from .losses.mixture import DMAELoss, dmm_loss, mixture_assignments  # noqa: F401
+from .networks.heads import DissimilarityMixture, DMAEModule  # noqa: F401
+from .updates import (  # noqa: F401
+    CenterUpdate,
+    dissimilarity_kmeans_plusplus,
+    gaussian_mixture_start,
+    precision_factors,
+)
+
+__all__ = ["DMMClustering", "DMAEClustering"]
+
+
+class _MixturePreset(Preset):
+    """What DMM and DMAE share: the dissimilarity mixture's parameters."""
 
     _mixture_constraints = {
         "dissimilarity": [StrOptions(set(DISSIMILARITIES)), callable],
@@ -613,140 +67,17 @@ class _DissimilarityMixtureMixin:
         "init_covariance_type": [StrOptions({"tied", "full", "diag", "spherical"})],
     }
 
-    def _dissimilarity_function(self):
-        return get_dissimilarity(self.dissimilarity, self.dissimilarity_params)
+    _reconstruction_parameters = {
+        "assigned_centers": "reconstruction_weight",
+        "embedding": "embedding_reconstruction_weight",
+    }
 
-    def _parameter_names(self):
-        return cluster_parameter_names(self.dissimilarity)
-
-    def _init_method(self):
-        if self.init != "auto":
-            return self.init
-        # k-means suits the dissimilarities of vector spaces; a periodic or a user's one
-        # needs seeding under its own geometry.
-        if callable(self.dissimilarity) or self.dissimilarity == "toroidal":
-            return "k-means++"
-        return "k-means"
-
-    def _init_mixture(self, Z, seed):
-        """The mixture layer initialised on the samples (embeddings) ``Z``."""
-        Z = np.asarray(Z, dtype=np.float64)
-        function = self._dissimilarity_function()
-        needs_precision = "precision" in self._parameter_names()
-        n_features = Z.shape[1]
-        check_dissimilarity(
-            function,
-            n_features,
-            **({"precision": torch.eye(n_features).expand(2, n_features, n_features)}
-               if needs_precision else {}),
+    def _mixture(self, weight=1.0):
+        return DissimilarityMixtureLoss(
+            self.dissimilarity, dissimilarity_params=self.dissimilarity_params,
+            alpha=self.alpha, weight=weight, trainable_weights=self.trainable_weights,
+            init=self.init, init_covariance_type=self.init_covariance_type,
         )
-        if self.dissimilarity == "itakura_saito" and not np.all(Z > 0):
-            where = "X" if self._shallow else "The encoder's embeddings"
-            raise ValueError(
-                f"dissimilarity='itakura_saito' needs positive data; {where} has values <= 0. "
-                + ("Shift or rescale X to positive values." if self._shallow else
-                   "End your encoder with a positive activation (e.g. torch.nn.Softplus).")
-            )
-        init = self._init_method()
-        factors = None
-        if init in ("k-means", "gaussian-mixture"):
-            kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed).fit(Z)
-            centers, labels = kmeans.cluster_centers_, kmeans.labels_
-            if init == "gaussian-mixture":
-                centers, factors = gaussian_mixture_start(
-                    Z, centers, self.init_covariance_type, random_state=seed
-                )
-        else:
-            # Mahalanobis is seeded as k-means++ (identity precision), then gets per-cluster ones.
-            seeding = get_dissimilarity("sqeuclidean") if needs_precision else function
-            centers = dissimilarity_kmeans_plusplus(
-                Z, self.n_clusters, seeding, n_init=self.n_init, random_state=seed,
-                device=self.device_, batch_size=self._inference_batch_size,
-            )
-            labels = map_in_chunks(
-                lambda x: pairwise_dissimilarities(
-                    seeding, x, torch.as_tensor(centers, dtype=x.dtype, device=x.device)
-                ).argmin(dim=1),
-                Z, self.device_, batch_size=self._inference_batch_size,
-            )
-        if not needs_precision:
-            factors = None
-        elif factors is None:
-            factors = precision_factors(Z, labels, self.n_clusters)
-        return DissimilarityMixture(
-            centers, function, alpha=self.alpha, precision_factors=factors,
-            trainable_weights=self.trainable_weights,
-        ).to(self.device_)
-
-    def _criterion(
-        self, clustering_weight=1.0, reconstruction_weight=0.0, embedding_reconstruction_weight=0.0
-    ):
-        return DMAELoss(
-            self._dissimilarity_function(), self.alpha, clustering_weight=clustering_weight,
-            reconstruction_weight=reconstruction_weight, parameter_names=self._parameter_names(),
-            embedding_reconstruction_weight=embedding_reconstruction_weight,
-        )
-
-    def _set_fitted_attributes(self, X):
-        super()._set_fitted_attributes(X)
-        mixture = self.net_.module_.mixture
-        self.weights_ = mixture.weights.detach().cpu().numpy().astype(np.float64)
-        if mixture.precision_factors is not None:
-            self.precisions_ = (
-                _gram(mixture.precision_factors.detach()).cpu().numpy().astype(np.float64)
-            )
-
-    def _cluster_centers(self, X):
-        centers = super()._cluster_centers(X)
-        if self.dissimilarity == "toroidal":  # report the centres inside the box
-            period = (self.dissimilarity_params or {}).get("period", 1.0)
-            centers = np.mod(centers, np.asarray(period, dtype=np.float64))
-        return centers
-
-    def _mixture_module_like(
-        self, autoencoder, state_dict, reconstruct, reconstruct_embedding=False
-    ):
-        """An untrained module shaped like a saved one (weights-only loading)."""
-        prefix = "mixture."
-        centers = state_dict[prefix + "centers"]
-        factors = state_dict.get(prefix + "precision_factors")
-        mixture = DissimilarityMixture(
-            torch.zeros_like(centers), self._dissimilarity_function(), alpha=self.alpha,
-            precision_factors=None if factors is None else torch.zeros_like(factors),
-            trainable_weights=self.trainable_weights,
-        )
-        return DMAEModule(
-            autoencoder, mixture, reconstruct=reconstruct,
-            reconstruct_embedding=reconstruct_embedding,
-        )
-
-    def score(self, X, y=None):
-        """Opposite of the DMM loss of ``X``, summed over the samples (higher is better).
-
-        ``-sum_i [d(z_i, theta~_i) - log(pi~_i) / alpha]``, the objective the
-        mixture minimises, under the fitted dissimilarity.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            New data.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        score : float
-        """
-        X = self._validate_input(X, reset=False)
-        criterion = self._criterion()
-
-        def per_sample(module, x):
-            z = module.encode(x)
-            out = module.mixture(z)
-            out["embedding"] = z
-            return criterion.per_sample(out)
-
-        return -float(np.sum(self._inference(X, per_sample), dtype=np.float64))
 
 
 _MIXTURE_DOC = """\
@@ -796,7 +127,7 @@ def _mixture_doc(default, alpha, alpha_note=""):
     return _MIXTURE_DOC.format(default=default, alpha=alpha, alpha_note=alpha_note)
 
 
-class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
+class DMMClustering(_MixturePreset):
     __doc__ = f"""Dissimilarity mixture model (DMM): the shallow DMAE, no network.
 
     A mixture whose components are defined by any differentiable
@@ -884,16 +215,15 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
 
     _parameter_constraints = {
         **{
-            name: BaseDeepClustering._parameter_constraints[name]
+            name: Preset._parameter_constraints[name]
             for name in (
                 "n_clusters", "epochs", "lr", "optimizer", "n_init", "batch_size",
                 "precision", "callbacks", "device", "random_state", "verbose",
             )
         },
-        **_DissimilarityMixtureMixin._mixture_constraints,
+        **_MixturePreset._mixture_constraints,
     }
 
-    _shallow = True
     _unsaved_attributes = ("net_",)
 
     def __init__(
@@ -935,26 +265,13 @@ class DMMClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _resolve_input_shape(self, image_shape, n_features):
-        # No network to shape: images are clustered as flat vectors.
-        return None if image_shape is None else tuple(int(s) for s in image_shape)
-
-    def _fit_network(self, X_train, seed):
-        Z = map_in_chunks(lambda x: x, X_train, self.device_, batch_size=self._inference_batch_size)
-        module = DMAEModule(
-            Autoencoder(nn.Identity()), self._init_mixture(Z, seed), reconstruct=False
+    def to_deep_clustering(self):
+        return DeepClustering(
+            network=IdentityNetwork(),
+            clustering_loss=self._mixture(),
+            schedule=PretrainThenCluster(0, self.epochs),
+            **self._common(),
         )
-        net = self._make_net(
-            module, self._criterion(), epochs=self.epochs, lr=self.lr,
-            optimizer=self.optimizer, seed=seed + 1, callbacks=self._named_user_callbacks(),
-        )
-        return net.fit(X_train, None)
-
-    def _init_module(self, n_features, state_dict):
-        return self._mixture_module_like(Autoencoder(nn.Identity()), state_dict, reconstruct=False)
-
-    def _loading_criterion(self):
-        return self._criterion()
 
 
 _DEEP_ALPHA_NOTE = """  The default is the reference code's MNIST
@@ -972,7 +289,7 @@ _DEEP_ALPHA_NOTE = """  The default is the reference code's MNIST
         images); ``alpha=100`` still lost 0.03 to 0.07."""
 
 
-class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
+class DMAEClustering(_MixturePreset):
     __doc__ = f"""Dissimilarity Mixture Autoencoder (DMAE).
 
     Pretrains an autoencoder on reconstruction (optionally on randomly
@@ -1194,18 +511,17 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
     """
 
     _parameter_constraints = {
-        **BaseDeepClustering._parameter_constraints,
-        **_DissimilarityMixtureMixin._mixture_constraints,
+        **Preset._parameter_constraints,
+        **_MixturePreset._mixture_constraints,
         "clustering_weight": [Interval(Real, 0, None, closed="left")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "embedding_reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "center_update": [StrOptions({"gradient", "mean"})],
         "freeze_encoder": ["boolean"],
         "pretrain_features": [HasMethods(["fit_transform"]), None],
-        **BaseDeepClustering._augmentation_constraints,
+        **Preset._augmentation_constraints,
     }
 
-    _shallow = False
 
     def __init__(
         self,
@@ -1286,50 +602,20 @@ class DMAEClustering(_DissimilarityMixtureMixin, BaseDeepClustering):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_clustering(self, autoencoder, X_train, seed):
-        reconstruct = self.reconstruction_weight > 0
-        reconstruct_embedding = self.embedding_reconstruction_weight > 0
-        for name, needed in (("reconstruction_weight", reconstruct),
-                             ("embedding_reconstruction_weight", reconstruct_embedding)):
-            if needed and autoencoder.decoder is None:
-                raise ValueError(
-                    f"{name} > 0 needs a decoder: pass decoder= with encoder=, or "
-                    f"set {name}=0."
-                )
-        if self.center_update == "mean" and self.dissimilarity == "toroidal":
-            raise ValueError(
-                'center_update="mean" averages the embeddings, which is wrong on a torus; use '
-                'center_update="gradient" with dissimilarity="toroidal".'
-            )
-        mixture = self._init_mixture(self._encode(autoencoder, X_train), seed)
-        module = DMAEModule(
-            autoencoder, mixture, reconstruct=reconstruct,
-            reconstruct_embedding=reconstruct_embedding,
-        )
-        criterion = self._loading_criterion()
-        callbacks = self._named_user_callbacks()
-        if self.center_update == "mean":
-            callbacks.insert(0, ("center_update", CenterUpdate(self._inference_batch_size)))
-        net = self._make_net(
-            module, criterion, epochs=self.epochs, lr=self.lr, optimizer=self.optimizer,
-            seed=seed + 1, callbacks=callbacks, augmentation=self._clustering_augmentation(),
-        )
-        autoencoder.encoder.requires_grad_(not self.freeze_encoder)
-        try:
-            net.fit(X_train, None)
-        finally:
-            autoencoder.encoder.requires_grad_(True)
-        return net
-
-    def _init_module(self, n_features, state_dict):
-        return self._mixture_module_like(
-            self._build_autoencoder(n_features), state_dict,
-            reconstruct=self.reconstruction_weight > 0,
-            reconstruct_embedding=self.embedding_reconstruction_weight > 0,
-        )
-
-    def _loading_criterion(self):
-        return self._criterion(
-            self.clustering_weight, self.reconstruction_weight,
-            self.embedding_reconstruction_weight,
+    def to_deep_clustering(self):
+        return DeepClustering(
+            network=self._autoencoder(),
+            non_clustering_loss=[
+                Reconstruction(self.reconstruction_weight, source="assigned_centers"),
+                Reconstruction(self.embedding_reconstruction_weight),
+            ],
+            clustering_loss=self._mixture(self.clustering_weight),
+            schedule=PretrainThenCluster(
+                self.pretrain_epochs, self.epochs, pretrain_lr=self.pretrain_lr,
+                pretrain_optimizer=self.pretrain_optimizer,
+                pretrain_features=self.pretrain_features, freeze_encoder=self.freeze_encoder,
+            ),
+            cluster_update=MeanCentres() if self.center_update == "mean" else Joint(),
+            augmentation=self._augmentation(),
+            **self._common(),
         )

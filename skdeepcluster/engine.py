@@ -23,14 +23,10 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
-
-from .losses import target_distribution
 
 __all__ = [
     "DeepClusteringNet",
     "ResidentBatches",
-    "TargetDistributionUpdate",
     "resolve_device",
     "seeded",
     "to_training_tensor",
@@ -609,82 +605,10 @@ class DeepClusteringNet(NeuralNet):
         self.history.record(prefix + "_batch_count", len(values))
 
 
-class TargetDistributionUpdate(Callback):
-    """DEC's schedule: refresh the target ``P`` and test convergence.
+def __getattr__(name):
+    # TargetDistributionUpdate lived here before the cluster updates had a module of their own.
+    if name == "TargetDistributionUpdate":
+        from .updates import TargetDistributionUpdate
 
-    Every ``update_interval`` batches the soft assignments ``Q`` of the whole
-    training set are computed on the device, the target
-    ``P = target_distribution(Q)`` is stored in the criterion's ``target``,
-    and training stops when fewer than ``tol`` of the hard labels changed
-    since the previous update.  The fraction is recorded in the history as
-    ``delta_label``.
-
-    Parameters
-    ----------
-    update_interval : int, default=140
-        Batches between two refreshes of ``P``.
-    tol : float, default=1e-3
-        Stop when the fraction of changed labels falls below this.
-    batch_size : int, default=4096
-        Chunk size of the full-data inference.
-    """
-
-    def __init__(self, update_interval=140, tol=1e-3, batch_size=4096):
-        self.update_interval = update_interval
-        self.tol = tol
-        self.batch_size = batch_size
-
-    def start_from(self, embeddings):
-        """Compute the first target from ``embeddings`` instead of a pass over the data.
-
-        ``embeddings`` must be those of the training set by the network as it
-        starts training, such as the ones k-means was fitted on; they are used
-        once, at the next train begin.  Returns the callback.
-        """
-        self.initial_embeddings_ = embeddings
-        return self
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.X_ = X
-        self.n_batches_ = 0
-        self.labels_ = None
-        embeddings, self.initial_embeddings_ = getattr(self, "initial_embeddings_", None), None
-        self._refresh(net, embeddings)
-
-    def on_batch_end(self, net, batch=None, training=False, **kwargs):
-        # Refreshing after a batch (rather than before the next) lets a tol stop
-        # that falls on the last batch of an epoch end training with that epoch.
-        if not training:
-            return
-        self.n_batches_ += 1
-        if self.n_batches_ % self.update_interval == 0:
-            self._refresh(net)
-
-    def _refresh(self, net, embeddings=None):
-        with evaluation_mode(net.module_) as module:
-            if embeddings is None:
-                q = map_in_chunks(
-                    lambda x: module.assign(module.encode(x)),
-                    self.X_,
-                    net.device,
-                    batch_size=self.batch_size,
-                    to_numpy=False,
-                )
-            else:
-                with torch.no_grad():
-                    z = torch.as_tensor(embeddings, dtype=torch.float32, device=net.device)
-                    q = module.assign(z)
-        store_in_place(net.criterion_, "target", target_distribution(q))
-        labels = q.argmax(dim=1)
-        if self.labels_ is not None:
-            delta = (labels != self.labels_).float().mean().item()
-            net.history.record("delta_label", delta)
-            if delta < self.tol:
-                net.stop_requested_ = True
-        self.labels_ = labels
-
-    def on_train_end(self, net, **kwargs):
-        # Drop references to the training data so the fitted model does not keep it.
-        self.X_ = None
-        self.labels_ = None
-        net.criterion_.target = None
+        return TargetDistributionUpdate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -250,7 +250,7 @@ def test_history_records_the_schedule(fitted):
     assert all(0.0 <= d <= 1.0 for d in history[:, "delta_label"])
     assert all(n >= 0 for n in history[:, "n_reseeded"])
     # the per-sample training state is not kept in the fitted model
-    assert fitted.net_.criterion_.assignments is None
+    assert fitted.net_.criterion_.clustering.assignments is None
     schedule = dict(fitted.net_.callbacks_)["alternating_kmeans"]
     assert schedule.X_ is None and schedule.distances_ is None
 

@@ -259,7 +259,7 @@ class _AssignmentSpy(Callback):
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training:
-            self.epochs_[-1]["batches"].append(net.criterion_.assignments.clone())
+            self.epochs_[-1]["batches"].append(net.criterion_.clustering.assignments.clone())
 
 
 def test_assignment_update_holds_the_assignments_for_an_epoch(blobs):
@@ -279,7 +279,7 @@ def test_assignment_update_holds_the_assignments_for_an_epoch(blobs):
             # The whole training set, assigned at the start of the epoch, fixed through it.
             assert torch.equal(held, epoch["at_begin"])
     # Training state only: neither the data nor the assignments outlive fit.
-    assert est.net_.criterion_.assignments is None
+    assert est.net_.criterion_.clustering.assignments is None
     update = next(cb for _, cb in est.net_.callbacks_ if isinstance(cb, AssignmentUpdate))
     assert update.X_ is None
 

@@ -558,7 +558,8 @@ def test_dmae_embedding_reconstruction_weight():
     dmae = DMAEClustering(3, embedding_reconstruction_weight=1.0, random_state=0,
                           **SMALL_DEEP).fit(X)
     assert dmae.net_.module_.reconstruct_embedding
-    assert dmae.net_.criterion_.embedding_reconstruction_weight == 1.0
+    terms = dmae.net_.criterion_.terms
+    assert [(t.output, t.weight) for t in terms][-1] == ("embedding_reconstruction", 1.0)
     assert clustering_accuracy(y, dmae.labels_) > 0.9
     default = DMAEClustering(3, random_state=0, **SMALL_DEEP).fit(X)
     assert not default.net_.module_.reconstruct_embedding

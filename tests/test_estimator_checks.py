@@ -2,7 +2,10 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skdeepcluster.compose import AutoencoderNetwork, PretrainThenCluster, Reconstruction
+
 from skdeepcluster import (
+    DeepClustering,
     DCNClustering,
     DDCClustering,
     DECClustering,
@@ -17,6 +20,12 @@ AUTOENCODER = dict(hidden_dims=(32,), embedding_dim=4, pretrain_epochs=10, epoch
 DDC = dict(hidden_dims=(16,), embedding_dim=8, epochs=5, batch_size=50)
 
 ESTIMATORS = [
+    DeepClustering(
+        random_state=0, n_init=3,
+        network=AutoencoderNetwork(hidden_dims=(32,), embedding_dim=4),
+        non_clustering_loss=Reconstruction(0.5),
+        schedule=PretrainThenCluster(pretrain_epochs=10, epochs=5),
+    ),
     DECClustering(random_state=0, **AUTOENCODER),
     IDECClustering(random_state=0, **AUTOENCODER),
     DCNClustering(random_state=0, **AUTOENCODER),

@@ -250,13 +250,14 @@ def test_first_target_from_the_kmeans_embeddings_changes_nothing(Estimator, blob
 
 
 def test_dec_and_idec_losses(fitted_dec, fitted_idec):
+    # The clustering term and the reconstruction term of the composed criterion.
     assert not fitted_dec.net_.module_.reconstruct
-    assert fitted_dec.net_.criterion_.reconstruction_weight == 0
+    assert len(fitted_dec.net_.criterion_.terms) == 0
     assert fitted_idec.net_.module_.reconstruct
-    assert fitted_idec.net_.criterion_.reconstruction_weight == 1.0
-    assert fitted_idec.net_.criterion_.clustering_weight == fitted_idec.gamma
+    assert [term.weight for term in fitted_idec.net_.criterion_.terms] == [1.0]
+    assert fitted_idec.net_.criterion_.clustering.clustering_weight == fitted_idec.gamma
     # The training target is not kept with the fitted model.
-    assert fitted_dec.net_.criterion_.target is None
+    assert fitted_dec.net_.criterion_.clustering.target is None
 
 
 def test_no_pretraining_gives_no_pretrain_history(blobs):
@@ -377,10 +378,10 @@ def test_weight_init_changes_the_start_reproducibly(blobs, name):
 
 @pytest.mark.parametrize("name", WEIGHT_INIT)
 def test_weight_init_leaves_your_own_modules_alone(blobs, name, monkeypatch):
-    import skdeepcluster.base
+    import skdeepcluster.compose.networks
 
     calls = []
-    monkeypatch.setattr(skdeepcluster.base, "glorot_init", calls.append)
+    monkeypatch.setattr(skdeepcluster.compose.networks, "glorot_init", calls.append)
     X = blobs[0]
     params = dict(n_clusters=3, weight_init="glorot", pretrain_epochs=1, epochs=1, random_state=0)
     encoder, decoder = nn.Linear(2, 2), nn.Linear(2, 2)

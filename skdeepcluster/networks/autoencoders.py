@@ -1,8 +1,8 @@
-"""Networks: autoencoders and the clustering heads that sit on their embedding.
+"""Autoencoders: the networks of the autoencoder-based methods.
 
 Every module here returns a dict of named outputs (``"embedding"``,
-``"reconstruction"``, ``"assignments"``), so that the losses in
-:mod:`skdeepcluster.losses` can pick what they need whatever the network.
+``"reconstruction"``), so that the losses in :mod:`skdeepcluster.losses` can
+pick what they need whatever the network.
 """
 
 import functools
@@ -10,8 +10,7 @@ import functools
 import torch
 from torch import nn
 
-from .engine import float32_outputs
-from .losses import student_t_assignments
+from ..engine import float32_outputs
 
 __all__ = [
     "Autoencoder",
@@ -19,7 +18,6 @@ __all__ = [
     "MLPAutoencoder",
     "ConvAutoencoder",
     "BatchNormConvAutoencoder",
-    "StudentTClusteringModule",
     "float32_head",
     "glorot_init",
 ]
@@ -65,6 +63,7 @@ def glorot_init(module):
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
     return module
+
 
 def _autocast_enabled(device_type):
     try:
@@ -395,45 +394,3 @@ class BatchNormConvAutoencoder(_ImageAutoencoder):
             nn.Conv2d(c1, n_channels, 3, padding=1),
         )
         super().__init__(encoder, decoder, input_shape)
-
-
-class StudentTClusteringModule(nn.Module):
-    """An autoencoder with trainable centroids and Student's t soft assignments.
-
-    The network of DEC (``reconstruct=False``: the decoder is not run) and of
-    IDEC (``reconstruct=True``).
-
-    Parameters
-    ----------
-    autoencoder : Autoencoder
-        The (pretrained) autoencoder.
-    centers : torch.Tensor of shape (n_clusters, embedding_dim)
-        Initial centroids, trained by backpropagation.
-    alpha : float, default=1.0
-        Degrees of freedom of the Student's t kernel.
-    reconstruct : bool, default=False
-        Whether to run the decoder in ``forward``.
-    """
-
-    def __init__(self, autoencoder, centers, alpha=1.0, reconstruct=False):
-        super().__init__()
-        self.autoencoder = autoencoder
-        self.centers = nn.Parameter(torch.as_tensor(centers, dtype=torch.float32).clone())
-        self.alpha = float(alpha)
-        self.reconstruct = reconstruct
-
-    def encode(self, x):
-        return self.autoencoder.encode(x)
-
-    @float32_head
-    def assign(self, z):
-        return student_t_assignments(z, self.centers, self.alpha)
-
-    def forward(self, x):
-        if self.reconstruct:
-            out = self.autoencoder(x)
-        else:
-            out = {"embedding": self.autoencoder.encode(x)}
-        out["assignments"] = self.assign(out["embedding"])
-        return out
-

@@ -1,28 +1,22 @@
-"""Loss terms of deep clustering, as pure functions of tensors.
+"""Cluster-assignment hardening (DEC): Student's t assignments and their sharpened target.
 
-Each function here knows nothing about estimators or training loops: it maps
-tensors to tensors, so that it can be checked against a small hand-computed
-example and against the paper's formula.  The criterion modules at the end of
-the file combine these terms into the objectives the training engine
-minimises; they receive the network's outputs, the input batch and the batch's
-sample indices, so that per-sample state (such as DEC's target distribution)
-can be looked up by index.
+``KL(P || Q)`` between the soft assignments ``Q`` and the target ``P`` that
+sharpens them (Xie, Girshick and Farhadi, ICML 2016).
 """
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .reconstruction import reconstruction_loss
+
 __all__ = [
     "student_t_assignments",
+    "student_t_kernel",
     "target_distribution",
     "kl_clustering_loss",
-    "reconstruction_loss",
-    "ReconstructionLoss",
-    "FeatureRegressionLoss",
     "KLClusteringLoss",
 ]
-
 
 def student_t_assignments(embeddings, centers, alpha=1.0):
     """Soft assignments of embeddings to centroids under a Student's t kernel.
@@ -56,8 +50,35 @@ def student_t_assignments(embeddings, centers, alpha=1.0):
     squared_distances = torch.cdist(
         embeddings, centers, compute_mode="donot_use_mm_for_euclid_dist"
     ).pow(2)
+    return student_t_kernel(squared_distances, alpha)
+
+
+def student_t_kernel(dissimilarities, alpha=1.0):
+    """Student's t soft assignments from any dissimilarities ``d_ik`` (squared distances for DEC).
+
+    ``q_ik`` is proportional to ``(1 + d_ik / alpha)^(-(alpha + 1) / 2)``,
+    normalised over ``k``; :func:`student_t_assignments` with ``d`` the
+    squared Euclidean distance.
+
+    Parameters
+    ----------
+    dissimilarities : torch.Tensor of shape (n_samples, n_clusters)
+        Non-negative ``d(z_i, mu_k)``.
+    alpha : float, default=1.0
+        Degrees of freedom.
+
+    Returns
+    -------
+    q : torch.Tensor of shape (n_samples, n_clusters)
+
+    Examples
+    --------
+    >>> import torch
+    >>> student_t_kernel(torch.tensor([[0.0, 1.0]]))
+    tensor([[0.6667, 0.3333]])
+    """
     # log-space keeps large distances from underflowing to an all-zero row.
-    logits = -(alpha + 1.0) / 2.0 * torch.log1p(squared_distances / alpha)
+    logits = -(alpha + 1.0) / 2.0 * torch.log1p(dissimilarities / alpha)
     return torch.softmax(logits, dim=1)
 
 
@@ -113,65 +134,6 @@ def kl_clustering_loss(p, q):
     """
     eps = torch.finfo(q.dtype).tiny
     return F.kl_div(q.clamp_min(eps).log(), p, reduction="batchmean")
-
-
-def reconstruction_loss(x, x_reconstructed):
-    """Mean squared reconstruction error, averaged over samples and features.
-
-    Parameters
-    ----------
-    x : torch.Tensor of shape (n_samples, ...)
-        The input batch.
-    x_reconstructed : torch.Tensor of the same shape
-        The decoder's output.
-
-    Returns
-    -------
-    loss : torch.Tensor
-        A scalar.
-
-    Examples
-    --------
-    >>> import torch
-    >>> reconstruction_loss(torch.zeros(2, 2), torch.ones(2, 2))
-    tensor(1.)
-    """
-    return F.mse_loss(x_reconstructed, x.reshape(x_reconstructed.shape))
-
-
-class ReconstructionLoss(nn.Module):
-    """Autoencoder pretraining objective: the reconstruction error alone."""
-
-    def forward(self, outputs, X, indices):
-        return reconstruction_loss(X, outputs["reconstruction"])
-
-
-class FeatureRegressionLoss(nn.Module):
-    """Mean squared error of the embeddings against fixed per-sample targets.
-
-    The first stage of pretraining on features (DMAE's ``pretrain_features``):
-    the encoder learns to map each sample to its row of ``targets``, looked up
-    by the batch's sample indices.
-
-    Parameters
-    ----------
-    targets : torch.Tensor of shape (n_samples, embedding_dim)
-        The target embedding of every training sample.
-
-    Examples
-    --------
-    >>> import torch
-    >>> loss = FeatureRegressionLoss(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))
-    >>> loss({"embedding": torch.zeros(1, 2)}, None, torch.tensor([1]))
-    tensor(1.)
-    """
-
-    def __init__(self, targets):
-        super().__init__()
-        self.targets = targets
-
-    def forward(self, outputs, X, indices):
-        return F.mse_loss(outputs["embedding"], self.targets[indices])
 
 
 class KLClusteringLoss(nn.Module):

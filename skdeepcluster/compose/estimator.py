@@ -1,0 +1,591 @@
+"""DeepClustering: one estimator whose parameters are the axes of the taxonomy."""
+
+import functools
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from skorch.history import History
+
+from ..augment import ImageAugmentation
+from ..base import _OPTIMIZERS, BaseDeepClustering
+from ..engine import PRECISIONS, DeepClusteringNet, SparseRows, evaluation_mode
+from ..losses.combined import CombinedLoss
+from ..losses.reconstruction import FeatureRegressionLoss, ReconstructionLoss
+from ..networks.autoencoders import _EmbeddingOnly
+from .losses import Hardening, Reconstruction
+from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures
+from .readouts import BestOfRuns, fit_clusterer
+from .schedules import Augmentation, PretrainThenCluster
+from .updates import CountedCentres
+
+__all__ = ["DeepClustering"]
+
+
+class _Composition:
+    """The resolved components of one fit: defaults filled in, checked together."""
+
+    def __init__(self, estimator):
+        self.network = estimator.network if estimator.network is not None else AutoencoderNetwork()
+        self.clustering_loss = (
+            estimator.clustering_loss if estimator.clustering_loss is not None else Hardening()
+        )
+        losses = estimator.non_clustering_loss
+        losses = [] if losses is None else list(losses) if isinstance(losses, (list, tuple)) else [losses]
+        self.non_clustering_losses = [loss for loss in losses if loss.weight != 0]
+        self.schedule = estimator.schedule if estimator.schedule is not None else PretrainThenCluster()
+        update = estimator.cluster_update
+        self.cluster_update = self.clustering_loss.updates[0]() if update == "auto" else update
+        self.readout = estimator.readout
+        self.augmentation = estimator.augmentation
+        features = estimator.features
+        if features == "auto":
+            features = "hidden" if getattr(self.network, "has_softmax_head", False) else "embedding"
+        self.features = features
+
+    @property
+    def n_runs(self):
+        return self.readout.n_runs if isinstance(self.readout, BestOfRuns) else 1
+
+    def outputs(self):
+        """Network outputs the non-clustering terms read, and the terms."""
+        terms = []
+        for loss in self.non_clustering_losses:
+            output = self.clustering_loss.reconstruction_output(loss.source)
+            terms.append((output, loss.term(output)))
+        return terms
+
+    def head_flags(self):
+        outputs = {output for output, _ in self.outputs()}
+        flags = {"reconstruct": "reconstruction" in outputs}
+        if "embedding_reconstruction" in outputs:
+            flags["reconstruct_embedding"] = True
+        if isinstance(self.cluster_update, CountedCentres):
+            flags["initial_count"] = self.cluster_update.initial_count
+        return flags
+
+    def check(self, estimator):
+        """Raise a ValueError naming both parts of an incompatible choice."""
+        loss, network, update = self.clustering_loss, self.network, self.cluster_update
+        name = type(loss).__name__
+        if not isinstance(update, loss.updates):
+            allowed = " or ".join(f"{cls.__name__}()" for cls in loss.updates)
+            raise ValueError(
+                f"cluster_update={update!r} does not fit clustering_loss={name}(): it works "
+                f"with cluster_update={allowed} (or 'auto')."
+            )
+        has_softmax = getattr(network, "has_softmax_head", False)
+        if has_softmax and type(loss).__name__ != "CauchySchwarz":
+            raise ValueError(
+                f"network={type(network).__name__}() ends in a softmax head, which "
+                f"clustering_loss={name}() does not use; use CauchySchwarz(), or "
+                "AutoencoderNetwork()."
+            )
+        if self.n_runs > 1 and not has_softmax:
+            raise ValueError(
+                f"readout={self.readout!r} trains several runs together, which "
+                f"network={type(network).__name__}() does not support; use "
+                "SoftmaxHeadNetwork() or another readout."
+            )
+        if isinstance(self.readout, BestOfRuns):
+            self.readout.check()
+        for term in self.non_clustering_losses:
+            if term.needs_decoder and not network.has_decoder():
+                raise ValueError(estimator._no_decoder_message(term))
+        if update.__class__.__name__ == "MeanCentres" and getattr(loss, "dissimilarity", None) == "toroidal":
+            raise ValueError(
+                'center_update="mean" averages the embeddings, which is wrong on a torus; use '
+                'center_update="gradient" with dissimilarity="toroidal".'
+            )
+        features = self.features
+        if features == "hidden" and not has_softmax:
+            raise ValueError(
+                f"features='hidden' is the hidden layer before a softmax head; "
+                f"network={type(network).__name__}() has none (use 'embedding' or 'layers')."
+            )
+        if features in ("embedding", "layers") and has_softmax:
+            raise ValueError(
+                f"network={type(network).__name__}() has no bottleneck embedding; use "
+                "features='hidden' (or 'auto')."
+            )
+        if features == "layers":
+            if not (isinstance(network, AutoencoderNetwork) and network.architecture == "mlp"
+                    and network.encoder is None):
+                raise ValueError(
+                    "features='layers' concatenates the layers of a fully connected encoder; "
+                    f"network={network!r} is not one."
+                )
+            if any(output != "reconstruction" or t.source != "embedding"
+                   for (output, _), t in zip(self.outputs(), self.non_clustering_losses)):
+                raise ValueError(
+                    "features='layers' puts the clusters outside the embedding; the decoder "
+                    "cannot reconstruct from their centres."
+                )
+
+
+class DeepClustering(BaseDeepClustering):
+    """Deep clustering composed along the axes of the taxonomy of Aljalbout et al. (2018).
+
+    Every deep clustering method is a choice of network, of the features the
+    clustering sees, of a non-clustering loss, of a clustering loss, of how
+    the losses combine over training, of how the clusters are updated and of
+    how the labels come out.  Each parameter below is one axis, filled by a
+    small component; the named estimators (:class:`DECClustering`,
+    :class:`DCNClustering`, ...) are presets of this one, and each hands its
+    composition over with ``to_deep_clustering()``.  See the user guide's
+    :ref:`taxonomy` page.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    network : component, default=None
+        Axis 1: :class:`~skdeepcluster.compose.AutoencoderNetwork` (the
+        default, ``AutoencoderNetwork()``: ``d-500-500-2000-10``),
+        :class:`~skdeepcluster.compose.SoftmaxHeadNetwork` (DDC's) or
+        :class:`~skdeepcluster.compose.IdentityNetwork` (no network).
+    features : {"auto", "embedding", "hidden", "layers"}, default="auto"
+        Axis 2: the autoencoder's embedding, the hidden layer before a
+        softmax head, or all layers of a fully connected encoder side by
+        side.  ``"auto"`` is ``"hidden"`` for a softmax-head network and
+        ``"embedding"`` otherwise.  ``transform`` returns them.
+    non_clustering_loss : component, list of them, or None, default=None
+        Axis 3: :class:`~skdeepcluster.compose.Reconstruction` (kept during
+        the clustering phase), several, or none.
+    clustering_loss : component, default=None
+        Axis 4: :class:`~skdeepcluster.compose.Hardening` (the default; DEC),
+        :class:`~skdeepcluster.compose.KMeansLoss` (DCN),
+        :class:`~skdeepcluster.compose.CauchySchwarz` (DDC),
+        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss` (DMAE) or
+        :class:`~skdeepcluster.compose.PairwiseDiscriminative`.
+    schedule : component, default=None
+        Axis 5: :class:`~skdeepcluster.compose.PretrainThenCluster` (the
+        default) or :class:`~skdeepcluster.compose.JointTraining`.
+    cluster_update : component or "auto", default="auto"
+        Axis 6: :class:`~skdeepcluster.compose.Joint`,
+        :class:`~skdeepcluster.compose.TargetRefresh`,
+        :class:`~skdeepcluster.compose.CountedCentres`,
+        :class:`~skdeepcluster.compose.MeanCentres` or
+        :class:`~skdeepcluster.compose.EpochAssignments`; ``"auto"`` is the
+        clustering loss's own.
+    readout : "assignments", scikit-learn clusterer or component, default="assignments"
+        Axis 7: the clustering head's assignments; a clusterer fitted on the
+        final features (``KMeans(n_clusters)``, ``GaussianMixture(...)``),
+        which then also predicts; or :class:`~skdeepcluster.compose.BestOfRuns`.
+    augmentation : component or None, default=None
+        :class:`~skdeepcluster.compose.Augmentation` of training images.
+    lr : float, default=1e-3
+        Learning rate of the clustering phase.
+    optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
+        Optimizer of the clustering phase (``"sgd"`` with momentum 0.9).
+    n_init : int, default=20
+        Number of k-means runs of the clustering head's initialisation.
+    batch_size : int, default=256
+        Mini-batch size of every phase.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of training (see the user guide's :ref:`precision`).
+    callbacks : list of skorch callbacks, default=None
+        Extra callbacks of the clustering phase (copied before use).
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA when available, else on the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, batch order, initialisation and augmentation.
+    verbose : int, default=0
+        1 prints skorch's table of losses per epoch; 2 adds a progress bar.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    cluster_centers_ : ndarray of shape (n_clusters, n_features_out)
+        Centres in the feature space.
+    net_ : skorch.NeuralNet
+        The trained network with its clustering head.
+    history_ : skorch.History
+        Losses of the clustering phase.
+    pretrain_history_ : skorch.History or None
+        Losses of pretraining.
+    readout_ : scikit-learn clusterer
+        The fitted clusterer, when ``readout`` is one.
+    device_ : str
+        Device the network was trained on.
+    n_iter_ : int
+        Epochs of the clustering phase.
+    input_shape_ : tuple of int or None
+        Image shape the network was built for, if any.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    DECClustering, IDECClustering, DCNClustering, DDCClustering, DMAEClustering,
+    DMMClustering, DiscriminativeLatentClustering : The presets.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skdeepcluster import DeepClustering
+    >>> from skdeepcluster.compose import (
+    ...     AutoencoderNetwork, Hardening, PretrainThenCluster, Reconstruction)
+    >>> X, _ = make_blobs(n_samples=60, centers=3, random_state=0)
+    >>> model = DeepClustering(
+    ...     3, network=AutoencoderNetwork(hidden_dims=(16,), embedding_dim=2),
+    ...     non_clustering_loss=Reconstruction(weight=1.0),
+    ...     clustering_loss=Hardening(weight=0.1),
+    ...     schedule=PretrainThenCluster(pretrain_epochs=5, epochs=5), random_state=0)
+    >>> model.fit_predict(X).shape
+    (60,)
+    >>> model.set_params(clustering_loss__alpha=2.0).get_params()["clustering_loss__alpha"]
+    2.0
+    """
+
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "network": [HasMethods(["build", "resolve_input_shape"]), None],
+        "features": [StrOptions({"auto", "embedding", "hidden", "layers"})],
+        "non_clustering_loss": [HasMethods(["term"]), list, tuple, None],
+        "clustering_loss": [HasMethods(["criterion", "start"]), None],
+        "schedule": [HasMethods(["get_params"]), None],
+        "cluster_update": [StrOptions({"auto"}), HasMethods(["callbacks"])],
+        "readout": [StrOptions({"assignments"}), HasMethods(["fit"]), HasMethods(["select"])],
+        "augmentation": [Augmentation, None],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "callbacks": [list, None],
+        "device": [str, torch.device, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        network=None,
+        features="auto",
+        non_clustering_loss=None,
+        clustering_loss=None,
+        schedule=None,
+        cluster_update="auto",
+        readout="assignments",
+        augmentation=None,
+        lr=1e-3,
+        optimizer="adam",
+        n_init=20,
+        batch_size=256,
+        precision="float32",
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_clusters = n_clusters
+        self.network = network
+        self.features = features
+        self.non_clustering_loss = non_clustering_loss
+        self.clustering_loss = clustering_loss
+        self.schedule = schedule
+        self.cluster_update = cluster_update
+        self.readout = readout
+        self.augmentation = augmentation
+        self.lr = lr
+        self.optimizer = optimizer
+        self.n_init = n_init
+        self.batch_size = batch_size
+        self.precision = precision
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ---------------------------------------------------------- composition
+
+    def _composition(self):
+        return _Composition(self)
+
+    def _resolve_input_shape(self, image_shape, n_features):
+        return self._composition().network.resolve_input_shape(image_shape, n_features)
+
+    def _augmentations(self):
+        """The (pretraining, clustering) batch augmentations, or None each."""
+        augmentation = self._composition().augmentation
+        if augmentation is None or not (augmentation.pretraining or augmentation.clustering):
+            return None, None
+        if self.input_shape_ is None:
+            switch = self._augmentation_switch("pretraining" if augmentation.pretraining else
+                                               "clustering")
+            raise ValueError(
+                f"{switch} needs images: pass X as (n_samples, C, H, W) or set "
+                "input_shape=(C, H, W)."
+            )
+        transform = ImageAugmentation(
+            self.input_shape_, rotation=augmentation.rotation, shift=augmentation.shift
+        )
+        return (
+            transform if augmentation.pretraining else None,
+            transform if augmentation.clustering else None,
+        )
+
+    def _augmentation_switch(self, phase):
+        """How the user asked for augmenting ``phase``, for error messages."""
+        return f"augmentation=Augmentation({phase}=True)"
+
+    def _no_decoder_message(self, loss):
+        """The error for a reconstruction ``loss`` on a network without a decoder."""
+        return (
+            f"non_clustering_loss={loss!r} needs a decoder, but the network has none: pass "
+            "decoder= with encoder=, or leave the reconstruction out."
+        )
+
+    def _check_before_training(self):
+        composition = self._composition()
+        composition.check(self)
+        self._augmentations()  # image input checked before any training
+
+    # ------------------------------------------------------------------ fit
+
+    def _fit_network(self, X_train, seed):
+        c = self._composition()
+        pretrain_augmentation, clustering_augmentation = self._augmentations()
+        module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, c.n_runs)
+        if isinstance(c.schedule, PretrainThenCluster) and not isinstance(
+            c.network, IdentityNetwork
+        ):
+            module, self.pretrain_history_ = self._pretrain(
+                c, module, X_train, seed, pretrain_augmentation
+            )
+        else:
+            module = module.to(self.device_)
+        if c.features == "layers":
+            module = LayerFeatures(module)
+        head, start = c.clustering_loss.start(self, module, X_train, seed, **c.head_flags())
+        criterion = CombinedLoss(c.clustering_loss.criterion(), [t for _, t in c.outputs()])
+        callbacks = [
+            *c.clustering_loss.callbacks(self, c.schedule),
+            *c.cluster_update.callbacks(self, start),
+            *self._named_user_callbacks(),
+        ]
+        if hasattr(c.network, "net_options"):
+            options = c.network.net_options()
+        else:
+            options = dict(optimizer=self.optimizer)
+        net = self._make_net(
+            head, criterion, epochs=c.schedule.epochs, lr=self.lr,
+            seed=seed + c.schedule.clustering_seed_offset, callbacks=callbacks,
+            augmentation=clustering_augmentation, **options,
+        )
+        encoder = getattr(module, "encoder", None)
+        frozen = c.schedule.freeze_encoder and encoder is not None
+        if frozen:
+            encoder.requires_grad_(False)
+        try:
+            net.fit(X_train, None)
+        finally:
+            if frozen:
+                encoder.requires_grad_(True)
+        for name, value in start.get("fitted", {}).items():
+            setattr(self, name, value)
+        if isinstance(c.readout, BestOfRuns):
+            for name, value in c.readout.select(self, net, X_train).items():
+                setattr(self, name, value)
+        elif not isinstance(c.readout, str):  # a clusterer on the final features
+            self.readout_ = fit_clusterer(c.readout, self._encode(net.module_, X_train), seed)
+        return net
+
+    def _pretrain(self, c, autoencoder, X_train, seed, augmentation):
+        """Pretrain the network for the schedule's ``pretrain_epochs``; returns it and the history.
+
+        On reconstruction by default; on the clustering loss's own pretraining
+        term (plus the non-clustering terms) when it has one; in two stages
+        with the schedule's ``pretrain_features``.
+        """
+        schedule = c.schedule
+        if schedule.pretrain_epochs == 0:
+            return autoencoder.to(self.device_), None
+        make_net = functools.partial(
+            self._make_net, epochs=schedule.pretrain_epochs, lr=schedule.pretrain_lr,
+            optimizer=schedule.pretrain_optimizer, seed=seed, augmentation=augmentation,
+        )
+        own = c.clustering_loss.pretraining_criterion()
+        if own is not None:
+            terms = [t for _, t in c.outputs()]
+            module = autoencoder if terms else _EmbeddingOnly(autoencoder)
+            net = make_net(module, CombinedLoss(own, terms))
+            net.fit(X_train, None)
+            return autoencoder, net.history
+        if autoencoder.decoder is None:
+            raise ValueError(
+                "pretraining needs a decoder: pass decoder= with encoder=, or set "
+                "pretrain_epochs=0 for an encoder that is already trained."
+            )
+        features = schedule.pretrain_features
+        if features is None:
+            net = make_net(autoencoder, ReconstructionLoss())
+            net.fit(X_train, None)
+            return net.module_, net.history
+        targets = self._pretrain_targets(features, autoencoder, X_train, seed)
+        encoder_net = make_net(_EmbeddingOnly(autoencoder), FeatureRegressionLoss(targets))
+        encoder_net.fit(X_train, None)
+        autoencoder = encoder_net.module_.autoencoder
+        autoencoder.encoder.requires_grad_(False)
+        try:
+            decoder_net = make_net(autoencoder, ReconstructionLoss())
+            decoder_net.fit(X_train, None)
+        finally:
+            autoencoder.encoder.requires_grad_(True)
+        history = History()
+        for stage, net in (("features", encoder_net), ("reconstruction", decoder_net)):
+            for row in net.history:
+                history.append({**row, "epoch": len(history) + 1, "stage": stage})
+        return decoder_net.module_, history
+
+    def _pretrain_targets(self, features, autoencoder, X_train, seed):
+        """``pretrain_features``' transform of the training data, checked against the embedding."""
+        features = clone(features)
+        if features.get_params().get("random_state", 0) is None:
+            features.set_params(random_state=seed)  # reproducible under the estimator's seed
+        X = X_train.X if isinstance(X_train, SparseRows) else X_train.cpu().numpy()
+        targets = features.fit_transform(X)
+        targets = targets.toarray() if sp.issparse(targets) else np.asarray(targets)
+        device = next(autoencoder.parameters()).device
+        with evaluation_mode(autoencoder), torch.no_grad():
+            width = autoencoder.encode(X_train[:1].to(device)).shape[1]
+        if targets.ndim != 2 or targets.shape != (X.shape[0], width):
+            raise ValueError(
+                f"pretrain_features={features!r} gave features of shape {targets.shape}, but the "
+                f"encoder embeds {X.shape[0]} samples in {width} dimensions; make them agree "
+                "(embedding_dim, or the transformer's n_components)."
+            )
+        if not np.isfinite(targets).all():
+            raise ValueError(f"pretrain_features={features!r} gave non-finite features.")
+        return torch.as_tensor(targets, dtype=torch.float32, device=self.device_)
+
+    # ------------------------------------------------------------- readout
+
+    def _set_fitted_attributes(self, X):
+        c = self._composition()
+        super()._set_fitted_attributes(X)
+        for name, value in c.clustering_loss.fitted_attributes(self.net_.module_).items():
+            setattr(self, name, value)
+
+    def _labels_and_centers(self, X):
+        c = self._composition()
+        if isinstance(c.readout, BestOfRuns):
+            return self._vote_and_centers(X)
+        labels = self._labels_in_chunks(X)
+        if hasattr(self, "readout_"):
+            return labels, self._readout_centers(X, labels)
+        centers = c.clustering_loss.centers(self.net_.module_)
+        if centers is None:
+            centers = self._mean_features(self._inference(X, lambda m, x: m.encode(x)), labels)
+        return labels, centers
+
+    def _mean_features(self, features, labels):
+        """Mean features of each cluster (of all samples for an empty one)."""
+        features = np.asarray(features, dtype=np.float64)
+        centers = np.tile(features.mean(axis=0), (self.n_clusters, 1))
+        for k in np.unique(labels):
+            centers[k] = features[labels == k].mean(axis=0)
+        return centers
+
+    def _readout_centers(self, X, labels):
+        for name in ("cluster_centers_", "means_"):
+            centers = getattr(self.readout_, name, None)
+            if centers is not None and np.shape(centers) == (self.n_clusters, self._n_features_out):
+                return np.asarray(centers, dtype=np.float64)
+        return self._mean_features(self._inference(X, lambda m, x: m.encode(x)), labels)
+
+    def _vote_and_centers(self, X):
+        # One pass of the kept runs over X: the vote and the best run's hidden
+        # representation come out of the same forward pass.
+        def vote_and_hidden(module, x):
+            hidden = module.hidden_all(x)
+            labels = module.vote_from_hidden(hidden)
+            return torch.cat([labels[:, None].to(hidden.dtype), hidden[:, 0]], dim=1)
+
+        both = self._inference(X, vote_and_hidden)
+        labels = both[:, 0].astype(np.int64)
+        return labels, self._mean_features(both[:, 1:], labels)
+
+    def _predict_in_chunks(self, X):
+        c = self._composition()
+        if isinstance(c.readout, BestOfRuns):
+            return self._inference(X, lambda m, x: m.predict_proba(x))
+        if hasattr(self, "readout_"):
+            features = self._inference(X, lambda m, x: m.encode(x))
+            if hasattr(self.readout_, "predict_proba"):
+                return self.readout_.predict_proba(features.astype(np.float64)).astype(X.dtype)
+            one_hot = np.zeros((len(features), self.n_clusters), dtype=X.dtype)
+            one_hot[np.arange(len(features)), self.readout_.predict(features.astype(np.float64))] = 1
+            return one_hot
+        return super()._predict_in_chunks(X)
+
+    def _labels_in_chunks(self, X):
+        c = self._composition()
+        if isinstance(c.readout, BestOfRuns):
+            return self._inference(X, lambda m, x: m.vote(x)).astype(np.int64)
+        if hasattr(self, "readout_"):
+            features = self._inference(X, lambda m, x: m.encode(x)).astype(np.float64)
+            return np.asarray(self.readout_.predict(features), dtype=np.int64)
+        return super()._labels_in_chunks(X)
+
+    def score(self, X, y=None):
+        """The method's own objective on ``X`` (higher is better).
+
+        The opposite of the dissimilarity-mixture loss for
+        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss`; otherwise the
+        opposite of the within-cluster sum of squares of the features around
+        ``cluster_centers_``, as ``KMeans.score`` on ``transform(X)``.
+        Comparable between fits of one network, not across networks or
+        ``n_clusters``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            New data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        score : float
+        """
+        objective = getattr(self._composition().clustering_loss, "objective", None)
+        if objective is None:
+            return super().score(X, y)
+        X = self._validate_input(X, reset=False)
+        return -float(np.sum(self._inference(X, objective()), dtype=np.float64))
+
+    # ---------------------------------------------------- weights-only loading
+
+    def _init_module(self, n_features, state_dict):
+        c = self._composition()
+        n_runs = state_dict["output.weight"].shape[0] if isinstance(c.readout, BestOfRuns) else 1
+        module = c.network.build(n_features, self.input_shape_, self.n_clusters, n_runs)
+        if c.features == "layers":
+            module = LayerFeatures(module)
+        return c.clustering_loss.empty_head(module, state_dict, **c.head_flags())
+
+    def _loading_criterion(self):
+        c = self._composition()
+        return CombinedLoss(c.clustering_loss.criterion(), [t for _, t in c.outputs()])
+
+    def _wrap_module(self, module, net_class=DeepClusteringNet, optimizer=torch.optim.Adam):
+        network = self._composition().network
+        if hasattr(network, "net_options"):
+            options = network.net_options()
+            net_class, optimizer = options["net_class"], options["optimizer"]
+        return super()._wrap_module(module, net_class=net_class, optimizer=optimizer)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._composition().network.accepts_sparse()
+        return tags

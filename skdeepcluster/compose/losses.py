@@ -1,0 +1,486 @@
+"""Axes 3 and 4 of the taxonomy: the non-clustering loss and the clustering loss.
+
+A clustering loss knows its formula, how its clustering head starts (k-means
+on the features, a mixture, nothing), which cluster updates it works with,
+and what it reads off the trained head (centres, mixing weights).
+"""
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+
+from ..dissimilarities import (
+    check_dissimilarity,
+    cluster_parameter_names,
+    get_dissimilarity,
+    pairwise_dissimilarities,
+)
+from ..engine import map_in_chunks
+from ..losses.discriminative import DiscriminativeClusteringLoss, DiscriminativePretrainingLoss
+from ..losses.divergence import DDCLoss
+from ..losses.hardening import KLClusteringLoss
+from ..losses.kmeans import KMeansClusteringLoss
+from ..losses.combined import ReconstructionTerm
+from ..losses.mixture import DMAELoss
+from ..networks.heads import (
+    CosineClusteringModule,
+    DissimilarityMixture,
+    DMAEModule,
+    KMeansClusteringModule,
+    SoftmaxClusteringModule,
+    StudentTClusteringModule,
+    _gram,
+)
+from ..updates import (
+    ClusteringStageSchedule,
+    dissimilarity_kmeans_plusplus,
+    gaussian_mixture_start,
+    kmeans_start,
+    precision_factors,
+)
+from ._base import Component
+from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
+
+__all__ = [
+    "Reconstruction",
+    "Hardening",
+    "KMeansLoss",
+    "CauchySchwarz",
+    "DissimilarityMixtureLoss",
+    "PairwiseDiscriminative",
+]
+
+
+# ------------------------------------------------------------ non-clustering
+
+
+class Reconstruction(Component):
+    """The autoencoder's reconstruction error, ``weight * MSE(x, g(.))``.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the term in the clustering phase.
+    reduction : {"mean", "sum"}, default="mean"
+        Squared error averaged over samples and features, or summed over the
+        features and averaged over the samples (DCN's scale).
+    source : {"embedding", "assigned_centers"}, default="embedding"
+        What the decoder reconstructs from: each sample's embedding, or its
+        assigned mixture centre (DMAE; needs
+        :class:`DissimilarityMixtureLoss`).
+    """
+
+    needs_decoder = True
+
+    def __init__(self, weight=1.0, *, reduction="mean", source="embedding"):
+        self.weight = weight
+        self.reduction = reduction
+        self.source = source
+
+    def term(self, output="reconstruction"):
+        return ReconstructionTerm(self.weight, self.reduction, output)
+
+
+# ------------------------------------------------------------------ clustering
+
+
+class _ClusteringLoss(Component):
+    """What every clustering loss answers; see :class:`~skdeepcluster.DeepClustering`."""
+
+    # Cluster updates this loss works with; the first is its default.
+    updates = (Joint,)
+
+    def pretraining_criterion(self):
+        """A clustering term for pretraining (None: pretrain on reconstruction)."""
+        return None
+
+    def reconstruction_output(self, source):
+        """The network output a :class:`Reconstruction` from ``source`` reads."""
+        if source != "embedding":
+            raise ValueError(
+                f"Reconstruction(source={source!r}) needs clustering_loss="
+                f"DissimilarityMixtureLoss(); {type(self).__name__} has no assigned centres."
+            )
+        return "reconstruction"
+
+    def callbacks(self, estimator, schedule):
+        return []
+
+    def centers(self, module):
+        """Centres of the trained head, or None (the mean features of each cluster)."""
+        return module.centers.detach().cpu().numpy().astype(np.float64)
+
+    def fitted_attributes(self, module):
+        return {}
+
+
+def _kmeans_on_features(estimator, module, X_train, seed):
+    embeddings = estimator._encode(module, X_train)
+    return embeddings, kmeans_start(embeddings, estimator.n_clusters, estimator.n_init, seed)
+
+
+class Hardening(_ClusteringLoss):
+    """DEC's cluster-assignment hardening: ``weight * KL(P || Q)``.
+
+    ``Q`` are Student's t soft assignments of the features to trainable
+    centroids (started by k-means), ``P`` the target distribution that
+    sharpens them, refreshed by :class:`TargetRefresh`.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel.
+    weight : float, default=1.0
+        Weight of the term (IDEC's ``gamma``).
+    dissimilarity : str, callable or None, default=None
+        A dissimilarity of :mod:`skdeepcluster.dissimilarities` in place of
+        the squared Euclidean distance in the kernel; None is DEC's.
+    dissimilarity_params : dict, default=None
+        Its keyword arguments.
+    """
+
+    updates = (TargetRefresh,)
+
+    def __init__(self, alpha=1.0, *, weight=1.0, dissimilarity=None, dissimilarity_params=None):
+        self.alpha = alpha
+        self.weight = weight
+        self.dissimilarity = dissimilarity
+        self.dissimilarity_params = dissimilarity_params
+
+    def start(self, estimator, module, X_train, seed, reconstruct):
+        embeddings, kmeans = _kmeans_on_features(estimator, module, X_train, seed)
+        head = self.head(module, kmeans.cluster_centers_, reconstruct)
+        return head, {"embeddings": embeddings}
+
+    def head(self, module, centers, reconstruct):
+        dissimilarity = None
+        if self.dissimilarity is not None:
+            dissimilarity = get_dissimilarity(self.dissimilarity, self.dissimilarity_params)
+            if cluster_parameter_names(self.dissimilarity):
+                raise ValueError(
+                    f"Hardening(dissimilarity={self.dissimilarity!r}) needs per-cluster "
+                    "parameters, which the Student's t head does not learn; use "
+                    "DissimilarityMixtureLoss for it."
+                )
+        return StudentTClusteringModule(
+            module, centers, alpha=self.alpha, reconstruct=reconstruct,
+            dissimilarity=dissimilarity,
+        )
+
+    def empty_head(self, module, state_dict, reconstruct):
+        return self.head(module, torch.zeros_like(state_dict["centers"]), reconstruct)
+
+    def criterion(self):
+        return KLClusteringLoss(clustering_weight=self.weight, reconstruction_weight=0.0)
+
+
+class KMeansLoss(_ClusteringLoss):
+    """DCN's k-means loss: ``(weight / 2) mean_i ||f(x_i) - mu_{s_i}||^2``.
+
+    Hard assignments and centroids (started by k-means) are held fixed in
+    the gradient step and moved by :class:`CountedCentres`.
+
+    Parameters
+    ----------
+    weight : float, default=0.1
+        ``lambda``, the weight of the k-means loss.
+    """
+
+    updates = (CountedCentres,)
+
+    def __init__(self, weight=0.1):
+        self.weight = weight
+
+    def start(self, estimator, module, X_train, seed, reconstruct, initial_count=100):
+        _, kmeans = _kmeans_on_features(estimator, module, X_train, seed)
+        return KMeansClusteringModule(module, kmeans.cluster_centers_, initial_count), {}
+
+    def empty_head(self, module, state_dict, reconstruct, initial_count=100):
+        return KMeansClusteringModule(
+            module, torch.zeros_like(state_dict["centers"]), initial_count
+        )
+
+    def criterion(self):
+        return KMeansClusteringLoss(self.weight, reconstruct=False)
+
+
+class CauchySchwarz(_ClusteringLoss):
+    """DDC's loss: Cauchy–Schwarz divergence between clusters, orthogonality, simplex corners.
+
+    Needs softmax assignments: those of :class:`SoftmaxHeadNetwork`, or a
+    softmax layer this loss puts on any other network's features.
+
+    Parameters
+    ----------
+    cs_weight, orthogonality_weight, simplex_weight : float, default=1.0
+        Weights of the three terms (see :func:`~skdeepcluster.losses.ddc_loss`).
+    sigma_fraction : float, default=0.15
+        Kernel bandwidth: ``sigma^2`` is this fraction of the batch's median
+        squared pairwise distance in the features.
+    """
+
+    def __init__(
+        self, cs_weight=1.0, orthogonality_weight=1.0, simplex_weight=1.0, sigma_fraction=0.15
+    ):
+        self.cs_weight = cs_weight
+        self.orthogonality_weight = orthogonality_weight
+        self.simplex_weight = simplex_weight
+        self.sigma_fraction = sigma_fraction
+
+    def start(self, estimator, module, X_train, seed, reconstruct):
+        if getattr(module, "vote", None) is not None:  # the network has its softmax head
+            return module, {}
+        return self.empty_head(module, None, reconstruct, estimator, X_train), {}
+
+    def empty_head(self, module, state_dict, reconstruct, estimator=None, X_train=None):
+        if getattr(module, "vote", None) is not None:
+            return module
+        if state_dict is not None:
+            width = state_dict["output.weight"].shape[1]
+            n_clusters = state_dict["output.weight"].shape[0]
+        else:
+            width = estimator._encode(module, X_train[:2]).shape[1]
+            n_clusters = estimator.n_clusters
+        return SoftmaxClusteringModule(module, width, n_clusters, reconstruct=reconstruct)
+
+    def criterion(self):
+        return DDCLoss(
+            cs_weight=self.cs_weight, orthogonality_weight=self.orthogonality_weight,
+            simplex_weight=self.simplex_weight, sigma_fraction=self.sigma_fraction,
+        )
+
+    def centers(self, module):
+        return None
+
+
+class DissimilarityMixtureLoss(_ClusteringLoss):
+    """DMAE's dissimilarity mixture: ``weight * mean_i [d(z_i, theta~_i) - log(pi~_i) / alpha]``.
+
+    Parameters
+    ----------
+    dissimilarity : str or callable, default="euclidean"
+        The dissimilarity of the components (see
+        :mod:`skdeepcluster.dissimilarities`).
+    dissimilarity_params : dict, default=None
+        Its keyword arguments.
+    alpha : float, default=100.0
+        Inverse temperature of the soft assignments.
+    weight : float, default=1.0
+        Weight of the term.
+    trainable_weights : bool, default=False
+        Learn the mixing weights.
+    init : {"auto", "k-means", "k-means++", "gaussian-mixture"}, default="auto"
+        How the centres start (see :class:`~skdeepcluster.DMAEClustering`).
+    init_covariance_type : {"tied", "full", "diag", "spherical"}, default="tied"
+        Covariances of ``init="gaussian-mixture"``.
+    """
+
+    updates = (Joint, MeanCentres)
+
+    def __init__(
+        self, dissimilarity="euclidean", *, dissimilarity_params=None, alpha=100.0, weight=1.0,
+        trainable_weights=False, init="auto", init_covariance_type="tied",
+    ):
+        self.dissimilarity = dissimilarity
+        self.dissimilarity_params = dissimilarity_params
+        self.alpha = alpha
+        self.weight = weight
+        self.trainable_weights = trainable_weights
+        self.init = init
+        self.init_covariance_type = init_covariance_type
+
+    def _function(self):
+        return get_dissimilarity(self.dissimilarity, self.dissimilarity_params)
+
+    def _parameter_names(self):
+        return cluster_parameter_names(self.dissimilarity)
+
+    def reconstruction_output(self, source):
+        return "reconstruction" if source == "assigned_centers" else "embedding_reconstruction"
+
+    def _init_method(self):
+        if self.init != "auto":
+            return self.init
+        # k-means suits the dissimilarities of vector spaces; a periodic or a user's one
+        # needs seeding under its own geometry.
+        if callable(self.dissimilarity) or self.dissimilarity == "toroidal":
+            return "k-means++"
+        return "k-means"
+
+    def mixture(self, estimator, Z, seed, shallow):
+        """The mixture layer initialised on the samples (features) ``Z``."""
+        Z = np.asarray(Z, dtype=np.float64)
+        function = self._function()
+        needs_precision = "precision" in self._parameter_names()
+        n_features = Z.shape[1]
+        check_dissimilarity(
+            function,
+            n_features,
+            **({"precision": torch.eye(n_features).expand(2, n_features, n_features)}
+               if needs_precision else {}),
+        )
+        if self.dissimilarity == "itakura_saito" and not np.all(Z > 0):
+            where = "X" if shallow else "The encoder's embeddings"
+            raise ValueError(
+                f"dissimilarity='itakura_saito' needs positive data; {where} has values <= 0. "
+                + ("Shift or rescale X to positive values." if shallow else
+                   "End your encoder with a positive activation (e.g. torch.nn.Softplus).")
+            )
+        init = self._init_method()
+        factors = None
+        n_clusters, n_init = estimator.n_clusters, estimator.n_init
+        if init in ("k-means", "gaussian-mixture"):
+            kmeans = KMeans(n_clusters, n_init=n_init, random_state=seed).fit(Z)
+            centers, labels = kmeans.cluster_centers_, kmeans.labels_
+            if init == "gaussian-mixture":
+                centers, factors = gaussian_mixture_start(
+                    Z, centers, self.init_covariance_type, random_state=seed
+                )
+        else:
+            # Mahalanobis is seeded as k-means++ (identity precision), then gets per-cluster ones.
+            seeding = get_dissimilarity("sqeuclidean") if needs_precision else function
+            centers = dissimilarity_kmeans_plusplus(
+                Z, n_clusters, seeding, n_init=n_init, random_state=seed,
+                device=estimator.device_, batch_size=estimator._inference_batch_size,
+            )
+            labels = map_in_chunks(
+                lambda x: pairwise_dissimilarities(
+                    seeding, x, torch.as_tensor(centers, dtype=x.dtype, device=x.device)
+                ).argmin(dim=1),
+                Z, estimator.device_, batch_size=estimator._inference_batch_size,
+            )
+        if not needs_precision:
+            factors = None
+        elif factors is None:
+            factors = precision_factors(Z, labels, n_clusters)
+        return DissimilarityMixture(
+            centers, function, alpha=self.alpha, precision_factors=factors,
+            trainable_weights=self.trainable_weights,
+        ).to(estimator.device_)
+
+    def start(self, estimator, module, X_train, seed, reconstruct, reconstruct_embedding=False):
+        shallow = isinstance(getattr(module, "encoder", None), torch.nn.Identity)
+        mixture = self.mixture(estimator, estimator._encode(module, X_train), seed, shallow)
+        head = DMAEModule(
+            module, mixture, reconstruct=reconstruct, reconstruct_embedding=reconstruct_embedding
+        )
+        return head, {}
+
+    def empty_head(self, module, state_dict, reconstruct, reconstruct_embedding=False):
+        centers = state_dict["mixture.centers"]
+        factors = state_dict.get("mixture.precision_factors")
+        mixture = DissimilarityMixture(
+            torch.zeros_like(centers), self._function(), alpha=self.alpha,
+            precision_factors=None if factors is None else torch.zeros_like(factors),
+            trainable_weights=self.trainable_weights,
+        )
+        return DMAEModule(
+            module, mixture, reconstruct=reconstruct, reconstruct_embedding=reconstruct_embedding
+        )
+
+    def criterion(self):
+        return DMAELoss(
+            self._function(), self.alpha, clustering_weight=self.weight,
+            parameter_names=self._parameter_names(),
+        )
+
+    def centers(self, module):
+        centers = super().centers(module)
+        if self.dissimilarity == "toroidal":  # report the centres inside the box
+            period = (self.dissimilarity_params or {}).get("period", 1.0)
+            centers = np.mod(centers, np.asarray(period, dtype=np.float64))
+        return centers
+
+    def fitted_attributes(self, module):
+        mixture = module.mixture
+        attributes = {"weights_": mixture.weights.detach().cpu().numpy().astype(np.float64)}
+        if mixture.precision_factors is not None:
+            attributes["precisions_"] = (
+                _gram(mixture.precision_factors.detach()).cpu().numpy().astype(np.float64)
+            )
+        return attributes
+
+    def objective(self):
+        """``per_sample(module, x)``: the DMM loss of each sample (for ``score``)."""
+        criterion = DMAELoss(self._function(), self.alpha, parameter_names=self._parameter_names())
+
+        def per_sample(module, x):
+            z = module.encode(x)
+            out = module.mixture(z)
+            out["embedding"] = z
+            return criterion.per_sample(out)
+
+        return per_sample
+
+
+class PairwiseDiscriminative(_ClusteringLoss):
+    """The discriminative latent space method's pairwise cosine losses, in two stages.
+
+    Pretraining pulls each batch's kNN anchor pairs together and pushes all
+    other pairs apart on the unit sphere; the clustering phase adds the
+    cosine to the assigned centroid (stage I) and then anchors the pairs on
+    the clusters and separates the centroids (stage II).
+
+    Parameters
+    ----------
+    n_neighbors, anchor_fraction, anchor_metric, beta, stage1_discriminative_weight, \
+stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fraction
+        As for :class:`~skdeepcluster.DiscriminativeLatentClustering`.
+    """
+
+    updates = (EpochAssignments,)
+
+    def __init__(
+        self, *, n_neighbors=5, anchor_fraction=0.5, anchor_metric="cosine", beta=0.5,
+        stage1_discriminative_weight=1.0, stage2_discriminative_weight=1.0,
+        centroid_separation_weight=1.0, temperature=0.1, stage1_fraction=0.75,
+    ):
+        self.n_neighbors = n_neighbors
+        self.anchor_fraction = anchor_fraction
+        self.anchor_metric = anchor_metric
+        self.beta = beta
+        self.stage1_discriminative_weight = stage1_discriminative_weight
+        self.stage2_discriminative_weight = stage2_discriminative_weight
+        self.centroid_separation_weight = centroid_separation_weight
+        self.temperature = temperature
+        self.stage1_fraction = stage1_fraction
+
+    def _anchors(self):
+        return dict(
+            n_neighbors=self.n_neighbors, anchor_fraction=self.anchor_fraction,
+            metric=self.anchor_metric, beta=self.beta, reconstruction_weight=0.0,
+        )
+
+    def pretraining_criterion(self):
+        return DiscriminativePretrainingLoss(**self._anchors())
+
+    def start(self, estimator, module, X_train, seed, reconstruct):
+        embeddings = estimator._encode(module, X_train).astype(np.float64)
+        embeddings /= np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+        kmeans = KMeans(estimator.n_clusters, n_init=estimator.n_init, random_state=seed)
+        labels = kmeans.fit_predict(embeddings).astype(np.int64)
+        head = CosineClusteringModule(
+            module, kmeans.cluster_centers_, temperature=self.temperature, reconstruct=reconstruct
+        )
+        return head, {"fitted": {"pretrain_labels_": labels}}
+
+    def empty_head(self, module, state_dict, reconstruct):
+        return CosineClusteringModule(
+            module, torch.zeros_like(state_dict["centers"]), temperature=self.temperature,
+            reconstruct=reconstruct,
+        )
+
+    def criterion(self):
+        return DiscriminativeClusteringLoss(
+            **self._anchors(),
+            stage1_discriminative_weight=self.stage1_discriminative_weight,
+            stage2_discriminative_weight=self.stage2_discriminative_weight,
+            centroid_separation_weight=self.centroid_separation_weight,
+        )
+
+    def callbacks(self, estimator, schedule):
+        stage1_epochs = round(self.stage1_fraction * schedule.epochs)
+        return [("stage_schedule", ClusteringStageSchedule(stage1_epochs))]
+
+    def centers(self, module):
+        return module.normalized_centers().detach().cpu().numpy().astype(np.float64)

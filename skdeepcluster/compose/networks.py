@@ -1,0 +1,313 @@
+"""Axis 1 and 2 of the taxonomy: the network, and the features the clustering sees."""
+
+import copy
+import math
+from numbers import Integral
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..networks.autoencoders import (
+    Autoencoder,
+    BatchNormConvAutoencoder,
+    ConvAutoencoder,
+    MLPAutoencoder,
+    Unflatten,
+    glorot_init,
+)
+from ..networks.runwise import (
+    DDCConvBackbone,
+    DDCMLPBackbone,
+    DDCNet,
+    DDCNetwork,
+    RunLoopBackbone,
+    RunwiseClippedAdam,
+    _reset_parameters,
+)
+from ._base import Component
+
+__all__ = ["AutoencoderNetwork", "IdentityNetwork", "SoftmaxHeadNetwork", "LayerFeatures"]
+
+# The built-in image autoencoders, by the name ``architecture`` takes.
+_IMAGE_NETWORKS = {"conv": ConvAutoencoder, "conv_bn": BatchNormConvAutoencoder}
+
+
+def _image_shape(architecture, image_shape, input_shape, n_features, user_module, image_kinds):
+    """``(C, H, W)`` the network is built for, or None for flat input."""
+    if image_shape is not None:
+        shape = tuple(int(s) for s in image_shape)
+        if architecture in image_kinds and not user_module:
+            if len(shape) == 2:  # (n, H, W): one-channel images
+                shape = (1, *shape)
+            elif len(shape) != 3:
+                raise ValueError(
+                    f"network={architecture!r} needs images of shape (n_samples, C, H, W) or "
+                    f"(n_samples, H, W); got X with {len(shape) + 1} dimensions."
+                )
+        return shape
+    if input_shape is not None:
+        shape = tuple(int(s) for s in input_shape)
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"input_shape={shape} holds {math.prod(shape)} values but X has "
+                f"{n_features} features."
+            )
+        return shape
+    if architecture in image_kinds and not user_module:
+        side = math.isqrt(n_features)
+        if side * side != n_features:
+            raise ValueError(
+                f"network={architecture!r} needs images: pass X as (n_samples, C, H, W) or set "
+                f"input_shape=(C, H, W); {n_features} flat features are not a square "
+                "one-channel image."
+            )
+        return (1, side, side)
+    return None
+
+
+class AutoencoderNetwork(Component):
+    """An autoencoder: fully connected, convolutional, or your own encoder and decoder.
+
+    Parameters
+    ----------
+    architecture : {"mlp", "conv", "conv_bn"}, default="mlp"
+        The ``d-hidden_dims-embedding_dim`` fully connected autoencoder and
+        its mirror (:class:`~skdeepcluster.networks.MLPAutoencoder`), the
+        strided convolutional one (:class:`~skdeepcluster.networks.ConvAutoencoder`)
+        or the one with batch normalisation and max pooling
+        (:class:`~skdeepcluster.networks.BatchNormConvAutoencoder`) for
+        images ``(n, C, H, W)`` (or flat, with ``input_shape``).
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Hidden widths of the fully connected encoder; the decoder mirrors them.
+    embedding_dim : int, default=10
+        Width of the embedding.
+    input_shape : tuple of int, default=None
+        ``(C, H, W)`` of flat image input.
+    encoder, decoder : torch.nn.Module, default=None
+        Your own networks, replacing ``architecture`` (copied, never
+        modified; they keep their own initialisation).  Without a decoder,
+        nothing can be reconstructed.
+    weight_init : {"torch", "glorot"}, default="torch"
+        PyTorch's default initialisation of the built-in layers, or
+        Glorot-uniform weights and zero biases
+        (:func:`~skdeepcluster.networks.glorot_init`).
+
+    Examples
+    --------
+    >>> from skdeepcluster.compose import AutoencoderNetwork
+    >>> AutoencoderNetwork(hidden_dims=(64,), embedding_dim=5).build(20, None).encoder
+    Sequential(
+      (0): Linear(in_features=20, out_features=64, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=64, out_features=5, bias=True)
+    )
+    """
+
+    def __init__(
+        self, architecture="mlp", *, hidden_dims=(500, 500, 2000), embedding_dim=10,
+        input_shape=None, encoder=None, decoder=None, weight_init="torch",
+    ):
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.input_shape = input_shape
+        self.encoder = encoder
+        self.decoder = decoder
+        self.weight_init = weight_init
+
+    def has_decoder(self):
+        return self.encoder is None or self.decoder is not None
+
+    def accepts_sparse(self):
+        return self.architecture == "mlp" and self.input_shape is None
+
+    def resolve_input_shape(self, image_shape, n_features):
+        """The image shape the network is built for (None: flat vectors)."""
+        return _image_shape(
+            self.architecture, image_shape, self.input_shape, n_features,
+            self.encoder is not None, _IMAGE_NETWORKS,
+        )
+
+    def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
+        """The untrained :class:`~skdeepcluster.networks.Autoencoder`."""
+        if self.encoder is not None:
+            encoder = copy.deepcopy(self.encoder)
+            decoder = copy.deepcopy(self.decoder) if self.decoder is not None else None
+            if input_shape is not None:
+                # Batches travel flat; the user's modules see images and may return them.
+                encoder = nn.Sequential(Unflatten(input_shape), encoder)
+                if decoder is not None:
+                    decoder = nn.Sequential(decoder, nn.Flatten())
+            return Autoencoder(encoder, decoder)
+        if self.decoder is not None:
+            raise ValueError("decoder was given without an encoder; pass both.")
+        if self.architecture in _IMAGE_NETWORKS:
+            autoencoder = _IMAGE_NETWORKS[self.architecture](
+                input_shape, embedding_dim=self.embedding_dim
+            )
+        else:
+            autoencoder = MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
+        if self.weight_init == "glorot":
+            glorot_init(autoencoder)
+        return autoencoder
+
+
+class IdentityNetwork(Component):
+    """No network: the clustering runs on the inputs themselves (a shallow model, as DMM).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.compose import IdentityNetwork
+    >>> IdentityNetwork().build(3, None).encode(torch.ones(1, 3))
+    tensor([[1., 1., 1.]])
+    """
+
+    def has_decoder(self):
+        return False
+
+    def accepts_sparse(self):
+        return True
+
+    def resolve_input_shape(self, image_shape, n_features):
+        # Nothing to shape: images are clustered as flat vectors.
+        return None if image_shape is None else tuple(int(s) for s in image_shape)
+
+    def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
+        return Autoencoder(nn.Identity())
+
+
+class SoftmaxHeadNetwork(Component):
+    """DDC's network: a backbone, a hidden layer and a ``K``-way softmax, for ``R`` runs at once.
+
+    ``backbone -> FC(hidden_dim) -> ReLU -> BatchNorm -> FC(K) -> softmax``;
+    the clustering features are the hidden layer.  The runs of
+    :class:`~skdeepcluster.compose.BestOfRuns` are trained together as one
+    vectorised module (:class:`~skdeepcluster.networks.DDCNetwork`).
+
+    Parameters
+    ----------
+    architecture : {"mlp", "conv"}, default="mlp"
+        The fully connected backbone (BatchNorm on its last layer) or the
+        LeNet-like CNN (conv 5x5x32, pool, conv 5x5x64, pool) for images of
+        at least 16x16.
+    hidden_dims : tuple of int, default=(200, 200, 500)
+        Widths of the fully connected backbone.
+    hidden_dim : int, default=100
+        Width of the hidden layer the features come from.
+    input_shape : tuple of int, default=None
+        ``(C, H, W)`` of flat image input.
+    encoder : torch.nn.Module, default=None
+        Your own backbone, copied and re-initialised once per run.
+    max_grad_norm : float or None, default=5.0
+        Gradient-norm clipping of each run; None disables it.
+    """
+
+    def __init__(
+        self, architecture="mlp", *, hidden_dims=(200, 200, 500), hidden_dim=100,
+        input_shape=None, encoder=None, max_grad_norm=5.0,
+    ):
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.hidden_dim = hidden_dim
+        self.input_shape = input_shape
+        self.encoder = encoder
+        self.max_grad_norm = max_grad_norm
+
+    # The head is part of this network: a softmax loss needs no head of its own.
+    has_softmax_head = True
+
+    def has_decoder(self):
+        return False
+
+    def accepts_sparse(self):
+        return self.architecture == "mlp" and self.input_shape is None
+
+    def resolve_input_shape(self, image_shape, n_features):
+        return _image_shape(
+            self.architecture, image_shape, self.input_shape, n_features,
+            self.encoder is not None, {"conv"},
+        )
+
+    def net_options(self):
+        """The engine's training settings for run-wise modules."""
+        return dict(
+            net_class=DDCNet, optimizer=RunwiseClippedAdam, graph_safe_optimizer=True,
+            max_grad_norm=self.max_grad_norm,
+        )
+
+    def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
+        """The untrained ``n_runs``-run :class:`~skdeepcluster.networks.DDCNetwork`."""
+        if self.encoder is not None:
+            copies = []
+            for _ in range(n_runs):
+                run = copy.deepcopy(self.encoder)
+                _reset_parameters(run)
+                if input_shape is not None:
+                    run = nn.Sequential(Unflatten(input_shape), run)
+                copies.append(run)
+            backbone = RunLoopBackbone(copies)
+            probe = copy.deepcopy(copies[0]).eval()
+            try:
+                with torch.no_grad():
+                    out = probe(torch.zeros(2, n_features))
+            except Exception as exc:  # a user's module: report its failure as a ValueError
+                raise ValueError(
+                    f"encoder could not process a batch of the input (shape (2, "
+                    f"{input_shape or n_features})): {exc}"
+                ) from exc
+            backbone_dim = int(np.prod(out.shape[1:]))
+        elif self.architecture == "conv":
+            backbone = DDCConvBackbone(input_shape, n_runs=n_runs)
+            backbone_dim = backbone.output_dim
+        else:
+            widths = np.asarray(self.hidden_dims).ravel()
+            if not all(isinstance(w, Integral) and w >= 1 for w in widths.tolist()):
+                raise ValueError(
+                    f"hidden_dims must hold positive integers; got {self.hidden_dims!r}."
+                )
+            backbone = DDCMLPBackbone(n_features, widths.tolist(), n_runs=n_runs)
+            backbone_dim = backbone.output_dim
+        return DDCNetwork(
+            backbone, backbone_dim, n_clusters, int(self.hidden_dim), n_runs=n_runs
+        )
+
+
+class LayerFeatures(nn.Module):
+    """An autoencoder whose clustering features are all its encoder's layers, concatenated.
+
+    ``features="layers"`` of :class:`~skdeepcluster.DeepClustering`: the
+    outputs of every activation of the encoder and its embedding, side by
+    side (as Neural Clustering does); the decoder still reconstructs from the
+    embedding.
+
+    Parameters
+    ----------
+    autoencoder : skdeepcluster.networks.Autoencoder
+        A fully connected autoencoder (its encoder an ``nn.Sequential``).
+    """
+
+    def __init__(self, autoencoder):
+        super().__init__()
+        self.autoencoder = autoencoder
+        self.decoder = autoencoder.decoder
+
+    def _layers(self, x):
+        outputs = []
+        for layer in self.autoencoder.encoder:
+            x = layer(x)
+            if isinstance(layer, nn.ReLU):
+                outputs.append(x)
+        return outputs, x
+
+    def encode(self, x):
+        outputs, z = self._layers(x)
+        return torch.cat([*outputs, z], dim=1)
+
+    def forward(self, x):
+        outputs, z = self._layers(x)
+        out = {"embedding": torch.cat([*outputs, z], dim=1)}
+        if self.autoencoder.decoder is not None:
+            out["reconstruction"] = self.autoencoder.decoder(z)
+        return out

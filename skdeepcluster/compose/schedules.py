@@ -1,0 +1,87 @@
+"""Axis 5 of the taxonomy: how the losses combine over training."""
+
+from ._base import Component
+
+__all__ = ["PretrainThenCluster", "JointTraining", "Augmentation"]
+
+
+class PretrainThenCluster(Component):
+    """Pretrain the network on its own loss, then train with the clustering loss.
+
+    Pretraining minimises the reconstruction error (or the clustering
+    loss's own pretraining term, as the discriminative method's); the
+    clustering phase minimises the clustering loss plus the non-clustering
+    loss, if any (joint training, as IDEC; without one, fine-tuning, as DEC).
+
+    Parameters
+    ----------
+    pretrain_epochs : int, default=100
+        Epochs of pretraining; 0 skips it.
+    epochs : int, default=100
+        Epochs of the clustering phase (at most).
+    pretrain_lr : float, default=1e-3
+        Learning rate of pretraining.
+    pretrain_optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
+        Optimizer of pretraining.
+    pretrain_features : scikit-learn transformer, default=None
+        Pretrain in two stages: the encoder regresses this transformer's
+        features of ``X``, then the decoder alone reconstructs ``X`` (see
+        :class:`~skdeepcluster.DMAEClustering`).
+    freeze_encoder : bool, default=False
+        Train only the clustering head (and decoder) in the clustering phase.
+    """
+
+    def __init__(
+        self, pretrain_epochs=100, epochs=100, *, pretrain_lr=1e-3, pretrain_optimizer="adam",
+        pretrain_features=None, freeze_encoder=False,
+    ):
+        self.pretrain_epochs = pretrain_epochs
+        self.epochs = epochs
+        self.pretrain_lr = pretrain_lr
+        self.pretrain_optimizer = pretrain_optimizer
+        self.pretrain_features = pretrain_features
+        self.freeze_encoder = freeze_encoder
+
+    # The clustering phase's batches are drawn with the seed after pretraining's.
+    clustering_seed_offset = 1
+
+
+class JointTraining(Component):
+    """Train the network and the clustering loss together from the first step (DDC).
+
+    Parameters
+    ----------
+    epochs : int, default=100
+        Epochs of training.
+    """
+
+    pretrain_epochs = 0
+    pretrain_features = None
+    freeze_encoder = False
+    clustering_seed_offset = 0
+
+    def __init__(self, epochs=100):
+        self.epochs = epochs
+
+
+class Augmentation(Component):
+    """Random rotations and shifts of training images (DEC-DA, DMAE on MNIST).
+
+    Parameters
+    ----------
+    rotation : float, default=10.0
+        Largest rotation, in degrees.
+    shift : float, default=0.1
+        Largest shift, as a fraction of the image's height and width.
+    pretraining : bool, default=True
+        Augment the pretraining batches.
+    clustering : bool, default=False
+        Augment the clustering phase's batches (the targets and labels are
+        computed on the original images).
+    """
+
+    def __init__(self, rotation=10.0, shift=0.1, *, pretraining=True, clustering=False):
+        self.rotation = rotation
+        self.shift = shift
+        self.pretraining = pretraining
+        self.clustering = clustering
