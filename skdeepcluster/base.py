@@ -17,16 +17,13 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import LRScheduler
 
 from .engine import (
-    PRECISIONS,
     DeepClusteringNet,
-    SparseRows,
     evaluation_mode,
     map_in_chunks,
     resolve_device,
@@ -285,6 +282,10 @@ class BaseDeepClustering(
                 lambda x: fn(module, x), X, device, batch_size=self._inference_batch_size, dtype=dtype
             )
 
+    def _features(self, X):
+        """The clustering features of validated ``X`` (what ``transform`` returns)."""
+        return self._inference(X, lambda m, x: m.encode(x))
+
     def _predict_in_chunks(self, X):
         return self._inference(X, lambda m, x: m.assign(m.encode(x)))
 
@@ -338,7 +339,7 @@ class BaseDeepClustering(
             float64 for float64 input, float32 otherwise.
         """
         X = self._validate_input(X, reset=False)
-        return self._inference(X, lambda m, x: m.encode(x))
+        return self._features(X)
 
     def fit_predict(self, X, y=None):
         """Fit and return the cluster index of each training sample.
@@ -376,7 +377,7 @@ class BaseDeepClustering(
         score : float
         """
         X = self._validate_input(X, reset=False)
-        embeddings = self._inference(X, lambda m, x: m.encode(x))
+        embeddings = self._features(X)
         residuals = embeddings - self.cluster_centers_[self._labels_in_chunks(X)]
         return -float(np.sum(residuals.astype(np.float64) ** 2))
 

@@ -1,8 +1,20 @@
 """The contract of a component: settings only, as a scikit-learn parameter object."""
 
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 
-__all__ = ["Component"]
+__all__ = ["Component", "seeded_clone"]
+
+
+def seeded_clone(estimator, seed):
+    """A clone of a scikit-learn ``estimator`` whose unset ``random_state`` becomes ``seed``.
+
+    Keeps a transformer or clusterer that the user left unseeded reproducible
+    under the deep clusterer's own ``random_state``.
+    """
+    estimator = clone(estimator)
+    if estimator.get_params().get("random_state", 0) is None:
+        estimator.set_params(random_state=seed)
+    return estimator
 
 
 class Component(BaseEstimator):
@@ -14,6 +26,3 @@ class Component(BaseEstimator):
     at fit (modules, centres, callbacks) goes into the network, never back
     onto the component.
     """
-
-    def __sklearn_tags__(self):
-        return super().__sklearn_tags__()

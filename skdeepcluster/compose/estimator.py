@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from skorch.history import History
 
@@ -16,7 +15,8 @@ from ..engine import PRECISIONS, DeepClusteringNet, SparseRows, evaluation_mode
 from ..losses.combined import CombinedLoss
 from ..losses.reconstruction import FeatureRegressionLoss, ReconstructionLoss
 from ..networks.autoencoders import _EmbeddingOnly
-from .losses import Hardening, Reconstruction
+from ._base import seeded_clone
+from .losses import Hardening
 from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures
 from .readouts import BestOfRuns, fit_clusterer
 from .schedules import Augmentation, PretrainThenCluster
@@ -78,7 +78,7 @@ class _Composition:
                 f"with cluster_update={allowed} (or 'auto')."
             )
         has_softmax = getattr(network, "has_softmax_head", False)
-        if has_softmax and type(loss).__name__ != "CauchySchwarz":
+        if has_softmax and not loss.uses_softmax:
             raise ValueError(
                 f"network={type(network).__name__}() ends in a softmax head, which "
                 f"clustering_loss={name}() does not use; use CauchySchwarz(), or "
@@ -95,11 +95,7 @@ class _Composition:
         for term in self.non_clustering_losses:
             if term.needs_decoder and not network.has_decoder():
                 raise ValueError(estimator._no_decoder_message(term))
-        if update.__class__.__name__ == "MeanCentres" and getattr(loss, "dissimilarity", None) == "toroidal":
-            raise ValueError(
-                'center_update="mean" averages the embeddings, which is wrong on a torus; use '
-                'center_update="gradient" with dissimilarity="toroidal".'
-            )
+        loss.check_update(update)
         features = self.features
         if features == "hidden" and not has_softmax:
             raise ValueError(
@@ -449,9 +445,7 @@ class DeepClustering(BaseDeepClustering):
 
     def _pretrain_targets(self, features, autoencoder, X_train, seed):
         """``pretrain_features``' transform of the training data, checked against the embedding."""
-        features = clone(features)
-        if features.get_params().get("random_state", 0) is None:
-            features.set_params(random_state=seed)  # reproducible under the estimator's seed
+        features = seeded_clone(features, seed)
         X = X_train.X if isinstance(X_train, SparseRows) else X_train.cpu().numpy()
         targets = features.fit_transform(X)
         targets = targets.toarray() if sp.issparse(targets) else np.asarray(targets)
@@ -480,12 +474,14 @@ class DeepClustering(BaseDeepClustering):
         c = self._composition()
         if isinstance(c.readout, BestOfRuns):
             return self._vote_and_centers(X)
-        labels = self._labels_in_chunks(X)
         if hasattr(self, "readout_"):
-            return labels, self._readout_centers(X, labels)
+            features = self._features(X)
+            labels = self._readout_labels(features)
+            return labels, self._readout_centers(features, labels)
+        labels = self._labels_in_chunks(X)
         centers = c.clustering_loss.centers(self.net_.module_)
         if centers is None:
-            centers = self._mean_features(self._inference(X, lambda m, x: m.encode(x)), labels)
+            centers = self._mean_features(self._features(X), labels)
         return labels, centers
 
     def _mean_features(self, features, labels):
@@ -496,12 +492,15 @@ class DeepClustering(BaseDeepClustering):
             centers[k] = features[labels == k].mean(axis=0)
         return centers
 
-    def _readout_centers(self, X, labels):
+    def _readout_labels(self, features):
+        return np.asarray(self.readout_.predict(features.astype(np.float64)), dtype=np.int64)
+
+    def _readout_centers(self, features, labels):
         for name in ("cluster_centers_", "means_"):
             centers = getattr(self.readout_, name, None)
             if centers is not None and np.shape(centers) == (self.n_clusters, self._n_features_out):
                 return np.asarray(centers, dtype=np.float64)
-        return self._mean_features(self._inference(X, lambda m, x: m.encode(x)), labels)
+        return self._mean_features(features, labels)
 
     def _vote_and_centers(self, X):
         # One pass of the kept runs over X: the vote and the best run's hidden
@@ -520,11 +519,11 @@ class DeepClustering(BaseDeepClustering):
         if isinstance(c.readout, BestOfRuns):
             return self._inference(X, lambda m, x: m.predict_proba(x))
         if hasattr(self, "readout_"):
-            features = self._inference(X, lambda m, x: m.encode(x))
+            features = self._features(X)
             if hasattr(self.readout_, "predict_proba"):
                 return self.readout_.predict_proba(features.astype(np.float64)).astype(X.dtype)
             one_hot = np.zeros((len(features), self.n_clusters), dtype=X.dtype)
-            one_hot[np.arange(len(features)), self.readout_.predict(features.astype(np.float64))] = 1
+            one_hot[np.arange(len(features)), self._readout_labels(features)] = 1
             return one_hot
         return super()._predict_in_chunks(X)
 
@@ -533,8 +532,7 @@ class DeepClustering(BaseDeepClustering):
         if isinstance(c.readout, BestOfRuns):
             return self._inference(X, lambda m, x: m.vote(x)).astype(np.int64)
         if hasattr(self, "readout_"):
-            features = self._inference(X, lambda m, x: m.encode(x)).astype(np.float64)
-            return np.asarray(self.readout_.predict(features), dtype=np.int64)
+            return self._readout_labels(self._features(X))
         return super()._labels_in_chunks(X)
 
     def score(self, X, y=None):

@@ -89,6 +89,11 @@ class _ClusteringLoss(Component):
 
     # Cluster updates this loss works with; the first is its default.
     updates = (Joint,)
+    # Whether the loss reads softmax assignments (a softmax-head network's, or its own head).
+    uses_softmax = False
+
+    def check_update(self, update):
+        """Raise a ValueError if ``update`` (one of :attr:`updates`) does not fit these settings."""
 
     def pretraining_criterion(self):
         """A clustering term for pretraining (None: pretrain on reconstruction)."""
@@ -227,21 +232,20 @@ class CauchySchwarz(_ClusteringLoss):
         self.simplex_weight = simplex_weight
         self.sigma_fraction = sigma_fraction
 
+    uses_softmax = True
+
     def start(self, estimator, module, X_train, seed, reconstruct):
         if getattr(module, "vote", None) is not None:  # the network has its softmax head
             return module, {}
-        return self.empty_head(module, None, reconstruct, estimator, X_train), {}
+        width = estimator._encode(module, X_train[:2]).shape[1]
+        head = SoftmaxClusteringModule(module, width, estimator.n_clusters, reconstruct)
+        return head, {}
 
-    def empty_head(self, module, state_dict, reconstruct, estimator=None, X_train=None):
+    def empty_head(self, module, state_dict, reconstruct):
         if getattr(module, "vote", None) is not None:
             return module
-        if state_dict is not None:
-            width = state_dict["output.weight"].shape[1]
-            n_clusters = state_dict["output.weight"].shape[0]
-        else:
-            width = estimator._encode(module, X_train[:2]).shape[1]
-            n_clusters = estimator.n_clusters
-        return SoftmaxClusteringModule(module, width, n_clusters, reconstruct=reconstruct)
+        n_clusters, width = state_dict["output.weight"].shape
+        return SoftmaxClusteringModule(module, width, n_clusters, reconstruct)
 
     def criterion(self):
         return DDCLoss(
@@ -297,6 +301,13 @@ class DissimilarityMixtureLoss(_ClusteringLoss):
 
     def reconstruction_output(self, source):
         return "reconstruction" if source == "assigned_centers" else "embedding_reconstruction"
+
+    def check_update(self, update):
+        if isinstance(update, MeanCentres) and self.dissimilarity == "toroidal":
+            raise ValueError(
+                'center_update="mean" averages the embeddings, which is wrong on a torus; use '
+                'center_update="gradient" with dissimilarity="toroidal".'
+            )
 
     def _init_method(self):
         if self.init != "auto":

@@ -3,11 +3,11 @@
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
-from sklearn.base import clone
 from sklearn.metrics.cluster import contingency_matrix
 
 from ..engine import evaluation_mode
-from ._base import Component
+from ..updates import clustering_criterion
+from ._base import Component, seeded_clone
 
 __all__ = ["BestOfRuns", "align_to", "majority_vote"]
 
@@ -101,7 +101,7 @@ class BestOfRuns(Component):
 
 def _evaluate_runs(estimator, net, X_train):
     """Loss (mean over batches) and training labels of every run, in inference mode."""
-    criterion = getattr(net.criterion_, "clustering", net.criterion_)
+    criterion = clustering_criterion(net)
     n_samples = X_train.shape[0]
     batch_size = int(estimator.batch_size)
     totals, weights, labels = 0.0, 0, []
@@ -120,7 +120,4 @@ def _evaluate_runs(estimator, net, X_train):
 
 def fit_clusterer(clusterer, features, seed):
     """A clone of the scikit-learn ``clusterer`` fitted on ``features`` (seeded when unset)."""
-    clusterer = clone(clusterer)
-    if clusterer.get_params().get("random_state", 0) is None:
-        clusterer.set_params(random_state=seed)
-    return clusterer.fit(np.asarray(features, dtype=np.float64))
+    return seeded_clone(clusterer, seed).fit(np.asarray(features, dtype=np.float64))

@@ -3,7 +3,6 @@
 Pure functions of tensors and the criterion modules of pretraining.
 """
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 

@@ -14,7 +14,6 @@ Every module returns a dict of named outputs (``"embedding"``,
 
 from .autoencoders import *  # noqa: F401,F403
 from .autoencoders import __all__ as _autoencoders
-from .autoencoders import _EmbeddingOnly  # noqa: F401
 from .heads import *  # noqa: F401,F403
 from .heads import __all__ as _heads
 from .runwise import *  # noqa: F401,F403
