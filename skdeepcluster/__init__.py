@@ -17,7 +17,7 @@ from ._version import __version__
 from .compose import DeepClustering
 from .dcn import DCNClustering
 from .ddc import DDCClustering
-from .dec import DECClustering, IDECClustering
+from .dec import AljalboutClustering, DECClustering, IDECClustering
 from .discriminative import DiscriminativeLatentClustering
 from .dmae import DMAEClustering, DMMClustering
 
@@ -25,6 +25,7 @@ __all__ = [
     "DeepClustering",
     "DECClustering",
     "IDECClustering",
+    "AljalboutClustering",
     "DDCClustering",
     "DCNClustering",
     "DMAEClustering",

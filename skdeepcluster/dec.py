@@ -14,6 +14,7 @@ Recipe (Xie et al. 2016; Guo et al. 2017):
 
 from numbers import Integral, Real
 
+from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval
 
 from .compose import (
@@ -25,7 +26,7 @@ from .compose import (
 )
 from .compose.preset import Preset
 
-__all__ = ["DECClustering", "IDECClustering"]
+__all__ = ["DECClustering", "IDECClustering", "AljalboutClustering"]
 
 
 class DECClustering(Preset):
@@ -393,3 +394,138 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
 
     def _clustering_weight(self):
         return self.gamma
+
+
+class AljalboutClustering(IDECClustering):
+    """The method Aljalbout et al. (2018) compose from their taxonomy of deep clustering.
+
+    A convolutional autoencoder (with batch normalisation) is pretrained on
+    reconstruction; then the reconstruction loss and DEC's cluster-assignment
+    hardening are minimised jointly (as IDEC, so the decoder keeps the
+    embedding from degenerating); finally k-means on the trained embedding
+    gives the clusters, and ``predict`` assigns new samples to its nearest
+    centre (Aljalbout, Golkov, Siddiqui and Cremers, "Clustering with Deep
+    Learning: Taxonomy and New Methods", 2018, section 4).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    gamma : float, default=0.1
+        Weight of the hardening loss relative to the reconstruction loss.
+    network : {"conv_bn", "conv", "mlp"}, default="conv_bn"
+        The autoencoder: convolutional with batch normalisation and max
+        pooling (:class:`~skdeepcluster.networks.BatchNormConvAutoencoder`),
+        strided convolutional, or fully connected (``hidden_dims``).  The
+        image networks take ``(n, C, H, W)``, ``(n, H, W)`` or flat square
+        images.
+    lr : float, default=1e-3
+        Learning rate of the joint phase.
+    optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
+        Optimizer of the joint phase.  The paper uses SGD with ``lr=0.01``
+        and momentum 0.9 (``optimizer="sgd"``), which needs scaled input.
+    hidden_dims, embedding_dim, input_shape, encoder, decoder, weight_init, alpha, \
+pretrain_epochs, pretrain_lr, pretrain_optimizer, augment, augment_clustering, \
+augment_rotation, augment_shift, epochs, update_interval, tol, n_init, batch_size, \
+precision, callbacks, device, random_state, verbose
+        As for :class:`IDECClustering`; ``n_init`` also sets the k-means runs
+        on the final embedding.
+
+    Attributes
+    ----------
+    labels_, net_, history_, pretrain_history_, device_, n_iter_, input_shape_, \
+n_features_in_, feature_names_in_
+        As for :class:`DECClustering`.
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        The final k-means centres in the embedding.
+    readout_ : sklearn.cluster.KMeans
+        The k-means fitted on the final embedding; it gives ``labels_`` and
+        ``predict``.
+
+    See Also
+    --------
+    IDECClustering : The same joint objective, labels from the soft assignments.
+    DeepClustering : The composition this preset is one choice of.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepcluster import AljalboutClustering
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((60, 1, 8, 8)).astype(np.float32)
+    >>> model = AljalboutClustering(n_clusters=3, pretrain_epochs=2, epochs=2, n_init=2,
+    ...                             random_state=0).fit(X)
+    >>> model.cluster_centers_.shape
+    (3, 10)
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        gamma=0.1,
+        hidden_dims=(500, 500, 2000),
+        embedding_dim=10,
+        network="conv_bn",
+        input_shape=None,
+        encoder=None,
+        decoder=None,
+        weight_init="glorot",
+        alpha=1.0,
+        pretrain_epochs=100,
+        pretrain_lr=1e-3,
+        pretrain_optimizer="adam",
+        augment=False,
+        augment_clustering=False,
+        augment_rotation=10.0,
+        augment_shift=0.1,
+        epochs=100,
+        lr=1e-3,
+        optimizer="adam",
+        update_interval=140,
+        tol=1e-3,
+        n_init=20,
+        batch_size=256,
+        precision="float32",
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_clusters,
+            gamma=gamma,
+            hidden_dims=hidden_dims,
+            embedding_dim=embedding_dim,
+            network=network,
+            input_shape=input_shape,
+            encoder=encoder,
+            decoder=decoder,
+            weight_init=weight_init,
+            alpha=alpha,
+            pretrain_epochs=pretrain_epochs,
+            pretrain_lr=pretrain_lr,
+            pretrain_optimizer=pretrain_optimizer,
+            augment=augment,
+            augment_clustering=augment_clustering,
+            augment_rotation=augment_rotation,
+            augment_shift=augment_shift,
+            epochs=epochs,
+            lr=lr,
+            optimizer=optimizer,
+            update_interval=update_interval,
+            tol=tol,
+            n_init=n_init,
+            batch_size=batch_size,
+            precision=precision,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+    def to_deep_clustering(self):
+        # k-means on the final embedding gives the labels (the taxonomy's last axis).
+        return super().to_deep_clustering().set_params(
+            readout=KMeans(self.n_clusters, n_init=self.n_init)
+        )

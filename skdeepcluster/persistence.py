@@ -89,17 +89,36 @@ def _json_value(value, what):
         ]}
     if isinstance(value, np.ndarray) and value.dtype.kind in "OUS":
         return {"__strings__": [str(v) for v in value]}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, nn.Module):  # code, not data: load() takes it as an argument
+        return {"__module__": type(value).__name__}
+    if hasattr(value, "get_params"):  # a component or a scikit-learn estimator
+        return _estimator_json(value, what)
     raise TypeError(f"{what} of type {type(value).__name__} cannot be saved without pickle.")
 
 
-def _from_json(value):
+def _from_json(value, modules=None, key=None):
+    """The value :func:`_json_value` wrote, with estimators rebuilt and modules from ``modules``."""
     if isinstance(value, dict):
         if "__tuple__" in value:
-            return tuple(_from_json(v) for v in value["__tuple__"])
+            return tuple(_from_json(v, modules) for v in value["__tuple__"])
         if "__list__" in value:
-            return [_from_json(v) for v in value["__list__"]]
+            return [_from_json(v, modules) for v in value["__list__"]]
         if "__strings__" in value:
             return np.asarray(value["__strings__"], dtype=object)
+        if "__ndarray__" in value:
+            return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+        if "__module__" in value:
+            module = (modules or {}).get(key)
+            if module is None:
+                raise ValueError(
+                    f"the estimator was fitted with its own {key} ({value['__module__']}); pass "
+                    f"{key}= to load() with the same architecture."
+                )
+            return module
+        if "__estimator__" in value or "__fitted__" in value:
+            return _resolve_estimator(value, key, modules)
     return value
 
 
@@ -169,6 +188,8 @@ def save(estimator, path):
             continue
         if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
             arrays[name] = torch.from_numpy(np.ascontiguousarray(value))
+        elif hasattr(value, "get_params"):  # a fitted clusterer (the readout)
+            attributes[name] = _fitted_json(value, name)
         else:
             attributes[name] = _json_value(value, f"fitted attribute {name}")
     state = {
@@ -189,7 +210,7 @@ def save(estimator, path):
 
 
 def _estimator_json(estimator, name):
-    """A scikit-learn estimator parameter as its class name and JSON-able parameters.
+    """A component or scikit-learn estimator as its class name and JSON-able parameters.
 
     Parameters that cannot be written without pickle (a function, say) leave
     ``"params"`` as ``None``: :func:`load` then leaves the parameter unset.
@@ -205,13 +226,51 @@ def _estimator_json(estimator, name):
     return {"__estimator__": f"{cls.__module__}.{cls.__qualname__}", "params": params}
 
 
-def _resolve_estimator(value, name):
-    """Rebuild a saved scikit-learn estimator parameter, or ``None`` with a warning."""
-    module, _, cls_name = value["__estimator__"].rpartition(".")
-    if module.split(".")[0] == "sklearn" and value["params"] is not None:
+def _fitted_json(estimator, name):
+    """A fitted scikit-learn estimator (DeepClustering's ``readout_``): parameters and state.
+
+    Its state is the numbers, strings and arrays of its ``__dict__``; anything
+    else cannot be written without pickle.
+    """
+    cls = type(estimator)
+    if cls.__module__.split(".")[0] != "sklearn":
+        raise TypeError(f"fitted attribute {name} of type {cls.__name__} cannot be saved.")
+    state = {
+        key: _json_value(value, f"fitted attribute {name}.{key}")
+        for key, value in vars(estimator).items()
+        if key not in estimator.get_params(deep=False)
+    }
+    return {**_estimator_json(estimator, name), "__fitted__": True, "state": state}
+
+
+def _rebuildable(path):
+    """The class a file names, if it is one that load() may build: scikit-learn's or a component."""
+    module, _, cls_name = path.rpartition(".")
+    if module.split(".")[0] == "sklearn":
         cls = getattr(importlib.import_module(module), cls_name, None)
-        if isinstance(cls, type) and hasattr(cls, "get_params"):
-            return cls(**{key: _from_json(v) for key, v in value["params"].items()})
+        return cls if isinstance(cls, type) and hasattr(cls, "get_params") else None
+    from . import compose
+
+    cls = getattr(compose, cls_name, None)
+    if cls_name in compose.__all__ and f"{cls.__module__}.{cls.__qualname__}" == path:
+        return cls
+    return None
+
+
+def _resolve_estimator(value, name, modules=None):
+    """Rebuild a saved estimator parameter (or fitted attribute), or ``None`` with a warning."""
+    cls = _rebuildable(value["__estimator__"])
+    if cls is not None and value["params"] is not None:
+        params = {key: _from_json(v, modules, key) for key, v in value["params"].items()}
+        estimator = cls(**params)
+        for key, state in value.get("state", {}).items():
+            # Data only, and never over what the class defines (its methods, say).
+            if not key.isidentifier() or hasattr(cls, key):
+                raise ValueError(f"{name} holds a state entry {key!r} that cannot be restored.")
+            setattr(estimator, key, _from_json(state))
+        return estimator
+    if value.get("__fitted__"):
+        raise ValueError(f"{name} holds a fitted {value['__estimator__']} that load() cannot build.")
     warnings.warn(
         f"the estimator was fitted with {name}={value['__estimator__']}, which load() does not "
         f"rebuild; it only matters for refitting: pass {name}= to set_params afterwards.",
@@ -341,8 +400,11 @@ def load(path, *, device=None, encoder=None, decoder=None):
                 f"{path} holds an attribute {key!r} that {cls.__name__} does not declare; "
                 "the file may have been tampered with."
             )
-    params = {key: _from_json(value) for key, value in raw_params.items()}
     given = {"encoder": encoder, "decoder": decoder}
+    for key, module in given.items():
+        if module is not None and not isinstance(module, nn.Module):
+            raise TypeError(f"{key} must be a torch.nn.Module.")
+    params = {key: _from_json(value, given, key) for key, value in raw_params.items()}
     for key in _MODULE_PARAMS:
         if key not in params:
             continue
@@ -351,17 +413,12 @@ def load(path, *, device=None, encoder=None, decoder=None):
                 f"the estimator was fitted with its own {key} ({params[key]}); pass {key}= to "
                 "load() with the same architecture."
             )
-        if given[key] is not None and not isinstance(given[key], nn.Module):
-            raise TypeError(f"{key} must be a torch.nn.Module.")
         params[key] = given[key] if params[key] is not None else None
     if "optimizer" in params:
         params["optimizer"] = _resolve_optimizer(params["optimizer"])
-    for key, value in params.items():
-        if isinstance(value, dict) and "__estimator__" in value:
-            params[key] = _resolve_estimator(value, key)
     estimator = cls(**params)
     for key, value in raw_attributes.items():
-        setattr(estimator, key, _from_json(value))
+        setattr(estimator, key, _from_json(value, key=key))
     for key, tensor in payload["arrays"].items():
         setattr(estimator, key, tensor.numpy().copy())
     estimator.device_ = resolve_device("auto" if device is None else device)

@@ -7,6 +7,7 @@ _AE = dict(hidden_dims=(8,), embedding_dim=2, n_init=1, pretrain_epochs=1, epoch
 SMALL = {
     "DECClustering": _AE,
     "IDECClustering": _AE,
+    "AljalboutClustering": dict(_AE, network="mlp"),
     "DCNClustering": _AE,
     "DMAEClustering": _AE,
     "DiscriminativeLatentClustering": dict(_AE, batch_size=20),

@@ -165,3 +165,75 @@ def test_shallow_mixture_and_runs(blobs):
 )
 def test_submodules_of_the_anatomy(module):
     assert importlib.import_module(f"skdeepcluster.{module}").__all__
+
+
+# --- persistence ------------------------------------------------------------------
+
+
+def _saved(model, tmp_path):
+    from skdeepcluster.persistence import save
+
+    path = tmp_path / "model.pt"
+    save(model, path)
+    return path
+
+
+def test_a_composition_saves_and_loads_with_its_components(blobs, tmp_path):
+    from skdeepcluster.persistence import load
+
+    X = blobs[0]
+    model = DeepClustering(
+        3, network=SMALL_NET,
+        non_clustering_loss=[Reconstruction(0.5), Reconstruction(0.1, reduction="sum")],
+        clustering_loss=Hardening(alpha=2.0, dissimilarity="manhattan"), schedule=SHORT,
+        readout=KMeans(3, n_init=2), n_init=2, random_state=0,
+    ).fit(X)
+    loaded = load(_saved(model, tmp_path), device="cpu")
+    assert loaded.get_params()["clustering_loss__alpha"] == 2.0
+    assert [loss.weight for loss in loaded.non_clustering_loss] == [0.5, 0.1]
+    np.testing.assert_array_equal(loaded.readout_.cluster_centers_, model.readout_.cluster_centers_)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_allclose(loaded.transform(X), model.transform(X))
+
+
+def test_a_composition_with_your_modules_needs_them_to_load(blobs, tmp_path):
+    from skdeepcluster.persistence import load
+
+    X = blobs[0]
+    network = AutoencoderNetwork(encoder=nn.Linear(2, 2), decoder=nn.Linear(2, 2))
+    model = DeepClustering(3, network=network, schedule=SHORT, n_init=2, random_state=0).fit(X)
+    path = _saved(model, tmp_path)
+    with pytest.raises(ValueError, match="pass (en|de)coder= to load"):
+        load(path)
+    loaded = load(path, encoder=nn.Linear(2, 2), decoder=nn.Linear(2, 2), device="cpu")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_a_tampered_readout_state_is_refused(blobs, tmp_path):
+    import json
+
+    import torch
+
+    from skdeepcluster.persistence import load
+
+    X = blobs[0]
+    model = DeepClustering(
+        3, network=SMALL_NET, schedule=SHORT, readout=KMeans(3, n_init=2), n_init=2,
+        random_state=0,
+    ).fit(X)
+    path = _saved(model, tmp_path)
+    payload = torch.load(path, weights_only=True)
+    attributes = json.loads(payload["attributes"])
+    attributes["readout_"]["state"]["predict"] = 0
+    payload["attributes"] = json.dumps(attributes)
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="'predict'"):
+        load(path)
+    # A component class outside the package's own cannot be named either.
+    params = json.loads(payload["params"])
+    params["clustering_loss"] = {"__estimator__": "os.system", "params": {}}
+    attributes["readout_"]["state"].pop("predict")
+    payload["params"], payload["attributes"] = json.dumps(params), json.dumps(attributes)
+    torch.save(payload, path)
+    with pytest.warns(UserWarning, match="os.system"):
+        assert load(path, device="cpu").clustering_loss is None
