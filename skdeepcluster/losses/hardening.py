@@ -142,7 +142,7 @@ class KLClusteringLoss(nn.Module):
     The target distribution ``P`` of all training samples is held in
     :attr:`target` and looked up by the batch's sample indices; the training
     schedule refreshes it (see
-    :class:`skdeepcluster.engine.TargetDistributionUpdate`).
+    :class:`skdeepcluster.updates.TargetDistributionUpdate`).
 
     Parameters
     ----------
