@@ -26,6 +26,7 @@ from skdeepcluster.dcn import (
     nearest_centers,
     squared_distances,
 )
+from skdeepcluster.losses import CombinedLoss, ReconstructionTerm
 from skdeepcluster.metrics import clustering_accuracy
 from skdeepcluster.networks import Autoencoder, MLPAutoencoder
 
@@ -111,9 +112,11 @@ def test_count_based_update_equals_sequential_rule():
 
 
 def test_dcn_criterion_hand_computed():
-    criterion = KMeansClusteringLoss(clustering_weight=0.5)
-    criterion.centers = torch.tensor([[0.0], [4.0]])
-    criterion.assignments = torch.tensor([1, 0, 1])
+    criterion = CombinedLoss(
+        KMeansClusteringLoss(clustering_weight=0.5), [ReconstructionTerm(reduction="sum")]
+    )
+    criterion.clustering.centers = torch.tensor([[0.0], [4.0]])
+    criterion.clustering.assignments = torch.tensor([1, 0, 1])
     X = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
     outputs = {
         "reconstruction": torch.tensor([[1.0, 0.0], [1.0, 1.0]]),  # per-sample sums 4 and 2
@@ -123,7 +126,7 @@ def test_dcn_criterion_hand_computed():
     # mean(4, 2) + 0.5 / 2 * mean(9, 4)
     expected = 3.0 + 0.25 * 6.5
     torch.testing.assert_close(criterion(outputs, X, indices), torch.tensor(expected))
-    criterion.clustering_weight = 0.0
+    criterion.clustering.clustering_weight = 0.0
     torch.testing.assert_close(criterion(outputs, X, indices), torch.tensor(3.0))
 
 

@@ -31,7 +31,7 @@ from skdeepcluster.discriminative import (
     same_cluster_pairs,
     worst_centroid_similarity,
 )
-from skdeepcluster.losses import reconstruction_loss
+from skdeepcluster.losses import CombinedLoss, ReconstructionTerm, reconstruction_loss
 from skdeepcluster.metrics import clustering_accuracy
 from skdeepcluster.networks import MLPAutoencoder
 
@@ -178,15 +178,17 @@ def test_centroid_cosine_loss_and_worst_centroid_pair_by_hand():
 def test_pretraining_loss_is_the_composition_of_its_terms():
     X = torch.randn(20, 6, generator=torch.Generator().manual_seed(1))
     outputs = {"embedding": torch.randn(20, 3), "reconstruction": torch.randn(20, 6)}
-    criterion = DiscriminativePretrainingLoss(n_neighbors=3, anchor_fraction=0.5, beta=0.1,
-                                              metric="euclidean", reconstruction_weight=0.5)
+    criterion = CombinedLoss(
+        DiscriminativePretrainingLoss(n_neighbors=3, anchor_fraction=0.5, beta=0.1,
+                                      metric="euclidean"),
+        [ReconstructionTerm(0.5)],
+    )
     anchors = knn_anchor_pairs(X, 3, 0.5)
     expected = discriminative_loss(cosine_similarity_matrix(outputs["embedding"]), anchors, 0.1)
     expected = expected + 0.5 * reconstruction_loss(X, outputs["reconstruction"])
     torch.testing.assert_close(criterion(outputs, X, None), expected)
     # Without reconstruction no decoder output is needed.
-    no_rec = DiscriminativePretrainingLoss(n_neighbors=3, anchor_fraction=0.5,
-                                           reconstruction_weight=0.0)
+    no_rec = DiscriminativePretrainingLoss(n_neighbors=3, anchor_fraction=0.5)
     no_rec({"embedding": outputs["embedding"]}, X, None)
 
 
@@ -201,7 +203,6 @@ def test_clustering_loss_stages_and_in_place_switch():
         n_neighbors=2, anchor_fraction=1.0, metric="euclidean", beta=0.0,
         stage1_discriminative_weight=0.7,
         stage2_discriminative_weight=0.3, centroid_separation_weight=0.2,
-        reconstruction_weight=0.0,
     )
     C = cosine_similarity_matrix(z)
     stage1 = centroid_cosine_loss(sims) + 0.7 * discriminative_loss(C, knn_anchor_pairs(X, 2, 1.0))
@@ -226,7 +227,6 @@ def test_stage2_pairs_come_from_the_epoch_assignments():
     outputs = {"embedding": z, "similarities": sims, "centers": centers}
     criterion = DiscriminativeClusteringLoss(
         n_neighbors=2, beta=0.0, stage2_discriminative_weight=0.5, centroid_separation_weight=0.2,
-        reconstruction_weight=0.0,
     )
     criterion.set_stage(2)
     indices = torch.tensor([7, 2, 9, 0, 4, 5, 1, 3, 8, 6]) + 10

@@ -29,6 +29,7 @@ from skdeepcluster.dmae import (
     mixture_assignments,
     precision_factors,
 )
+from skdeepcluster.losses import CombinedLoss, ReconstructionTerm
 from skdeepcluster.metrics import clustering_accuracy
 from skdeepcluster.networks import Autoencoder
 
@@ -108,7 +109,8 @@ def test_dmae_module_and_loss():
     assert out["reconstruction"].shape == (6, 3)
     # The decoder reconstructs from the assigned centre, not from the embedding.
     torch.testing.assert_close(out["reconstruction"], autoencoder.decoder(out["assigned_centers"]))
-    criterion = DMAELoss(euclidean, 5.0, clustering_weight=0.5, reconstruction_weight=2.0)
+    criterion = CombinedLoss(DMAELoss(euclidean, 5.0, clustering_weight=0.5),
+                             [ReconstructionTerm(2.0)])
     dmm = dmm_loss(euclidean, out["embedding"], out["assigned_centers"], out["assigned_weights"], 5.0)
     rec = torch.mean((out["reconstruction"] - x) ** 2)
     torch.testing.assert_close(criterion(out, x, None), 0.5 * dmm + 2.0 * rec)
@@ -124,15 +126,19 @@ def test_dmae_loss_embedding_reconstruction_term():
     out = DMAEModule(autoencoder, mixture, reconstruct_embedding=True)(x)
     torch.testing.assert_close(out["embedding_reconstruction"], autoencoder(x)["reconstruction"])
     torch.testing.assert_close(out["reconstruction"], plain["reconstruction"])
-    base = DMAELoss(euclidean, 5.0, clustering_weight=0.5, reconstruction_weight=2.0)
-    criterion = DMAELoss(euclidean, 5.0, clustering_weight=0.5, reconstruction_weight=2.0,
-                         embedding_reconstruction_weight=3.0)
+    base = CombinedLoss(DMAELoss(euclidean, 5.0, clustering_weight=0.5), [ReconstructionTerm(2.0)])
+    criterion = CombinedLoss(
+        DMAELoss(euclidean, 5.0, clustering_weight=0.5),
+        [ReconstructionTerm(2.0), ReconstructionTerm(3.0, output="embedding_reconstruction")],
+    )
     rec_z = torch.mean((out["embedding_reconstruction"] - x) ** 2)
     torch.testing.assert_close(criterion(out, x, None), base(out, x, None) + 3.0 * rec_z)
     # Without the reconstruction from the centres the decoder runs on the embeddings alone.
     only = DMAEModule(autoencoder, mixture, reconstruct=False, reconstruct_embedding=True)(x)
     assert "reconstruction" not in only
-    loss = DMAELoss(euclidean, 5.0, embedding_reconstruction_weight=1.0)(only, x, None)
+    loss = CombinedLoss(
+        DMAELoss(euclidean, 5.0), [ReconstructionTerm(1.0, output="embedding_reconstruction")]
+    )(only, x, None)
     assert torch.isfinite(loss)
 
 

@@ -7,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skdeepcluster.losses import (
+    CombinedLoss,
     KLClusteringLoss,
+    ReconstructionTerm,
     ReconstructionLoss,
     kl_clustering_loss,
     reconstruction_loss,
@@ -288,7 +290,7 @@ def test_kl_clustering_loss_looks_up_target_by_indices():
 
 
 def test_dec_weights_ignore_reconstruction():
-    criterion = KLClusteringLoss(clustering_weight=1.0, reconstruction_weight=0.0)
+    criterion = KLClusteringLoss(clustering_weight=1.0)
     criterion.target = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     q = torch.tensor([[0.5, 0.5], [0.25, 0.75]])
     indices = torch.tensor([0, 1])
@@ -302,8 +304,8 @@ def test_dec_weights_ignore_reconstruction():
 
 def test_idec_weights_combine_both_terms():
     gamma = 0.1
-    criterion = KLClusteringLoss(clustering_weight=gamma, reconstruction_weight=1.0)
-    criterion.target = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    criterion = CombinedLoss(KLClusteringLoss(clustering_weight=gamma), [ReconstructionTerm(1.0)])
+    criterion.clustering.target = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     q = torch.tensor([[0.5, 0.5], [0.25, 0.75]])
     X = torch.zeros(2, 2)
     reconstruction = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
@@ -311,7 +313,8 @@ def test_idec_weights_combine_both_terms():
     # KL = (log 2 + log(4/3)) / 2; reconstruction = 1/4; loss = 0.1 * KL + 1/4.
     kl = (np.log(2) + np.log(4 / 3)) / 2
     assert loss.item() == pytest.approx(gamma * kl + 0.25, rel=1e-6)
-    expected = gamma * kl_clustering_loss(criterion.target, q) + reconstruction_loss(X, reconstruction)
+    target = criterion.clustering.target
+    expected = gamma * kl_clustering_loss(target, q) + reconstruction_loss(X, reconstruction)
     torch.testing.assert_close(loss, expected)
 
 
@@ -324,9 +327,9 @@ def test_kl_clustering_loss_gradient_reaches_centers(reconstruct):
         reconstruct=reconstruct,
     )
     X = torch.randn(10, 4)
-    criterion = KLClusteringLoss(reconstruction_weight=1.0 if reconstruct else 0.0)
+    criterion = CombinedLoss(KLClusteringLoss(), [ReconstructionTerm(1.0)] if reconstruct else [])
     with torch.no_grad():
-        criterion.target = target_distribution(module(X)["assignments"])
+        criterion.clustering.target = target_distribution(module(X)["assignments"])
     loss = criterion(module(X), X, torch.arange(10))
     loss.backward()
     assert module.centers.grad is not None

@@ -176,7 +176,7 @@ class Hardening(_ClusteringLoss):
         return self.head(module, torch.zeros_like(state_dict["centers"]), reconstruct)
 
     def criterion(self):
-        return KLClusteringLoss(clustering_weight=self.weight, reconstruction_weight=0.0)
+        return KLClusteringLoss(clustering_weight=self.weight)
 
 
 class KMeansLoss(_ClusteringLoss):
@@ -206,7 +206,7 @@ class KMeansLoss(_ClusteringLoss):
         )
 
     def criterion(self):
-        return KMeansClusteringLoss(self.weight, reconstruct=False)
+        return KMeansClusteringLoss(self.weight)
 
 
 class CauchySchwarz(_ClusteringLoss):
@@ -459,7 +459,7 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
     def _anchors(self):
         return dict(
             n_neighbors=self.n_neighbors, anchor_fraction=self.anchor_fraction,
-            metric=self.anchor_metric, beta=self.beta, reconstruction_weight=0.0,
+            metric=self.anchor_metric, beta=self.beta,
         )
 
     def pretraining_criterion(self):

@@ -13,8 +13,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .reconstruction import reconstruction_loss
-
 __all__ = [
     "cosine_similarity_matrix",
     "knn_anchor_pairs",
@@ -325,7 +323,11 @@ class _KnnAnchors:
 
 
 class DiscriminativePretrainingLoss(_KnnAnchors, nn.Module):
-    """Pretraining objective ``L_D(kNN anchors) + reconstruction_weight * L_rec`` (eq. 6).
+    """Pretraining's discriminative term ``L_D(kNN anchors)`` (eq. 6).
+
+    The method adds the reconstruction error as a
+    :class:`~skdeepcluster.losses.ReconstructionTerm` of a
+    :class:`~skdeepcluster.losses.CombinedLoss`.
 
     Parameters
     ----------
@@ -334,32 +336,20 @@ class DiscriminativePretrainingLoss(_KnnAnchors, nn.Module):
         0.5 and ``"cosine"``, as the estimator).
     beta : float, default=0.5
         Discount of the anchor reward, see :func:`discriminative_loss`.
-    reconstruction_weight : float, default=1.0
-        Weight of the mean squared reconstruction error; 0 trains the
-        encoder alone (no decoder needed).
     """
 
-    def __init__(
-        self, n_neighbors=5, anchor_fraction=0.5, metric="cosine", beta=0.5,
-        reconstruction_weight=1.0,
-    ):
+    def __init__(self, n_neighbors=5, anchor_fraction=0.5, metric="cosine", beta=0.5):
         super().__init__()
         self.n_neighbors = n_neighbors
         self.anchor_fraction = anchor_fraction
         self.metric = metric
         self.beta = beta
-        self.reconstruction_weight = reconstruction_weight
 
     def forward(self, outputs, X, indices):
         anchors = self.anchor_pairs(X, outputs)
-        loss = discriminative_loss(
+        return discriminative_loss(
             cosine_similarity_matrix(outputs["embedding"]), anchors, self.beta
         )
-        if self.reconstruction_weight:
-            loss = loss + self.reconstruction_weight * reconstruction_loss(
-                X, outputs["reconstruction"]
-            )
-        return loss
 
 
 class DiscriminativeClusteringLoss(_KnnAnchors, nn.Module):
@@ -368,8 +358,8 @@ class DiscriminativeClusteringLoss(_KnnAnchors, nn.Module):
     ``L = -mean_i cos(z_i, mu_{s_i})
     + w_knn * L_D(kNN anchors)
     + w_pairs * L_D(current assignments)
-    + w_centroids * max_{k != l} cos(mu_k, mu_l)
-    + reconstruction_weight * L_rec``
+    + w_centroids * max_{k != l} cos(mu_k, mu_l)``; the method adds the
+    reconstruction error as a separate term.
 
     Stage I (eq. 8) has ``w_knn = stage1_discriminative_weight`` and the other
     two 0; stage II (eq. 11) has ``w_knn = 0``, ``w_pairs =
@@ -394,14 +384,12 @@ class DiscriminativeClusteringLoss(_KnnAnchors, nn.Module):
         Weight of the assignment-anchored discriminative loss in stage II.
     centroid_separation_weight : float, default=1.0
         Weight of the worst centroid pair's absolute cosine in stage II.
-    reconstruction_weight : float, default=1.0
-        Weight of the reconstruction error in both stages.
     """
 
     def __init__(
         self, n_neighbors=5, anchor_fraction=0.5, metric="cosine", beta=0.5,
         stage1_discriminative_weight=1.0, stage2_discriminative_weight=1.0,
-        centroid_separation_weight=1.0, reconstruction_weight=1.0,
+        centroid_separation_weight=1.0,
     ):
         super().__init__()
         self.n_neighbors = n_neighbors
@@ -411,7 +399,6 @@ class DiscriminativeClusteringLoss(_KnnAnchors, nn.Module):
         self.stage1_discriminative_weight = stage1_discriminative_weight
         self.stage2_discriminative_weight = stage2_discriminative_weight
         self.centroid_separation_weight = centroid_separation_weight
-        self.reconstruction_weight = reconstruction_weight
         self.register_buffer("stage_weights", self._weights(1))
         # Cluster of every training sample, set by AssignmentUpdate (None: each
         # batch's own argmax).  An attribute, not a buffer: it is training state.
@@ -443,9 +430,4 @@ class DiscriminativeClusteringLoss(_KnnAnchors, nn.Module):
                 worst_centroid_similarity(outputs["centers"]),
             ]
         )
-        loss = centroid_cosine_loss(similarities) + (self.stage_weights * terms).sum()
-        if self.reconstruction_weight:
-            loss = loss + self.reconstruction_weight * reconstruction_loss(
-                X, outputs["reconstruction"]
-            )
-        return loss
+        return centroid_cosine_loss(similarities) + (self.stage_weights * terms).sum()

@@ -8,8 +8,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .reconstruction import reconstruction_loss
-
 __all__ = [
     "student_t_assignments",
     "student_t_kernel",
@@ -137,7 +135,7 @@ def kl_clustering_loss(p, q):
 
 
 class KLClusteringLoss(nn.Module):
-    """DEC/IDEC objective ``reconstruction_weight * L_rec + clustering_weight * KL(P || Q)``.
+    """DEC's clustering term ``clustering_weight * KL(P || Q)``.
 
     The target distribution ``P`` of all training samples is held in
     :attr:`target` and looked up by the batch's sample indices; the training
@@ -147,23 +145,17 @@ class KLClusteringLoss(nn.Module):
     Parameters
     ----------
     clustering_weight : float, default=1.0
-        Weight of ``KL(P || Q)``.
-    reconstruction_weight : float, default=0.0
-        Weight of the reconstruction error; 0 gives DEC, a positive value IDEC.
+        Weight of ``KL(P || Q)`` (IDEC's ``gamma``; IDEC adds the
+        reconstruction error as a :class:`~skdeepcluster.losses.ReconstructionTerm`
+        of a :class:`~skdeepcluster.losses.CombinedLoss`).
     """
 
-    def __init__(self, clustering_weight=1.0, reconstruction_weight=0.0):
+    def __init__(self, clustering_weight=1.0):
         super().__init__()
         self.clustering_weight = clustering_weight
-        self.reconstruction_weight = reconstruction_weight
         self.target = None
 
     def forward(self, outputs, X, indices):
-        loss = self.clustering_weight * kl_clustering_loss(
+        return self.clustering_weight * kl_clustering_loss(
             self.target[indices], outputs["assignments"]
         )
-        if self.reconstruction_weight:
-            loss = loss + self.reconstruction_weight * reconstruction_loss(
-                X, outputs["reconstruction"]
-            )
-        return loss

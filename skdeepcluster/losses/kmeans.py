@@ -8,8 +8,6 @@ gradient step (Yang, Fu, Sidiropoulos and Hong, ICML 2017).
 import torch
 from torch import nn
 
-from .reconstruction import reconstruction_loss
-
 __all__ = [
     "squared_distances",
     "nearest_centers",
@@ -159,13 +157,15 @@ def count_based_center_update(centers, counts, embeddings, labels):
 
 
 class KMeansClusteringLoss(nn.Module):
-    """DCN objective: reconstruction plus ``(clustering_weight / 2)`` times the k-means loss.
+    """DCN's clustering term: ``(clustering_weight / 2)`` times the k-means loss.
 
-    ``L = mean_i ||x_i - g(f(x_i))||^2 + (lambda / 2) mean_i ||f(x_i) - mu_{s_i}||^2``,
-    both squared errors summed over features (per sample) and averaged over
-    the batch, as the paper and ClustPy (unlike DEC/IDEC's per-element mean
-    squared error), so that ``clustering_weight`` is the paper's ``lambda`` and
-    ClustPy's ``clustering_loss_weight``.
+    ``(lambda / 2) mean_i ||f(x_i) - mu_{s_i}||^2``, the squared distances
+    summed over the features and averaged over the batch, as the paper and
+    ClustPy, so that ``clustering_weight`` is the paper's ``lambda`` and
+    ClustPy's ``clustering_loss_weight``.  DCN adds the reconstruction error
+    on the same scale (summed over features:
+    ``ReconstructionTerm(reduction="sum")`` in a
+    :class:`~skdeepcluster.losses.CombinedLoss`).
 
     The centroids ``centers`` and the per-sample assignments ``assignments``
     of the whole training set are state of the training schedule:
@@ -178,27 +178,15 @@ class KMeansClusteringLoss(nn.Module):
     ----------
     clustering_weight : float, default=0.1
         ``lambda``, the weight of the k-means loss.
-    reconstruct : bool, default=True
-        Include the reconstruction term; False leaves the k-means term alone
-        (the reconstruction then comes from a separate term, as in
-        :class:`~skdeepcluster.losses.CombinedLoss`).
     """
 
-    def __init__(self, clustering_weight=0.1, reconstruct=True):
+    def __init__(self, clustering_weight=0.1):
         super().__init__()
         self.clustering_weight = clustering_weight
-        self.reconstruct = reconstruct
         self.centers = None
         self.assignments = None
 
     def forward(self, outputs, X, indices):
-        loss = 0.0
-        if self.reconstruct:
-            reconstruction = outputs["reconstruction"]
-            n_features = reconstruction[0].numel()
-            loss = n_features * reconstruction_loss(X, reconstruction)
-        if self.clustering_weight:
-            loss = loss + 0.5 * self.clustering_weight * kmeans_loss(
-                outputs["embedding"], self.centers, self.assignments[indices]
-            )
-        return loss
+        return 0.5 * self.clustering_weight * kmeans_loss(
+            outputs["embedding"], self.centers, self.assignments[indices]
+        )

@@ -9,8 +9,6 @@ dissimilarities themselves live in :mod:`skdeepcluster.dissimilarities`.
 import torch
 from torch import nn
 
-from .reconstruction import reconstruction_loss
-
 __all__ = [
     "mixture_assignments",
     "dmm_loss",
@@ -83,11 +81,12 @@ def dmm_loss(dissimilarity, z, assigned_centers, assigned_weights, alpha, **assi
 
 
 class DMAELoss(nn.Module):
-    """``clustering_weight * L_DMM + reconstruction_weight * MSE(x, g(theta~)) [+ ...]``.
+    """DMAE's clustering term ``clustering_weight * L_DMM``.
 
-    With ``embedding_reconstruction_weight > 0`` it adds
-    ``embedding_reconstruction_weight * MSE(x, g(z))``, the autoencoder's own
-    reconstruction error (as IDEC adds to DEC).
+    DMAE adds the reconstruction of each sample from its assigned centre
+    (and, optionally, from its embedding) as
+    :class:`~skdeepcluster.losses.ReconstructionTerm` of a
+    :class:`~skdeepcluster.losses.CombinedLoss`.
 
     Parameters
     ----------
@@ -97,34 +96,17 @@ class DMAELoss(nn.Module):
         The mixture's inverse temperature.
     clustering_weight : float, default=1.0
         Weight of the DMM loss.
-    reconstruction_weight : float, default=0.0
-        Weight of the reconstruction error; 0 skips the reconstruction term (the outputs need no
-        ``"reconstruction"`` then).
     parameter_names : tuple of str, default=()
         Per-cluster parameters besides the centre, read from the outputs as
         ``"assigned_<name>"``.
-    embedding_reconstruction_weight : float, default=0.0
-        Weight of the error of the decoder reconstructing each sample from
-        its own embedding; 0 skips it (the outputs need no
-        ``"embedding_reconstruction"`` then).
     """
 
-    def __init__(
-        self,
-        dissimilarity,
-        alpha,
-        clustering_weight=1.0,
-        reconstruction_weight=0.0,
-        parameter_names=(),
-        embedding_reconstruction_weight=0.0,
-    ):
+    def __init__(self, dissimilarity, alpha, clustering_weight=1.0, parameter_names=()):
         super().__init__()
         self.dissimilarity = dissimilarity
         self.alpha = float(alpha)
         self.clustering_weight = float(clustering_weight)
-        self.reconstruction_weight = float(reconstruction_weight)
         self.parameter_names = tuple(parameter_names)
-        self.embedding_reconstruction_weight = float(embedding_reconstruction_weight)
 
     def per_sample(self, outputs):
         """``d(z_i, theta~_i) - log(pi~_i) / alpha`` for each sample."""
@@ -133,13 +115,4 @@ class DMAELoss(nn.Module):
         return distortion - torch.log(outputs["assigned_weights"]) / self.alpha
 
     def forward(self, outputs, X, indices):
-        loss = self.clustering_weight * self.per_sample(outputs).mean()
-        if self.reconstruction_weight > 0:
-            loss = loss + self.reconstruction_weight * reconstruction_loss(
-                X, outputs["reconstruction"]
-            )
-        if self.embedding_reconstruction_weight > 0:
-            loss = loss + self.embedding_reconstruction_weight * reconstruction_loss(
-                X, outputs["embedding_reconstruction"]
-            )
-        return loss
+        return self.clustering_weight * self.per_sample(outputs).mean()
