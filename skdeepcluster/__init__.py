@@ -11,7 +11,6 @@ without ``import skdeepcluster.metrics``.
 """
 
 import importlib as _importlib
-import importlib.util as _importlib_util
 
 from ._version import __version__
 from .compose import DeepClustering
@@ -50,27 +49,16 @@ _submodules = (
     "ddc",
     "dmae",
     "discriminative",
-)
-# Public submodules that a version of the package may not have yet: an attribute
-# only where the module exists.
-_optional_submodules = (
     "compose",
     "updates",
-    "readout",
-    "schedules",
 )
-
-
-def _has_submodule(name):
-    return _importlib_util.find_spec(f"{__name__}.{name}") is not None
 
 
 def __getattr__(name):
-    if name in _submodules or (name in _optional_submodules and _has_submodule(name)):
+    if name in _submodules:
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    optional = [name for name in _optional_submodules if _has_submodule(name)]
-    return sorted({*globals(), *_submodules, *optional})
+    return sorted({*globals(), *_submodules})

@@ -14,10 +14,8 @@ import skdeepcluster
 
 SUBMODULES = [
     "metrics", "datasets", "plotting", "persistence", "augment", "dissimilarities", "networks",
-    "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative",
+    "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative", "compose", "updates",
 ]
-# Submodules that only some versions have: attributes where the module exists.
-OPTIONAL = ["compose", "updates", "readout", "schedules"]
 
 
 def run_fresh(code):
@@ -31,7 +29,6 @@ def run_fresh(code):
 
 def test_the_tuples_name_the_expected_modules():
     assert sorted(skdeepcluster._submodules) == sorted(SUBMODULES)
-    assert sorted(skdeepcluster._optional_submodules) == sorted(OPTIONAL)
 
 
 def test_every_submodule_is_an_attribute_after_a_bare_import():
@@ -68,54 +65,6 @@ def test_dir_lists_the_submodules_and_the_estimators():
     assert set(SUBMODULES) <= listed
     assert set(skdeepcluster.__all__) <= listed
     assert out.split() == sorted(out.split())
-
-
-def test_optional_submodules_exist_or_raise_attribute_error():
-    out = run_fresh(f"""
-        import importlib.util
-        import skdeepcluster
-        listed = dir(skdeepcluster)
-        for name in {OPTIONAL!r}:
-            exists = importlib.util.find_spec("skdeepcluster." + name) is not None
-            assert (name in listed) == exists, name
-            assert hasattr(skdeepcluster, name) == exists, name
-            if not exists:
-                try:
-                    getattr(skdeepcluster, name)
-                except AttributeError as error:
-                    assert type(error) is AttributeError, type(error)
-                    assert str(error) == f"module 'skdeepcluster' has no attribute {{name!r}}"
-                else:
-                    raise AssertionError(name)
-        print("ok")
-    """)
-    assert out.strip() == "ok"
-
-
-def test_an_optional_submodule_is_imported_once_it_exists(tmp_path):
-    # A stand-in for a module the package does not have yet, found on the package's path.
-    (tmp_path / "zz_planned.py").write_text("VALUE = 42\n")
-    (tmp_path / "zz_broken.py").write_text("import zz_no_such_dependency\n")
-    out = run_fresh(f"""
-        import skdeepcluster
-        skdeepcluster._optional_submodules += ("zz_planned", "zz_broken", "zz_absent")
-        assert "zz_absent" not in dir(skdeepcluster)
-        try:
-            skdeepcluster.zz_absent
-        except AttributeError as error:
-            assert type(error) is AttributeError
-        else:
-            raise AssertionError("zz_absent")
-        skdeepcluster.__path__.append({str(tmp_path)!r})
-        assert "zz_planned" in dir(skdeepcluster)
-        print(skdeepcluster.zz_planned.VALUE)
-        # A module that exists but cannot be imported reports why, not AttributeError.
-        try:
-            skdeepcluster.zz_broken
-        except ModuleNotFoundError as error:
-            print(error.name)
-    """)
-    assert out.split() == ["42", "zz_no_such_dependency"]
 
 
 @pytest.mark.parametrize("name", ["foo", "DECclustering", "base_", "__wrapped__"])

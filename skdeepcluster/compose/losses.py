@@ -7,7 +7,6 @@ and what it reads off the trained head (centres, mixing weights).
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
 
 from ..dissimilarities import (
     check_dissimilarity,
@@ -341,7 +340,7 @@ class DissimilarityMixtureLoss(_ClusteringLoss):
         factors = None
         n_clusters, n_init = estimator.n_clusters, estimator.n_init
         if init in ("k-means", "gaussian-mixture"):
-            kmeans = KMeans(n_clusters, n_init=n_init, random_state=seed).fit(Z)
+            kmeans = kmeans_start(Z, n_clusters, n_init, seed)
             centers, labels = kmeans.cluster_centers_, kmeans.labels_
             if init == "gaussian-mixture":
                 centers, factors = gaussian_mixture_start(
@@ -468,8 +467,8 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
     def start(self, estimator, module, X_train, seed, reconstruct):
         embeddings = estimator._encode(module, X_train).astype(np.float64)
         embeddings /= np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-        kmeans = KMeans(estimator.n_clusters, n_init=estimator.n_init, random_state=seed)
-        labels = kmeans.fit_predict(embeddings).astype(np.int64)
+        kmeans = kmeans_start(embeddings, estimator.n_clusters, estimator.n_init, seed)
+        labels = kmeans.labels_.astype(np.int64)
         head = CosineClusteringModule(
             module, kmeans.cluster_centers_, temperature=self.temperature, reconstruct=reconstruct
         )
