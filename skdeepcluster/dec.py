@@ -526,6 +526,4 @@ n_features_in_, feature_names_in_
 
     def to_deep_clustering(self):
         # k-means on the final embedding gives the labels (the taxonomy's last axis).
-        return super().to_deep_clustering().set_params(
-            readout=KMeans(self.n_clusters, n_init=self.n_init)
-        )
+        return super().to_deep_clustering().set_params(readout=KMeans(n_init=self.n_init))

@@ -131,8 +131,10 @@ def test_kmeans_readout_and_layer_features(blobs):
     X, y = blobs
     model = DeepClustering(
         3, network=SMALL_NET, features="layers", schedule=SHORT, n_init=2,
-        readout=KMeans(3, n_init=3), random_state=0,
+        readout=KMeans(n_init=3), random_state=0,
     ).fit(X)
+    assert model.readout_.n_clusters == 3  # the readout follows the estimator's n_clusters
+    assert model.readout.n_clusters == 8  # and the parameter is left as it was
     assert model.transform(X).shape == (len(X), 16 + 2)
     assert model.readout_.cluster_centers_.shape == (3, 18)
     np.testing.assert_array_equal(model.predict(X), model.labels_)

@@ -1,8 +1,7 @@
 """scikit-learn's estimator suite over every public estimator."""
 
+from sklearn.mixture import GaussianMixture
 from sklearn.utils.estimator_checks import parametrize_with_checks
-
-from skdeepcluster.compose import AutoencoderNetwork, PretrainThenCluster, Reconstruction
 
 from skdeepcluster import (
     AljalboutClustering,
@@ -15,6 +14,12 @@ from skdeepcluster import (
     DMMClustering,
     IDECClustering,
 )
+from skdeepcluster.compose import (
+    AutoencoderNetwork,
+    KMeansLoss,
+    PretrainThenCluster,
+    Reconstruction,
+)
 
 # Small networks and few epochs: the suite fits each estimator dozens of times.
 AUTOENCODER = dict(hidden_dims=(32,), embedding_dim=4, pretrain_epochs=10, epochs=5, n_init=3)
@@ -26,6 +31,11 @@ ESTIMATORS = [
         network=AutoencoderNetwork(hidden_dims=(32,), embedding_dim=4),
         non_clustering_loss=Reconstruction(0.5),
         schedule=PretrainThenCluster(pretrain_epochs=10, epochs=5),
+    ),
+    DeepClustering(
+        random_state=0, n_init=3, network=AutoencoderNetwork(hidden_dims=(32,), embedding_dim=4),
+        clustering_loss=KMeansLoss(), schedule=PretrainThenCluster(pretrain_epochs=10, epochs=5),
+        readout=GaussianMixture(),
     ),
     DECClustering(random_state=0, **AUTOENCODER),
     IDECClustering(random_state=0, **AUTOENCODER),

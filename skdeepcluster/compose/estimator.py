@@ -168,9 +168,10 @@ class DeepClustering(BaseDeepClustering):
         :class:`~skdeepcluster.compose.EpochAssignments`; ``"auto"`` is the
         clustering loss's own.
     readout : "assignments", scikit-learn clusterer or component, default="assignments"
-        Axis 7: the clustering head's assignments; a clusterer fitted on the
-        final features (``KMeans(n_clusters)``, ``GaussianMixture(...)``),
-        which then also predicts; or :class:`~skdeepcluster.compose.BestOfRuns`.
+        Axis 7: the clustering head's assignments; a scikit-learn clusterer
+        fitted on the final features (``KMeans()``, ``GaussianMixture()``; its
+        ``n_clusters`` or ``n_components`` is set to ``n_clusters``), which
+        then also predicts; or :class:`~skdeepcluster.compose.BestOfRuns`.
     augmentation : component or None, default=None
         :class:`~skdeepcluster.compose.Augmentation` of training images.
     lr : float, default=1e-3
@@ -393,7 +394,8 @@ class DeepClustering(BaseDeepClustering):
             for name, value in c.readout.select(self, net, X_train).items():
                 setattr(self, name, value)
         elif not isinstance(c.readout, str):  # a clusterer on the final features
-            self.readout_ = fit_clusterer(c.readout, self._encode(net.module_, X_train), seed)
+            features = self._encode(net.module_, X_train)
+            self.readout_ = fit_clusterer(c.readout, features, self.n_clusters, seed)
         return net
 
     def _pretrain(self, c, autoencoder, X_train, seed, augmentation):

@@ -118,6 +118,14 @@ def _evaluate_runs(estimator, net, X_train):
     return losses, torch.cat(labels, dim=1).cpu().numpy()
 
 
-def fit_clusterer(clusterer, features, seed):
-    """A clone of the scikit-learn ``clusterer`` fitted on ``features`` (seeded when unset)."""
-    return seeded_clone(clusterer, seed).fit(np.asarray(features, dtype=np.float64))
+def fit_clusterer(clusterer, features, n_clusters, seed):
+    """A clone of the scikit-learn ``clusterer`` fitted on ``features``.
+
+    Its ``n_clusters`` (or ``n_components``) is set to ``n_clusters``, so that
+    the readout follows the estimator's; an unset ``random_state`` is ``seed``.
+    """
+    clusterer = seeded_clone(clusterer, seed)
+    for name in ("n_clusters", "n_components"):
+        if name in clusterer.get_params():
+            clusterer.set_params(**{name: n_clusters})
+    return clusterer.fit(np.asarray(features, dtype=np.float64))
