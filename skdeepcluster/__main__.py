@@ -3,7 +3,7 @@
 Usage::
 
     python -m skdeepcluster                                   # digits, DEC
-    python -m skdeepcluster --method idec     # also dcn, dmae, dmm, ddc, ddls
+    python -m skdeepcluster --method idec     # also dcn, dmae, dmm, ddc, ddls, aljalbout
     python -m skdeepcluster --network conv_bn # the images through a convolutional network
     python -m skdeepcluster --dataset mnist --path mnist.npz  # MNIST-70k
     python -m skdeepcluster --dataset usps     # also fashion-mnist, reuters10k, 20newsgroups
@@ -18,6 +18,7 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from . import (
+    AljalboutClustering,
     DCNClustering,
     DDCClustering,
     DECClustering,
@@ -43,6 +44,7 @@ METHODS = {
     "dmm": DMMClustering,
     "ddc": DDCClustering,
     "ddls": DiscriminativeLatentClustering,
+    "aljalbout": AljalboutClustering,
 }
 LOADERS = {
     "mnist": load_mnist,
@@ -104,7 +106,7 @@ def main(argv=None):
     method = METHODS[args.method]
     accepted = method().get_params()
     params = {}
-    if args.dataset == "digits" and args.method in ("dec", "idec", "dcn", "dmae"):
+    if args.dataset == "digits" and args.method in ("dec", "idec", "dcn", "dmae", "aljalbout"):
         # The DEC-family recipe (batches of 256) gives digits' 1,797 samples 7 steps an epoch,
         # too few for the autoencoder.  DEC over seeds 0-4 (benchmarks/bench_digits.py): 50
         # epochs of batches of 64 reached 0.832 mean ACC (0.80-0.85), of 256 0.776 (0.71-0.84);

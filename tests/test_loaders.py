@@ -696,7 +696,7 @@ def test_main_runs_on_usps(tmp_path, usps_arrays, capsys):
     assert "k-means" in output and "DEC" in output
 
 
-@pytest.mark.parametrize("method", ["dec", "idec", "dcn", "dmae", "dmm", "ddc", "ddls"])
+@pytest.mark.parametrize("method", ["dec", "idec", "dcn", "dmae", "dmm", "ddc", "ddls", "aljalbout"])
 def test_main_runs_every_method_on_a_digits_subset(method, capsys):
     epochs = [] if method in ("ddc", "dmm") else ["--pretrain-epochs", "1"]
     main(["--method", method, "--n-samples", "120", "--epochs", "1", "--device", "cpu", *epochs])
