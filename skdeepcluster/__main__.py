@@ -81,6 +81,16 @@ def _row(name, y, labels, seconds):
     )
 
 
+def _settings(model):
+    """The fitted model's resolved training settings, as one line."""
+    names = ("batch_size_", "pretrain_epochs_", "epochs_", "hidden_dims_")
+    return ", ".join(
+        f"{name[:-1]}={getattr(model, name)}"
+        for name in names
+        if getattr(model, name, None) is not None
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skdeepcluster", description=__doc__.splitlines()[0]
@@ -105,13 +115,7 @@ def main(argv=None):
     n_clusters = len(np.unique(y))
     method = METHODS[args.method]
     accepted = method().get_params()
-    params = {}
-    if args.dataset == "digits" and args.method in ("dec", "idec", "dcn", "dmae", "aljalbout"):
-        # The DEC-family recipe (batches of 256) gives digits' 1,797 samples 7 steps an epoch,
-        # too few for the autoencoder.  DEC over seeds 0-4 (benchmarks/bench_digits.py): 50
-        # epochs of batches of 64 reached 0.832 mean ACC (0.80-0.85), of 256 0.776 (0.71-0.84);
-        # k-means 0.793.
-        params = {"pretrain_epochs": 50, "batch_size": 64}
+    params = {}  # the estimator's defaults, unless set on the command line
     for name in ("pretrain_epochs", "epochs", "batch_size", "network"):
         if getattr(args, name) is not None:
             if name not in accepted:
@@ -137,7 +141,7 @@ def main(argv=None):
     except ValueError as exc:  # bad options or data, said in the estimator's words
         parser.error(str(exc))
     print(_row(args.method.upper(), y, labels, time.perf_counter() - start))
-    print(f"(trained on {model.device_})")
+    print(f"(trained on {model.device_}: {_settings(model)})")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ losses, schedule, cluster updates and readout.
 """
 
 import copy
+import math
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +20,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import LRScheduler
@@ -111,16 +114,61 @@ class BaseDeepClustering(
             self.net_ = self._fit_network(X_train, seed)
         del X_train
         self._set_fitted_attributes(X)
+        self._warn_if_clusters_lost(X)
         return self
 
     def _check_before_training(self):
         """Checks of the settings against the validated input, before any training."""
+
+    def _batch_size(self):
+        """The mini-batch size of training: ``batch_size`` as resolved at fit."""
+        return getattr(self, "batch_size_", self.batch_size)
 
     def _set_fitted_attributes(self, X):
         """Fitted attributes read off the trained ``net_`` and the validated training ``X``."""
         self._n_features_out = self._embedding_dim(self.net_.module_)
         self.n_iter_ = max(len(self.net_.history), 1)
         self.labels_, self.cluster_centers_ = self._labels_and_centers(X)
+
+    def _warn_if_clusters_lost(self, X):
+        """A ``ConvergenceWarning`` when fewer clusters than ``n_clusters`` hold a sample."""
+        n_found = np.unique(self.labels_).size
+        if n_found >= self.n_clusters:
+            return
+        message = (
+            f"{type(self).__name__} ended with {n_found} non-empty clusters out of "
+            f"n_clusters={self.n_clusters}."
+        )
+        n_distinct = (
+            np.unique(X, axis=0).shape[0] if not sp.issparse(X) and X.ndim == 2 else None
+        )
+        if n_distinct is not None and n_distinct < self.n_clusters:
+            message += f" X holds only {n_distinct} distinct samples."
+        else:
+            message += " " + self._training_budget_advice(X.shape[0])
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
+
+    def _training_budget_advice(self, n_samples):
+        """What to try when a fit lost clusters, with the gradient steps it took."""
+        epochs = getattr(self, "epochs_", None)
+        batch_size = getattr(self, "batch_size_", None)
+        if epochs is None or batch_size is None:
+            return "Train longer or try another random_state."
+        from .compose.auto import AUTO_MIN_STEPS  # not at import: compose imports this module
+
+        steps = epochs * math.ceil(n_samples / batch_size)
+        if steps < AUTO_MIN_STEPS[1]:
+            return (
+                f"Its clustering phase was short ({steps} gradient steps: {epochs} "
+                f"epoch{'s' * (epochs != 1)} of {math.ceil(n_samples / batch_size)} "
+                "batches): train longer "
+                f'(epochs="auto" takes at least {AUTO_MIN_STEPS[1]:,} steps) or use '
+                "smaller batches."
+            )
+        return (
+            f"It trained for {steps} gradient steps; try another random_state, a "
+            "scaled input (e.g. StandardScaler), or fewer clusters."
+        )
 
     def _labels_and_centers(self, X):
         """``labels_`` and ``cluster_centers_`` of the validated training ``X``."""
@@ -146,7 +194,7 @@ class BaseDeepClustering(
         net = net_class(
             module=module.to(self.device_),
             criterion=self._loading_criterion(),
-            batch_size=self.batch_size,
+            batch_size=self._batch_size(),
             train_split=None,
             device=self.device_,
             verbose=0,
@@ -220,7 +268,7 @@ class BaseDeepClustering(
             cuda_graph=(isinstance(optimizer, str) or graph_safe_optimizer) and not schedules_lr,
             lr=lr,
             max_epochs=epochs,
-            batch_size=self.batch_size,
+            batch_size=self._batch_size(),
             train_split=None,
             device=self.device_,
             verbose=self.verbose,

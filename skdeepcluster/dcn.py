@@ -61,8 +61,11 @@ class DCNClustering(Preset):
     clustering_weight : float, default=0.1
         Weight ``lambda`` of the k-means loss (ClustPy's
         ``clustering_loss_weight``, same default and scale).
-    hidden_dims : tuple of int, default=(500, 500, 2000)
+    hidden_dims : tuple of int or "auto", default="auto"
         Hidden layer widths of the MLP encoder; the decoder mirrors them.
+        ``"auto"`` is ``(500, 500, 2000)`` for inputs of more than 128
+        features, narrower for fewer (``hidden_dims_`` holds the widths used;
+        see :class:`~skdeepcluster.compose.AutoencoderNetwork`).
     embedding_dim : int, default=10
         Dimension of the embedding the clusters live in.
     network : {"mlp", "conv", "conv_bn"}, default="mlp"
@@ -88,8 +91,10 @@ class DCNClustering(Preset):
         with Glorot's against 0.649 with PyTorch's, but on all 70,000
         (seeds 0, 1) at 0.843 against 0.850, so the default stays PyTorch's.
         Your own ``encoder`` and ``decoder`` keep theirs.
-    pretrain_epochs : int, default=100
+    pretrain_epochs : int or "auto", default="auto"
         Epochs of autoencoder pretraining; 0 skips it.
+        ``"auto"`` is 100, or more epochs on a data set too small for
+        3,000 gradient steps in 100 (``pretrain_epochs_`` holds the number used).
     pretrain_lr : float, default=1e-3
         Learning rate of pretraining.
     pretrain_optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
@@ -116,8 +121,10 @@ class DCNClustering(Preset):
     augment_shift : float, default=0.1
         Largest shift of ``augment`` and ``augment_clustering``, as a fraction of the
         image's height and width.
-    epochs : int, default=50
+    epochs : int or "auto", default="auto"
         Maximum epochs of the clustering phase.
+        ``"auto"`` is 50, or more epochs on a data set too small for
+        1,500 gradient steps in 50 (``epochs_`` holds the number used).
     lr : float, default=1e-4
         Learning rate of the clustering phase (ClustPy's; ten times below
         pretraining).
@@ -132,8 +139,11 @@ class DCNClustering(Preset):
         cluster during an epoch; 0 runs all ``epochs``.
     n_init : int, default=20
         Number of k-means runs of the centroid initialisation.
-    batch_size : int, default=256
+    batch_size : int or "auto", default="auto"
         Mini-batch size of both phases.
+        ``"auto"`` is 256 on data of at least 50 such batches, and
+        ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
+        holds the size used).
     precision : {"float32", "tf32", "bf16"}, default="float32"
         Arithmetic of training (both phases): float32, TF32 products on CUDA,
         or the network's layers under bfloat16 autocast (the user guide's
@@ -221,27 +231,27 @@ class DCNClustering(Preset):
         n_clusters=8,
         *,
         clustering_weight=0.1,
-        hidden_dims=(500, 500, 2000),
+        hidden_dims="auto",
         embedding_dim=10,
         network="mlp",
         input_shape=None,
         encoder=None,
         decoder=None,
         weight_init="torch",
-        pretrain_epochs=100,
+        pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         augment=False,
         augment_clustering=False,
         augment_rotation=10.0,
         augment_shift=0.1,
-        epochs=50,
+        epochs="auto",
         lr=1e-4,
         optimizer="adam",
         initial_count=100,
         tol=0.0,
         n_init=20,
-        batch_size=256,
+        batch_size="auto",
         precision="float32",
         callbacks=None,
         device="auto",
@@ -283,7 +293,7 @@ class DCNClustering(Preset):
             non_clustering_loss=Reconstruction(weight=1.0, reduction="sum"),
             clustering_loss=KMeansLoss(weight=self.clustering_weight),
             schedule=PretrainThenCluster(
-                self.pretrain_epochs, self.epochs, pretrain_lr=self.pretrain_lr,
+                **self._lengths(100, 50), pretrain_lr=self.pretrain_lr,
                 pretrain_optimizer=self.pretrain_optimizer,
             ),
             cluster_update=CountedCentres(self.initial_count, self.tol),

@@ -79,8 +79,11 @@ class DDCClustering(Preset):
         LeNet-like CNN (conv 5x5x32, pool, conv 5x5x64, pool) for images of
         at least 16x16 (input ``(n, C, H, W)``, ``(n, H, W)``, or flat with
         ``input_shape``).
-    hidden_dims : tuple of int, default=(200, 200, 500)
+    hidden_dims : tuple of int or "auto", default="auto"
         Widths of the fully connected backbone, BatchNorm on the last one.
+        ``"auto"`` is ``(200, 200, 500)`` for inputs of more than 64
+        features, narrower for fewer (``hidden_dims_`` holds the widths used;
+        see :class:`~skdeepcluster.compose.SoftmaxHeadNetwork`).
     embedding_dim : int, default=100
         Width of the hidden layer (``FC -> ReLU -> BatchNorm``) on which the
         kernel is computed; ``transform`` returns it.
@@ -105,14 +108,19 @@ class DDCClustering(Preset):
         kept.
     voting : bool, default=False
         DDC-VOTE: the three best runs vote (needs ``n_init >= 3``).
-    epochs : int, default=100
+    epochs : int or "auto", default="auto"
         Training epochs of every run (the paper: 70,000 batches of 100).
+        ``"auto"`` is 100, or more epochs on a data set too small for
+        1,500 gradient steps in 100 (``epochs_`` holds the number used).
     lr : float, default=1e-3
         Adam's learning rate (the paper: 1e-3 for the CNN, 1e-5 for the fully
         connected network over 70,000 iterations; 1e-3 works on vectors with
         fewer iterations).
-    batch_size : int, default=100
+    batch_size : int or "auto", default="auto"
         Mini-batch size (the paper: 100); the kernel is computed per batch.
+        ``"auto"`` is 100 on data of at least 50 such batches, and
+        ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
+        holds the size used).
         A last batch of a single sample is skipped.
     max_grad_norm : float or None, default=5.0
         Gradient-norm clipping of each run, as the paper; None disables it.
@@ -212,7 +220,7 @@ class DDCClustering(Preset):
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "network": [StrOptions({"mlp", "conv"})],
-        "hidden_dims": ["array-like"],
+        "hidden_dims": ["array-like", StrOptions({"auto"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "input_shape": ["array-like", None],
         "encoder": [nn.Module, None],
@@ -222,9 +230,9 @@ class DDCClustering(Preset):
         "sigma_fraction": [Interval(Real, 0, None, closed="neither")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "voting": ["boolean"],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "precision": Preset._parameter_constraints["precision"],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "callbacks": [list, None],
@@ -240,7 +248,7 @@ class DDCClustering(Preset):
         n_clusters=8,
         *,
         network="mlp",
-        hidden_dims=(200, 200, 500),
+        hidden_dims="auto",
         embedding_dim=100,
         input_shape=None,
         encoder=None,
@@ -250,9 +258,9 @@ class DDCClustering(Preset):
         sigma_fraction=0.15,
         n_init=10,
         voting=False,
-        epochs=100,
+        epochs="auto",
         lr=1e-3,
-        batch_size=100,
+        batch_size="auto",
         precision="float32",
         max_grad_norm=5.0,
         callbacks=None,
@@ -293,7 +301,7 @@ class DDCClustering(Preset):
                 self.cs_weight, self.orthogonality_weight, self.simplex_weight,
                 self.sigma_fraction,
             ),
-            schedule=JointTraining(self.epochs),
+            schedule=JointTraining(**self._lengths(epochs=100)),
             readout=BestOfRuns(self.n_init, voting=self.voting),
             **self._common(n_init=1, optimizer="adam"),
         )

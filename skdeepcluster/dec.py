@@ -42,8 +42,11 @@ class DECClustering(Preset):
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    hidden_dims : tuple of int, default=(500, 500, 2000)
+    hidden_dims : tuple of int or "auto", default="auto"
         Hidden layer widths of the MLP encoder; the decoder mirrors them.
+        ``"auto"`` is ``(500, 500, 2000)`` for inputs of more than 128
+        features, narrower for fewer (``hidden_dims_`` holds the widths used;
+        see :class:`~skdeepcluster.compose.AutoencoderNetwork`).
     embedding_dim : int, default=10
         Dimension of the embedding the clusters live in.
     network : {"mlp", "conv", "conv_bn"}, default="mlp"
@@ -72,8 +75,10 @@ class DECClustering(Preset):
         ``encoder`` and ``decoder`` keep theirs.
     alpha : float, default=1.0
         Degrees of freedom of the Student's t kernel.
-    pretrain_epochs : int, default=100
+    pretrain_epochs : int or "auto", default="auto"
         Epochs of autoencoder pretraining; 0 skips it.
+        ``"auto"`` is 100, or more epochs on a data set too small for
+        3,000 gradient steps in 100 (``pretrain_epochs_`` holds the number used).
     pretrain_lr : float, default=1e-3
         Learning rate of pretraining.
     pretrain_optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
@@ -103,8 +108,10 @@ class DECClustering(Preset):
     augment_shift : float, default=0.1
         Largest shift of ``augment`` and ``augment_clustering``, as a fraction of the
         image's height and width.
-    epochs : int, default=100
+    epochs : int or "auto", default="auto"
         Maximum epochs of the clustering phase.
+        ``"auto"`` is 100, or more epochs on a data set too small for
+        1,500 gradient steps in 100 (``epochs_`` holds the number used).
     lr : float, default=0.01
         Learning rate of the clustering phase.
     optimizer : {"sgd", "adam"} or torch optimizer class, default="sgd"
@@ -117,8 +124,11 @@ class DECClustering(Preset):
         two refreshes.
     n_init : int, default=20
         Number of k-means runs of the centroid initialisation.
-    batch_size : int, default=256
+    batch_size : int or "auto", default="auto"
         Mini-batch size of both phases.
+        ``"auto"`` is 256 on data of at least 50 such batches, and
+        ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
+        holds the size used).
     precision : {"float32", "tf32", "bf16"}, default="float32"
         Arithmetic of training (both phases): float32, TF32 products on CUDA,
         or the network's layers under bfloat16 autocast (the user guide's
@@ -187,7 +197,7 @@ class DECClustering(Preset):
         self,
         n_clusters=8,
         *,
-        hidden_dims=(500, 500, 2000),
+        hidden_dims="auto",
         embedding_dim=10,
         network="mlp",
         input_shape=None,
@@ -195,20 +205,20 @@ class DECClustering(Preset):
         decoder=None,
         weight_init="glorot",
         alpha=1.0,
-        pretrain_epochs=100,
+        pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         augment=False,
         augment_clustering=False,
         augment_rotation=10.0,
         augment_shift=0.1,
-        epochs=100,
+        epochs="auto",
         lr=0.01,
         optimizer="sgd",
         update_interval=140,
         tol=1e-3,
         n_init=20,
-        batch_size=256,
+        batch_size="auto",
         precision="float32",
         callbacks=None,
         device="auto",
@@ -250,7 +260,7 @@ class DECClustering(Preset):
             non_clustering_loss=self._reconstruction(),
             clustering_loss=Hardening(alpha=self.alpha, weight=self._clustering_weight()),
             schedule=PretrainThenCluster(
-                self.pretrain_epochs, self.epochs, pretrain_lr=self.pretrain_lr,
+                **self._lengths(100, 100), pretrain_lr=self.pretrain_lr,
                 pretrain_optimizer=self.pretrain_optimizer,
             ),
             cluster_update=TargetRefresh(self.update_interval, self.tol),
@@ -329,7 +339,7 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         n_clusters=8,
         *,
         gamma=0.1,
-        hidden_dims=(500, 500, 2000),
+        hidden_dims="auto",
         embedding_dim=10,
         network="mlp",
         input_shape=None,
@@ -337,20 +347,20 @@ n_iter_, input_shape_, n_features_in_, feature_names_in_
         decoder=None,
         weight_init="glorot",
         alpha=1.0,
-        pretrain_epochs=100,
+        pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         augment=False,
         augment_clustering=False,
         augment_rotation=10.0,
         augment_shift=0.1,
-        epochs=100,
+        epochs="auto",
         lr=1e-3,
         optimizer="adam",
         update_interval=140,
         tol=1e-3,
         n_init=20,
-        batch_size=256,
+        batch_size="auto",
         precision="float32",
         callbacks=None,
         device="auto",
@@ -464,7 +474,7 @@ n_features_in_, feature_names_in_
         n_clusters=8,
         *,
         gamma=0.1,
-        hidden_dims=(500, 500, 2000),
+        hidden_dims="auto",
         embedding_dim=10,
         network="conv_bn",
         input_shape=None,
@@ -472,20 +482,20 @@ n_features_in_, feature_names_in_
         decoder=None,
         weight_init="glorot",
         alpha=1.0,
-        pretrain_epochs=100,
+        pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         augment=False,
         augment_clustering=False,
         augment_rotation=10.0,
         augment_shift=0.1,
-        epochs=100,
+        epochs="auto",
         lr=1e-3,
         optimizer="adam",
         update_interval=140,
         tol=1e-3,
         n_init=20,
-        batch_size=256,
+        batch_size="auto",
         precision="float32",
         callbacks=None,
         device="auto",

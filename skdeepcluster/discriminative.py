@@ -84,8 +84,11 @@ class DiscriminativeLatentClustering(Preset):
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    hidden_dims : tuple of int, default=(500, 500, 2000)
+    hidden_dims : tuple of int or "auto", default="auto"
         Hidden layer widths of the MLP encoder; the decoder mirrors them.
+        ``"auto"`` is ``(500, 500, 2000)`` for inputs of more than 128
+        features, narrower for fewer (``hidden_dims_`` holds the widths used;
+        see :class:`~skdeepcluster.compose.AutoencoderNetwork`).
     embedding_dim : int, default=10
         Dimension of the embedding (clusters live on its unit sphere).
     network : {"mlp", "conv", "conv_bn"}, default="mlp"
@@ -131,14 +134,18 @@ class DiscriminativeLatentClustering(Preset):
         stage II (:func:`worst_centroid_similarity`).
     temperature : float, default=0.1
         Temperature of ``predict_proba``, ``softmax(cos(z, mu) / temperature)``.
-    pretrain_epochs : int, default=50
+    pretrain_epochs : int or "auto", default="auto"
         Epochs of discriminative pretraining (Adam); 0 skips it.
+        ``"auto"`` is 50, or more epochs on a data set too small for
+        3,000 gradient steps in 50 (``pretrain_epochs_`` holds the number used).
     pretrain_lr : float, default=1e-3
         Learning rate of pretraining.  On MNIST-70k (``network="conv_bn"``,
         batch 1000) it lowered the loss faster than 5e-4, 2e-3 or 4e-3 over
         the first 630 steps.
-    epochs : int, default=50
+    epochs : int or "auto", default="auto"
         Epochs of the clustering phase, both stages.
+        ``"auto"`` is 50, or more epochs on a data set too small for
+        1,500 gradient steps in 50 (``epochs_`` holds the number used).
     stage1_fraction : float, default=0.75
         Fraction of ``epochs`` spent in stage I (rounded); the rest is stage II.
     lr : float, default=1e-3
@@ -147,8 +154,11 @@ class DiscriminativeLatentClustering(Preset):
         Optimizer of the clustering phase.
     n_init : int, default=20
         Number of k-means runs of the centroid initialisation.
-    batch_size : int, default=1000
+    batch_size : int or "auto", default="auto"
         Mini-batch size of both phases.  Large, as in the paper, so that each
+        ``"auto"`` is 1000 on data of at least 50 such batches, and
+        ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
+        holds the size used).
         batch holds a few close neighbours of each sample and many more
         dissimilar pairs than similar ones.
     precision : {"float32", "tf32", "bf16"}, default="float32"
@@ -274,7 +284,7 @@ class DiscriminativeLatentClustering(Preset):
         self,
         n_clusters=8,
         *,
-        hidden_dims=(500, 500, 2000),
+        hidden_dims="auto",
         embedding_dim=10,
         network="mlp",
         input_shape=None,
@@ -290,14 +300,14 @@ class DiscriminativeLatentClustering(Preset):
         stage2_discriminative_weight=1.0,
         centroid_separation_weight=1.0,
         temperature=0.1,
-        pretrain_epochs=50,
+        pretrain_epochs="auto",
         pretrain_lr=1e-3,
-        epochs=50,
+        epochs="auto",
         stage1_fraction=0.75,
         lr=1e-3,
         optimizer="adam",
         n_init=20,
-        batch_size=1000,
+        batch_size="auto",
         precision="float32",
         callbacks=None,
         device="auto",
@@ -350,7 +360,7 @@ class DiscriminativeLatentClustering(Preset):
                 temperature=self.temperature, stage1_fraction=self.stage1_fraction,
             ),
             schedule=PretrainThenCluster(
-                self.pretrain_epochs, self.epochs, pretrain_lr=self.pretrain_lr,
+                **self._lengths(50, 50), pretrain_lr=self.pretrain_lr,
             ),
             cluster_update=EpochAssignments(),
             **self._common(),

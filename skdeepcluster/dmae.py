@@ -145,8 +145,10 @@ class DMMClustering(_MixturePreset):
     n_clusters : int, default=8
         Number of clusters.
 {_mixture_doc("euclidean", 100.0)}
-    epochs : int, default=100
+    epochs : int or "auto", default="auto"
         Epochs of training.
+        ``"auto"`` is 100, or more epochs on a data set too small for
+        1,500 gradient steps in 100 (``epochs_`` holds the number used).
     lr : float, default=1e-3
         Learning rate.  Each step moves a centre by about ``lr`` (Adam), so
         scale the data to unit variance (e.g. ``StandardScaler``).
@@ -154,8 +156,11 @@ class DMMClustering(_MixturePreset):
         Optimizer.
     n_init : int, default=10
         Number of k-means runs or k-means++ seedings of the initialisation.
-    batch_size : int, default=256
+    batch_size : int or "auto", default="auto"
         Mini-batch size.
+        ``"auto"`` is 256 on data of at least 50 such batches, and
+        ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
+        holds the size used).
     precision : {"float32", "tf32", "bf16"}, default="float32"
         Arithmetic of training: float32, TF32 products on CUDA,
         or the network's layers under bfloat16 autocast (the user guide's
@@ -236,11 +241,11 @@ class DMMClustering(_MixturePreset):
         trainable_weights=False,
         init="auto",
         init_covariance_type="tied",
-        epochs=100,
+        epochs="auto",
         lr=1e-3,
         optimizer="adam",
         n_init=10,
-        batch_size=256,
+        batch_size="auto",
         precision="float32",
         callbacks=None,
         device="auto",
@@ -269,7 +274,7 @@ class DMMClustering(_MixturePreset):
         return DeepClustering(
             network=IdentityNetwork(),
             clustering_loss=self._mixture(),
-            schedule=PretrainThenCluster(0, self.epochs),
+            schedule=PretrainThenCluster(0, **self._lengths(epochs=100)),
             **self._common(),
         )
 
@@ -364,8 +369,11 @@ class DMAEClustering(_MixturePreset):
     freeze_encoder : bool, default=False
         Train only the mixture (and decoder) on the fixed pretrained
         embedding: the paper's "AE+DMM" ablation.
-    hidden_dims : tuple of int, default=(500, 500, 2000)
+    hidden_dims : tuple of int or "auto", default="auto"
         Hidden layer widths of the MLP encoder; the decoder mirrors them.
+        ``"auto"`` is ``(500, 500, 2000)`` for inputs of more than 128
+        features, narrower for fewer (``hidden_dims_`` holds the widths used;
+        see :class:`~skdeepcluster.compose.AutoencoderNetwork`).
     embedding_dim : int, default=10
         Dimension of the embedding the mixture lives in.
     network : {{"mlp", "conv", "conv_bn"}}, default="mlp"
@@ -388,8 +396,10 @@ class DMAEClustering(_MixturePreset):
         default, which the IDEC reference uses; see
         :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
         and ``decoder`` keep theirs.
-    pretrain_epochs : int, default=100
+    pretrain_epochs : int or "auto", default="auto"
         Epochs of autoencoder pretraining; 0 skips it.
+        ``"auto"`` is 100, or more epochs on a data set too small for
+        3,000 gradient steps in 100 (``pretrain_epochs_`` holds the number used).
     pretrain_lr : float, default=1e-3
         Learning rate of pretraining.
     pretrain_optimizer : {{"adam", "sgd"}} or torch optimizer class, default="adam"
@@ -436,8 +446,10 @@ class DMAEClustering(_MixturePreset):
         (``augment=True``, seeds 0-2) DMAE ended at 0.949 / 0.856 / 0.863 ACC
         (mean 0.889, NMI 0.852) against 0.858 / 0.851 / 0.845 (mean 0.851,
         NMI 0.820).
-    epochs : int, default=50
+    epochs : int or "auto", default="auto"
         Epochs of end-to-end training.
+        ``"auto"`` is 50, or more epochs on a data set too small for
+        1,500 gradient steps in 50 (``epochs_`` holds the number used).
     lr : float, default=1e-5
         Learning rate of end-to-end training (Adam), the reference code's.
         End-to-end training moves the partition it starts from (k-means on
@@ -449,8 +461,11 @@ class DMAEClustering(_MixturePreset):
         Optimizer of end-to-end training.
     n_init : int, default=10
         Number of k-means runs or k-means++ seedings of the initialisation.
-    batch_size : int, default=256
+    batch_size : int or "auto", default="auto"
         Mini-batch size of both phases.
+        ``"auto"`` is 256 on data of at least 50 such batches, and
+        ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
+        holds the size used).
     precision : {"float32", "tf32", "bf16"}, default="float32"
         Arithmetic of training (both phases): float32, TF32 products on CUDA,
         or the network's layers under bfloat16 autocast (the user guide's
@@ -538,14 +553,14 @@ class DMAEClustering(_MixturePreset):
         embedding_reconstruction_weight=0.0,
         center_update="gradient",
         freeze_encoder=False,
-        hidden_dims=(500, 500, 2000),
+        hidden_dims="auto",
         embedding_dim=10,
         network="mlp",
         input_shape=None,
         encoder=None,
         decoder=None,
         weight_init="torch",
-        pretrain_epochs=100,
+        pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         pretrain_features=None,
@@ -553,11 +568,11 @@ class DMAEClustering(_MixturePreset):
         augment_clustering=False,
         augment_rotation=17.19,
         augment_shift=2 / 28,
-        epochs=50,
+        epochs="auto",
         lr=1e-5,
         optimizer="adam",
         n_init=10,
-        batch_size=256,
+        batch_size="auto",
         precision="float32",
         callbacks=None,
         device="auto",
@@ -611,7 +626,7 @@ class DMAEClustering(_MixturePreset):
             ],
             clustering_loss=self._mixture(self.clustering_weight),
             schedule=PretrainThenCluster(
-                self.pretrain_epochs, self.epochs, pretrain_lr=self.pretrain_lr,
+                **self._lengths(100, 50), pretrain_lr=self.pretrain_lr,
                 pretrain_optimizer=self.pretrain_optimizer,
                 pretrain_features=self.pretrain_features, freeze_encoder=self.freeze_encoder,
             ),

@@ -45,7 +45,7 @@ def test_each_preset_gives_the_labels_of_its_composition(name, blobs):
 
 def test_a_preset_changes_one_axis(blobs):
     X, y = blobs
-    dec = make("DECClustering", n_clusters=3, random_state=0)
+    dec = make("DECClustering", n_clusters=3, batch_size=256, random_state=0)
     model = dec.to_deep_clustering().set_params(
         clustering_loss=KMeansLoss(weight=0.1), cluster_update=CountedCentres(),
         non_clustering_loss=Reconstruction(reduction="sum"),
@@ -119,7 +119,7 @@ def test_hardening_with_a_dissimilarity(blobs):
     X, y = blobs
     model = DeepClustering(
         3, network=SMALL_NET, clustering_loss=Hardening(dissimilarity="manhattan"),
-        schedule=SHORT, n_init=2, random_state=0,
+        schedule=SHORT, n_init=2, batch_size=256, random_state=0,
     ).fit(X)
     assert model.net_.module_.dissimilarity is not None
     assert clustering_accuracy(y, model.labels_) > 0.75

@@ -397,7 +397,10 @@ def test_dmae_end_to_end_keeps_the_assignments_hard_and_the_embedding_spread():
     assert record["max_proba"] > 0.95
     assert dmae.predict_proba(X).max(1).mean() > 0.95
     assert record["spread"] > 1.0 and spread > 0.95
-    assert clustering_accuracy(y, dmae.labels_) >= clustering_accuracy(y, record["labels"]) - 0.03
+    # The accuracy may move a little either way as clusters settle (seeds 0-3 on an AMD EPYC:
+    # -0.07 to +0.01; float sums, hence the exact figure, differ between CPUs); the drift of
+    # issue 5 lost 0.14 on MNIST.
+    assert clustering_accuracy(y, dmae.labels_) >= clustering_accuracy(y, record["labels"]) - 0.1
 
 
 @pytest.mark.parametrize("dissimilarity", ["mahalanobis", "cosine", "kullback_leibler", "toroidal"])

@@ -708,16 +708,17 @@ def test_main_runs_every_method_on_a_digits_subset(method, capsys):
 @pytest.mark.parametrize(
     "method, argv, expected",
     [
-        # digits' DEC-family recipe: batches of 64 (7 batches of 256 an epoch are too few steps)
-        ("dec", [], {"pretrain_epochs": 50, "batch_size": 64}),
-        ("dcn", ["--batch-size", "32"], {"pretrain_epochs": 50, "batch_size": 32}),
-        ("dec", ["--pretrain-epochs", "2"], {"pretrain_epochs": 2, "batch_size": 64}),
-        # methods with a recipe of their own keep it
-        ("ddls", [], {"pretrain_epochs": 50, "batch_size": 1000}),
+        # the estimator's defaults, resolved at fit for the data
+        ("dec", [], {"pretrain_epochs": "auto", "batch_size": "auto"}),
+        ("dcn", ["--batch-size", "32"], {"pretrain_epochs": "auto", "batch_size": 32}),
+        ("dec", ["--pretrain-epochs", "2"], {"pretrain_epochs": 2, "batch_size": "auto"}),
+        ("ddls", [], {"pretrain_epochs": "auto", "batch_size": "auto"}),
         ("ddc", ["--batch-size", "50"], {"batch_size": 50}),
     ],
 )
-def test_main_digits_recipe_and_batch_size_option(method, argv, expected, monkeypatch, capsys):
+def test_main_runs_the_defaults_and_the_options_given(
+    method, argv, expected, monkeypatch, capsys
+):
     import skdeepcluster.__main__ as cli
 
     seen = {}
@@ -725,14 +726,18 @@ def test_main_digits_recipe_and_batch_size_option(method, argv, expected, monkey
     class Recorded(cli.METHODS[method]):
         def fit(self, X, y=None):
             seen.update(self.get_params())
-            if "pretrain_epochs" in seen:  # the recipe is recorded; skip the training time
+            if "pretrain_epochs" in seen:  # the settings are recorded; skip the training time
                 self.set_params(pretrain_epochs=0)
             return super().fit(X, y)
 
     monkeypatch.setitem(cli.METHODS, method, Recorded)
     main(["--method", method, "--n-samples", "60", "--epochs", "1", "--device", "cpu", *argv])
     assert {name: seen[name] for name in expected} == expected
-    assert capsys.readouterr().out.splitlines()[3].startswith(method.upper())
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[3].startswith(method.upper())
+    # the settings the fit resolved are printed: 60 samples give batches of 32
+    batch_size = expected["batch_size"] if expected["batch_size"] != "auto" else 32
+    assert f"batch_size={batch_size}, " in lines[4] and "epochs=1" in lines[4]
 
 
 def test_main_network_option(capsys):

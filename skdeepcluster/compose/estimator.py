@@ -18,6 +18,7 @@ from ..networks.autoencoders import _EmbeddingOnly
 from ._base import seeded_clone
 from .losses import Hardening
 from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures
+from .auto import AUTO_MIN_STEPS, auto_batch_size
 from .readouts import BestOfRuns, fit_clusterer
 from .schedules import Augmentation, PretrainThenCluster
 from .updates import CountedCentres
@@ -36,7 +37,11 @@ class _Composition:
         losses = estimator.non_clustering_loss
         losses = [] if losses is None else list(losses) if isinstance(losses, (list, tuple)) else [losses]
         self.non_clustering_losses = [loss for loss in losses if loss.weight != 0]
-        self.schedule = estimator.schedule if estimator.schedule is not None else PretrainThenCluster()
+        schedule = estimator.schedule
+        if schedule is None:
+            pretrain_steps, steps = AUTO_MIN_STEPS
+            schedule = PretrainThenCluster(min_pretrain_steps=pretrain_steps, min_steps=steps)
+        self.schedule = schedule
         update = estimator.cluster_update
         self.cluster_update = self.clustering_loss.updates[0]() if update == "auto" else update
         self.readout = estimator.readout
@@ -158,8 +163,11 @@ class DeepClustering(BaseDeepClustering):
         :class:`~skdeepcluster.compose.DissimilarityMixtureLoss` (DMAE) or
         :class:`~skdeepcluster.compose.PairwiseDiscriminative`.
     schedule : component, default=None
-        Axis 5: :class:`~skdeepcluster.compose.PretrainThenCluster` (the
-        default) or :class:`~skdeepcluster.compose.JointTraining`.
+        Axis 5: :class:`~skdeepcluster.compose.PretrainThenCluster` or
+        :class:`~skdeepcluster.compose.JointTraining`.  None is
+        ``PretrainThenCluster(min_pretrain_steps=3000, min_steps=1500)``:
+        100 epochs of pretraining and at most 100 of clustering, more on a
+        data set too small for that many gradient steps.
     cluster_update : component or "auto", default="auto"
         Axis 6: :class:`~skdeepcluster.compose.Joint`,
         :class:`~skdeepcluster.compose.TargetRefresh`,
@@ -180,8 +188,12 @@ class DeepClustering(BaseDeepClustering):
         Optimizer of the clustering phase (``"sgd"`` with momentum 0.9).
     n_init : int, default=20
         Number of k-means runs of the clustering head's initialisation.
-    batch_size : int, default=256
-        Mini-batch size of every phase.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size of every phase.  ``"auto"`` is the clustering loss's
+        paper's (256; 100 for :class:`~skdeepcluster.compose.CauchySchwarz`,
+        1000 for :class:`~skdeepcluster.compose.PairwiseDiscriminative`) on
+        data of at least 50 such batches, and ``n_samples // 50`` (at least
+        32) on smaller data.
     precision : {"float32", "tf32", "bf16"}, default="float32"
         Arithmetic of training (see the user guide's :ref:`precision`).
     callbacks : list of skorch callbacks, default=None
@@ -211,6 +223,14 @@ class DeepClustering(BaseDeepClustering):
         Device the network was trained on.
     n_iter_ : int
         Epochs of the clustering phase.
+    batch_size_ : int
+        Mini-batch size used (``batch_size`` resolved).
+    pretrain_epochs_, epochs_ : int
+        Epochs of pretraining and (at most) of the clustering phase, as the
+        schedule resolved them for the training data.
+    hidden_dims_ : tuple of int or None
+        Hidden widths of the fully connected network built (``hidden_dims``
+        resolved), None for other networks.
     input_shape_ : tuple of int or None
         Image shape the network was built for, if any.
     n_features_in_ : int
@@ -254,7 +274,7 @@ class DeepClustering(BaseDeepClustering):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "n_init": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "precision": [StrOptions(set(PRECISIONS))],
         "callbacks": [list, None],
         "device": [str, torch.device, None],
@@ -277,7 +297,7 @@ class DeepClustering(BaseDeepClustering):
         lr=1e-3,
         optimizer="adam",
         n_init=20,
-        batch_size=256,
+        batch_size="auto",
         precision="float32",
         callbacks=None,
         device="auto",
@@ -349,8 +369,21 @@ class DeepClustering(BaseDeepClustering):
 
     # ------------------------------------------------------------------ fit
 
+    def _resolve_auto(self, c, n_samples, n_features):
+        """Resolve the ``"auto"`` settings for the training data into fitted attributes."""
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = auto_batch_size(n_samples, c.clustering_loss.reference_batch_size)
+        self.batch_size_ = int(batch_size)
+        self.pretrain_epochs_, self.epochs_ = c.schedule.resolve_epochs(
+            n_samples, self.batch_size_
+        )
+        resolve = getattr(c.network, "resolve_hidden_dims", None)
+        self.hidden_dims_ = resolve(n_features) if resolve is not None else None
+
     def _fit_network(self, X_train, seed):
         c = self._composition()
+        self._resolve_auto(c, *X_train.shape)
         pretrain_augmentation, clustering_augmentation = self._augmentations()
         module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, c.n_runs)
         if isinstance(c.schedule, PretrainThenCluster) and not isinstance(
@@ -375,7 +408,7 @@ class DeepClustering(BaseDeepClustering):
         else:
             options = dict(optimizer=self.optimizer)
         net = self._make_net(
-            head, criterion, epochs=c.schedule.epochs, lr=self.lr,
+            head, criterion, epochs=self.epochs_, lr=self.lr,
             seed=seed + c.schedule.clustering_seed_offset, callbacks=callbacks,
             augmentation=clustering_augmentation, **options,
         )
@@ -406,10 +439,10 @@ class DeepClustering(BaseDeepClustering):
         with the schedule's ``pretrain_features``.
         """
         schedule = c.schedule
-        if schedule.pretrain_epochs == 0:
+        if self.pretrain_epochs_ == 0:
             return autoencoder.to(self.device_), None
         make_net = functools.partial(
-            self._make_net, epochs=schedule.pretrain_epochs, lr=schedule.pretrain_lr,
+            self._make_net, epochs=self.pretrain_epochs_, lr=schedule.pretrain_lr,
             optimizer=schedule.pretrain_optimizer, seed=seed, augmentation=augmentation,
         )
         own = c.clustering_loss.pretraining_criterion()

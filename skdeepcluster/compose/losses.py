@@ -91,6 +91,9 @@ class _ClusteringLoss(Component):
     # Whether the loss reads softmax assignments (a softmax-head network's, or its own head).
     uses_softmax = False
 
+    # The batch size batch_size="auto" takes on large data (the method's paper's).
+    reference_batch_size = 256
+
     def check_update(self, update):
         """Raise a ValueError if ``update`` (one of :attr:`updates`) does not fit these settings."""
 
@@ -232,6 +235,7 @@ class CauchySchwarz(_ClusteringLoss):
         self.sigma_fraction = sigma_fraction
 
     uses_softmax = True
+    reference_batch_size = 100
 
     def start(self, estimator, module, X_train, seed, reconstruct):
         if getattr(module, "vote", None) is not None:  # the network has its softmax head
@@ -439,6 +443,7 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
     """
 
     updates = (EpochAssignments,)
+    reference_batch_size = 1000
 
     def __init__(
         self, *, n_neighbors=5, anchor_fraction=0.5, anchor_metric="cosine", beta=0.5,
@@ -489,7 +494,7 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
         )
 
     def callbacks(self, estimator, schedule):
-        stage1_epochs = round(self.stage1_fraction * schedule.epochs)
+        stage1_epochs = round(self.stage1_fraction * estimator.epochs_)
         return [("stage_schedule", ClusteringStageSchedule(stage1_epochs))]
 
     def centers(self, module):

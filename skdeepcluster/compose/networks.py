@@ -26,6 +26,7 @@ from ..networks.runwise import (
     _reset_parameters,
 )
 from ._base import Component
+from .auto import auto_hidden_dims
 
 __all__ = ["AutoencoderNetwork", "IdentityNetwork", "SoftmaxHeadNetwork", "LayerFeatures"]
 
@@ -66,6 +67,19 @@ def _image_shape(architecture, image_shape, input_shape, n_features, user_module
     return None
 
 
+def _resolve_hidden_dims(network, n_features):
+    if network.encoder is not None or network.architecture != "mlp":
+        return None
+    if isinstance(network.hidden_dims, str) and network.hidden_dims == "auto":
+        return auto_hidden_dims(n_features, network.reference_hidden_dims)
+    widths = np.asarray(network.hidden_dims).ravel().tolist()
+    if not all(isinstance(w, Integral) and w >= 1 for w in widths):
+        raise ValueError(
+            f"hidden_dims must hold positive integers or be 'auto'; got {network.hidden_dims!r}."
+        )
+    return tuple(widths)
+
+
 class AutoencoderNetwork(Component):
     """An autoencoder: fully connected, convolutional, or your own encoder and decoder.
 
@@ -78,8 +92,12 @@ class AutoencoderNetwork(Component):
         or the one with batch normalisation and max pooling
         (:class:`~skdeepcluster.networks.BatchNormConvAutoencoder`) for
         images ``(n, C, H, W)`` (or flat, with ``input_shape``).
-    hidden_dims : tuple of int, default=(500, 500, 2000)
+    hidden_dims : tuple of int or "auto", default="auto"
         Hidden widths of the fully connected encoder; the decoder mirrors them.
+        ``"auto"`` is ``(500, 500, 2000)`` (DEC's) for inputs of more than
+        128 features, and proportionally narrower for fewer: the first layer the
+        smallest power of two at least twice the input's width, at least 32
+        (``(128, 128, 512)`` for 64 features, ``(32, 32, 128)`` for 2).
     embedding_dim : int, default=10
         Width of the embedding.
     input_shape : tuple of int, default=None
@@ -105,7 +123,7 @@ class AutoencoderNetwork(Component):
     """
 
     def __init__(
-        self, architecture="mlp", *, hidden_dims=(500, 500, 2000), embedding_dim=10,
+        self, architecture="mlp", *, hidden_dims="auto", embedding_dim=10,
         input_shape=None, encoder=None, decoder=None, weight_init="torch",
     ):
         self.architecture = architecture
@@ -115,6 +133,9 @@ class AutoencoderNetwork(Component):
         self.encoder = encoder
         self.decoder = decoder
         self.weight_init = weight_init
+
+    # The widths "auto" resolves to on a wide input.
+    reference_hidden_dims = (500, 500, 2000)
 
     def has_decoder(self):
         return self.encoder is None or self.decoder is not None
@@ -128,6 +149,10 @@ class AutoencoderNetwork(Component):
             self.architecture, image_shape, self.input_shape, n_features,
             self.encoder is not None, _IMAGE_NETWORKS,
         )
+
+    def resolve_hidden_dims(self, n_features):
+        """The hidden widths of the network built for ``n_features`` (None: not fully connected)."""
+        return _resolve_hidden_dims(self, n_features)
 
     def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
         """The untrained :class:`~skdeepcluster.networks.Autoencoder`."""
@@ -147,7 +172,9 @@ class AutoencoderNetwork(Component):
                 input_shape, embedding_dim=self.embedding_dim
             )
         else:
-            autoencoder = MLPAutoencoder(n_features, self.hidden_dims, self.embedding_dim)
+            autoencoder = MLPAutoencoder(
+                n_features, self.resolve_hidden_dims(n_features), self.embedding_dim
+            )
         if self.weight_init == "glorot":
             glorot_init(autoencoder)
         return autoencoder
@@ -192,8 +219,11 @@ class SoftmaxHeadNetwork(Component):
         The fully connected backbone (BatchNorm on its last layer) or the
         LeNet-like CNN (conv 5x5x32, pool, conv 5x5x64, pool) for images of
         at least 16x16.
-    hidden_dims : tuple of int, default=(200, 200, 500)
-        Widths of the fully connected backbone.
+    hidden_dims : tuple of int or "auto", default="auto"
+        Widths of the fully connected backbone.  ``"auto"`` is
+        ``(200, 200, 500)`` (DDC's) for inputs of more than 64 features, and
+        proportionally narrower for fewer, as in
+        :class:`~skdeepcluster.compose.AutoencoderNetwork`.
     hidden_dim : int, default=100
         Width of the hidden layer the features come from.
     input_shape : tuple of int, default=None
@@ -205,7 +235,7 @@ class SoftmaxHeadNetwork(Component):
     """
 
     def __init__(
-        self, architecture="mlp", *, hidden_dims=(200, 200, 500), hidden_dim=100,
+        self, architecture="mlp", *, hidden_dims="auto", hidden_dim=100,
         input_shape=None, encoder=None, max_grad_norm=5.0,
     ):
         self.architecture = architecture
@@ -217,6 +247,13 @@ class SoftmaxHeadNetwork(Component):
 
     # The head is part of this network: a softmax loss needs no head of its own.
     has_softmax_head = True
+
+    # The widths "auto" resolves to on a wide input.
+    reference_hidden_dims = (200, 200, 500)
+
+    def resolve_hidden_dims(self, n_features):
+        """The backbone's widths for ``n_features`` (None: not fully connected)."""
+        return _resolve_hidden_dims(self, n_features)
 
     def has_decoder(self):
         return False
@@ -262,12 +299,8 @@ class SoftmaxHeadNetwork(Component):
             backbone = DDCConvBackbone(input_shape, n_runs=n_runs)
             backbone_dim = backbone.output_dim
         else:
-            widths = np.asarray(self.hidden_dims).ravel()
-            if not all(isinstance(w, Integral) and w >= 1 for w in widths.tolist()):
-                raise ValueError(
-                    f"hidden_dims must hold positive integers; got {self.hidden_dims!r}."
-                )
-            backbone = DDCMLPBackbone(n_features, widths.tolist(), n_runs=n_runs)
+            widths = self.resolve_hidden_dims(n_features)
+            backbone = DDCMLPBackbone(n_features, list(widths), n_runs=n_runs)
             backbone_dim = backbone.output_dim
         return DDCNetwork(
             backbone, backbone_dim, n_clusters, int(self.hidden_dim), n_runs=n_runs

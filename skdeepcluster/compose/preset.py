@@ -8,6 +8,7 @@ from torch import nn
 
 from ..base import _OPTIMIZERS
 from ..engine import PRECISIONS
+from .auto import AUTO_MIN_STEPS
 from .estimator import DeepClustering, _Composition
 from .networks import AutoencoderNetwork
 from .schedules import Augmentation
@@ -27,21 +28,21 @@ class Preset(DeepClustering):
     # The parameters the autoencoder presets share.
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dims": ["array-like"],
+        "hidden_dims": ["array-like", StrOptions({"auto"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "network": [StrOptions({"mlp", "conv", "conv_bn"})],
         "input_shape": ["array-like", None],
         "encoder": [nn.Module, None],
         "decoder": [nn.Module, None],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
         "pretrain_optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "weight_init": [StrOptions({"torch", "glorot"})],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "n_init": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "precision": [StrOptions(set(PRECISIONS))],
         "callbacks": [list, None],
         "device": [str, torch.device, None],
@@ -79,6 +80,26 @@ class Preset(DeepClustering):
                  "callbacks", "device", "random_state", "verbose")
         common = {name: getattr(self, name) for name in names if hasattr(self, name)}
         return {**common, **overrides}
+
+    def _lengths(self, pretrain_epochs=None, epochs=None):
+        """The schedule's lengths; a phase's ``"auto"`` is the given (paper's) epochs, or more.
+
+        Returns the keywords of :class:`~skdeepcluster.compose.PretrainThenCluster`
+        (or :class:`~skdeepcluster.compose.JointTraining`, without
+        ``pretrain_epochs``): an ``"auto"`` phase takes at least
+        :data:`~skdeepcluster.compose.auto.AUTO_MIN_STEPS` gradient steps, an
+        explicit one exactly its epochs.
+        """
+        lengths = {}
+        phases = (("pretrain_epochs", pretrain_epochs, "min_pretrain_steps", AUTO_MIN_STEPS[0]),
+                  ("epochs", epochs, "min_steps", AUTO_MIN_STEPS[1]))
+        for name, reference, steps_name, min_steps in phases:
+            if reference is None:
+                continue
+            auto = isinstance(getattr(self, name), str)
+            lengths[name] = reference if auto else getattr(self, name)
+            lengths[steps_name] = min_steps if auto else 0
+        return lengths
 
     def _autoencoder(self):
         """The preset's ``network``, ``hidden_dims``, ... as an :class:`AutoencoderNetwork`."""

@@ -103,7 +103,7 @@ def _evaluate_runs(estimator, net, X_train):
     """Loss (mean over batches) and training labels of every run, in inference mode."""
     criterion = clustering_criterion(net)
     n_samples = X_train.shape[0]
-    batch_size = int(estimator.batch_size)
+    batch_size = int(estimator._batch_size())
     totals, weights, labels = 0.0, 0, []
     with evaluation_mode(net.module_) as module, torch.no_grad():
         for start in range(0, n_samples, batch_size):

@@ -1,6 +1,7 @@
 """Axis 5 of the taxonomy: how the losses combine over training."""
 
 from ._base import Component
+from .auto import auto_epochs
 
 __all__ = ["PretrainThenCluster", "JointTraining", "Augmentation"]
 
@@ -29,11 +30,15 @@ class PretrainThenCluster(Component):
         :class:`~skdeepcluster.DMAEClustering`).
     freeze_encoder : bool, default=False
         Train only the clustering head (and decoder) in the clustering phase.
+    min_pretrain_steps, min_steps : int, default=0
+        Gradient steps each phase takes at least: on a data set too small for
+        that many in ``pretrain_epochs`` (``epochs``), more epochs.  The
+        estimator's ``pretrain_epochs_`` and ``epochs_`` hold the numbers used.
     """
 
     def __init__(
         self, pretrain_epochs=100, epochs=100, *, pretrain_lr=1e-3, pretrain_optimizer="adam",
-        pretrain_features=None, freeze_encoder=False,
+        pretrain_features=None, freeze_encoder=False, min_pretrain_steps=0, min_steps=0,
     ):
         self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
@@ -41,9 +46,19 @@ class PretrainThenCluster(Component):
         self.pretrain_optimizer = pretrain_optimizer
         self.pretrain_features = pretrain_features
         self.freeze_encoder = freeze_encoder
+        self.min_pretrain_steps = min_pretrain_steps
+        self.min_steps = min_steps
 
     # The clustering phase's batches are drawn with the seed after pretraining's.
     clustering_seed_offset = 1
+
+    def resolve_epochs(self, n_samples, batch_size):
+        """``(pretrain_epochs, epochs)`` of a fit on ``n_samples`` in batches of ``batch_size``."""
+        return (
+            auto_epochs(self.pretrain_epochs, self.min_pretrain_steps, n_samples, batch_size)
+            if self.pretrain_epochs else 0,
+            auto_epochs(self.epochs, self.min_steps, n_samples, batch_size),
+        )
 
 
 class JointTraining(Component):
@@ -53,6 +68,9 @@ class JointTraining(Component):
     ----------
     epochs : int, default=100
         Epochs of training.
+    min_steps : int, default=0
+        Gradient steps training takes at least: on a data set too small for
+        that many in ``epochs``, more epochs (the estimator's ``epochs_``).
     """
 
     pretrain_epochs = 0
@@ -60,8 +78,13 @@ class JointTraining(Component):
     freeze_encoder = False
     clustering_seed_offset = 0
 
-    def __init__(self, epochs=100):
+    def __init__(self, epochs=100, *, min_steps=0):
         self.epochs = epochs
+        self.min_steps = min_steps
+
+    def resolve_epochs(self, n_samples, batch_size):
+        """``(0, epochs)`` of a fit on ``n_samples`` in batches of ``batch_size``."""
+        return 0, auto_epochs(self.epochs, self.min_steps, n_samples, batch_size)
 
 
 class Augmentation(Component):

@@ -1,0 +1,158 @@
+"""The "auto" defaults: batch size, training length and network widths resolved at fit."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import skdeepcluster
+from skdeepcluster import DDCClustering, DECClustering, DeepClustering, DMMClustering
+from skdeepcluster.compose import AutoencoderNetwork, JointTraining, PretrainThenCluster
+from skdeepcluster.compose.auto import (
+    AUTO_MIN_STEPS,
+    auto_batch_size,
+    auto_epochs,
+    auto_hidden_dims,
+)
+
+from estimator_registry import NAMES
+
+# The papers' recipes, the defaults before "auto": (batch size, pretraining epochs, epochs,
+# hidden widths).  On MNIST-70k (784 features) "auto" must resolve to exactly these.
+PAPER_RECIPES = {
+    "DECClustering": (256, 100, 100, (500, 500, 2000)),
+    "IDECClustering": (256, 100, 100, (500, 500, 2000)),
+    "AljalboutClustering": (256, 100, 100, None),  # convolutional: no hidden widths
+    "DCNClustering": (256, 100, 50, (500, 500, 2000)),
+    "DMAEClustering": (256, 100, 50, (500, 500, 2000)),
+    "DMMClustering": (256, 0, 100, None),
+    "DDCClustering": (100, 0, 100, (200, 200, 500)),
+    "DiscriminativeLatentClustering": (1000, 50, 50, (500, 500, 2000)),
+}
+
+
+def resolved(model, n_samples, n_features):
+    """What ``model``'s "auto" settings resolve to for data of that shape."""
+    model._resolve_auto(model._composition(), n_samples, n_features)
+    return model.batch_size_, model.pretrain_epochs_, model.epochs_, model.hidden_dims_
+
+
+def test_every_preset_has_its_papers_recipe():
+    assert set(PAPER_RECIPES) == set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_auto_is_the_papers_recipe_on_mnist(name):
+    model = getattr(skdeepcluster, name)(10).to_deep_clustering()
+    assert resolved(model, 70000, 784) == PAPER_RECIPES[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_auto_gives_small_data_small_batches_and_enough_steps(name):
+    batch, pretrain, epochs, hidden = PAPER_RECIPES[name]
+    model = getattr(skdeepcluster, name)(3).to_deep_clustering()
+    # 150 samples of 4 features (iris): batches of 32, 5 an epoch
+    got = resolved(model, 150, 4)
+    assert got[0] == 32
+    if pretrain:
+        assert got[1] == 3000 // 5 and got[1] * 5 >= AUTO_MIN_STEPS[0]
+    assert got[2] == 1500 // 5 and got[2] > epochs
+    if hidden is not None:  # a 4-feature input gets a narrow network, in the paper's proportions
+        assert got[3][0] == 32 and got[3][-1] / got[3][0] == hidden[-1] / hidden[0]
+    # 1,797 digits of 64 pixels: batches of 35, 52 an epoch; the paper's epochs or a few more
+    got = resolved(model, 1797, 64)
+    assert got[0] == min(batch, 35)
+    assert got[1:3] == (max(pretrain, 58) if pretrain else 0, max(epochs, 29))
+    if hidden is not None:
+        assert got[3][0] == 128
+
+
+def test_auto_batch_size():
+    assert auto_batch_size(70000, 256) == 256
+    assert auto_batch_size(12800, 256) == 256  # 50 batches of the paper's size
+    assert auto_batch_size(10000, 256) == 200
+    assert auto_batch_size(1797, 256) == 35
+    assert auto_batch_size(150, 256) == 32
+    assert auto_batch_size(20, 256) == 20  # all samples in one batch
+    assert auto_batch_size(5000, 100) == 100
+
+
+def test_auto_epochs():
+    assert auto_epochs(100, 3000, 70000, 256) == 100
+    assert auto_epochs(100, 0, 150, 32) == 100  # no minimum: exactly the epochs
+    assert auto_epochs(50, 1500, 150, 32) == 300
+    assert auto_epochs(50, 1500, 161, 32) == 250  # 6 batches an epoch, the last one short
+
+
+def test_auto_hidden_dims():
+    assert auto_hidden_dims(784, (500, 500, 2000)) == (500, 500, 2000)
+    assert auto_hidden_dims(300, (500, 500, 2000)) == (500, 500, 2000)
+    assert auto_hidden_dims(64, (500, 500, 2000)) == (128, 128, 512)
+    assert auto_hidden_dims(2, (500, 500, 2000)) == (32, 32, 128)
+    assert auto_hidden_dims(64, (200, 200, 500)) == (128, 128, 320)
+    assert auto_hidden_dims(10, (200, 200, 500)) == (32, 32, 80)
+
+
+def test_the_schedules_resolve_their_lengths():
+    schedule = PretrainThenCluster(100, 50, min_pretrain_steps=3000, min_steps=1500)
+    assert schedule.resolve_epochs(150, 32) == (600, 300)
+    assert schedule.resolve_epochs(70000, 256) == (100, 50)
+    assert PretrainThenCluster(0, 5, min_steps=1500).resolve_epochs(150, 32) == (0, 300)
+    assert PretrainThenCluster(2, 3).resolve_epochs(150, 32) == (2, 3)
+    assert JointTraining(100, min_steps=1500).resolve_epochs(150, 32) == (0, 300)
+    assert AutoencoderNetwork().resolve_hidden_dims(2) == (32, 32, 128)
+    assert AutoencoderNetwork(hidden_dims=(8,)).resolve_hidden_dims(2) == (8,)
+
+
+def test_deep_clustering_without_a_schedule_is_auto():
+    model = DeepClustering(3)
+    assert resolved(model, 150, 4) == (32, 600, 300, (32, 32, 128))
+
+
+def test_a_fit_records_the_resolved_settings(blobs):
+    X = blobs[0][:100]
+    model = DMMClustering(3, n_init=1, random_state=0).fit(X)
+    # 100 samples: batches of 32, 4 an epoch, 375 epochs for 1,500 steps
+    assert (model.batch_size_, model.pretrain_epochs_, model.epochs_) == (32, 0, 375)
+    assert model.n_iter_ == 375
+
+
+def test_explicit_settings_are_kept(blobs):
+    X = blobs[0]
+    model = DECClustering(3, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=2, epochs=3,
+                          batch_size=50, n_init=1, random_state=0).fit(X)
+    assert (model.batch_size_, model.pretrain_epochs_, model.hidden_dims_) == (50, 2, (8,))
+    assert model.epochs_ == 3 and model.n_iter_ <= 3
+    assert model.get_params()["batch_size"] == 50
+
+
+def test_auto_is_kept_in_the_parameters_and_resolved_in_attributes(blobs):
+    X = blobs[0][:60]
+    model = DECClustering(3, embedding_dim=2, pretrain_epochs=1, epochs=1, n_init=1,
+                          random_state=0).fit(X)
+    assert model.get_params()["batch_size"] == "auto"
+    assert model.get_params()["hidden_dims"] == "auto"
+    assert model.batch_size_ == 32 and model.hidden_dims_ == (32, 32, 128)
+    assert model.net_.module_.autoencoder.encoder[0].out_features == 32
+
+
+def test_a_fit_that_loses_clusters_warns_and_says_the_training_was_short(blobs):
+    X = blobs[0]
+    with pytest.warns(ConvergenceWarning, match=r"ended with \d non-empty clusters out of "
+                      r"n_clusters=10.*short \(15 gradient steps: 1 epoch of 15 batches\)"):
+        model = DDCClustering(10, hidden_dims=(8,), embedding_dim=4, n_init=1, epochs=1,
+                              batch_size=10, random_state=0).fit(X)
+    assert len(np.unique(model.labels_)) < 10
+
+
+def test_a_fit_on_too_few_distinct_samples_warns(blobs):
+    X = np.repeat(blobs[0][:2], 10, axis=0)
+    with pytest.warns(ConvergenceWarning, match="only 2 distinct samples"):
+        DMMClustering(3, n_init=1, epochs=1, random_state=0).fit(X)
+
+
+def test_a_fit_that_finds_every_cluster_does_not_warn(blobs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        DMMClustering(3, n_init=1, epochs=5, random_state=0).fit(blobs[0])
