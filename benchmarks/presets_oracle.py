@@ -81,7 +81,10 @@ DECIMALS = 5
 
 # Settings shared by the configurations on digits: a small but real network.
 _SMALL = dict(hidden_dims=(64,), embedding_dim=10, device="cpu", random_state=0)
-_AE = dict(_SMALL, pretrain_epochs=20, n_init=3)
+# batch_size=256: the default the oracle was recorded with (before "auto").
+_AE = dict(_SMALL, pretrain_epochs=20, n_init=3, batch_size=256)
+# DCN's and DMAE's weight_init default when the oracle was recorded (before "glorot").
+_TORCH = dict(weight_init="torch")
 
 
 def _config(name, estimator, data, n_clusters, **params):
@@ -106,29 +109,30 @@ CONFIGS = [
             precision="bf16"),
     _config("dec_conv_bn", "DECClustering", "digits_images", 10, embedding_dim=10,
             network="conv_bn", pretrain_epochs=10, epochs=5, update_interval=7, n_init=3,
-            device="cpu", random_state=0),
+            batch_size=256, device="cpu", random_state=0),
     _config("dec_da", "DECClustering", "digits_images", 10, **_AE, epochs=10, update_interval=7,
             augment=True, augment_clustering=True),
     _config("idec", "IDECClustering", "digits", 10, **_AE, epochs=10, update_interval=7),
     _config("idec_aug_pretrain", "IDECClustering", "digits_images", 10, **_AE, epochs=10,
             update_interval=7, augment=True),
     # --- DCN
-    _config("dcn", "DCNClustering", "digits", 10, **_AE, epochs=10),
-    _config("dcn_tol", "DCNClustering", "digits", 10, **_AE, epochs=10, tol=0.01),
+    _config("dcn", "DCNClustering", "digits", 10, **_AE, **_TORCH, epochs=10),
+    _config("dcn_tol", "DCNClustering", "digits", 10, **_AE, **_TORCH, epochs=10, tol=0.01),
     _config("dcn_glorot", "DCNClustering", "digits", 10, **_AE, epochs=10, weight_init="glorot"),
     _config("dcn_conv_16", "DCNClustering", "digits_images_16", 10, embedding_dim=10,
-            network="conv", pretrain_epochs=10, epochs=5, n_init=3, device="cpu", random_state=0),
+            network="conv", pretrain_epochs=10, epochs=5, n_init=3, batch_size=256, **_TORCH,
+            device="cpu", random_state=0),
     # --- DMAE / DMM
-    _config("dmae", "DMAEClustering", "digits", 10, **_AE, epochs=10),
-    _config("dmae_mahalanobis_gmm", "DMAEClustering", "digits", 10, **_AE, epochs=10,
+    _config("dmae", "DMAEClustering", "digits", 10, **_AE, **_TORCH, epochs=10),
+    _config("dmae_mahalanobis_gmm", "DMAEClustering", "digits", 10, **_AE, **_TORCH, epochs=10,
             dissimilarity="mahalanobis", init="gaussian-mixture"),
-    _config("dmae_center_mean", "DMAEClustering", "digits", 10, **_AE, epochs=10,
+    _config("dmae_center_mean", "DMAEClustering", "digits", 10, **_AE, **_TORCH, epochs=10,
             center_update="mean"),
     _config("dmae_rbf_features_moons", "DMAEClustering", "moons", 2, hidden_dims=(32,),
             embedding_dim=8, pretrain_epochs=20, epochs=10, n_init=3, batch_size=64,
-            pretrain_features="RBFSampler", device="cpu", random_state=0),
-    _config("dmm", "DMMClustering", "digits", 10, epochs=10, n_init=3, device="cpu",
-            random_state=0),
+            pretrain_features="RBFSampler", **_TORCH, device="cpu", random_state=0),
+    _config("dmm", "DMMClustering", "digits", 10, epochs=10, n_init=3, batch_size=256,
+            device="cpu", random_state=0),
     _config("dmm_toroidal", "DMMClustering", "toroidal", 4, dissimilarity="toroidal", epochs=10,
             n_init=3, batch_size=64, device="cpu", random_state=0),
     _config("dmm_mahalanobis_moons", "DMMClustering", "moons", 2, dissimilarity="mahalanobis",
@@ -145,8 +149,7 @@ CONFIGS = [
     _config("ddc_conv_16", "DDCClustering", "digits_images_16", 10, network="conv",
             embedding_dim=10, n_init=3, epochs=5, batch_size=100, device="cpu", random_state=0),
     # --- Discriminative latent space (DDLS)
-    _config("ddls", "DiscriminativeLatentClustering", "digits", 10, **_AE, epochs=10,
-            batch_size=256),
+    _config("ddls", "DiscriminativeLatentClustering", "digits", 10, **_AE, epochs=10),
     _config("ddls_conv_bn", "DiscriminativeLatentClustering", "digits_images", 10,
             embedding_dim=10, network="conv_bn", pretrain_epochs=10, epochs=5, n_init=3,
             batch_size=256, device="cpu", random_state=0),
