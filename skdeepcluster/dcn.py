@@ -81,16 +81,13 @@ class DCNClustering(Preset):
         Your own networks, replacing ``network``; DCN reconstructs its input,
         so ``decoder`` is required with ``encoder``.  They are copied, never
         modified.
-    weight_init : {"torch", "glorot"}, default="torch"
-        Initialisation of the built-in network's layers: PyTorch's default
-        (uniform within ``1 / sqrt(fan_in)``, for the weights the DEC Keras
-        reference's), or Glorot-uniform weights and zero biases (the Keras
-        default, which the IDEC reference uses; see
-        :func:`~skdeepcluster.networks.glorot_init`).  On 10,000 MNIST
-        images (50 + 40 epochs, seeds 0-2) DCN ended at a mean of 0.730 ACC
-        with Glorot's against 0.649 with PyTorch's, but on all 70,000
-        (seeds 0, 1) at 0.843 against 0.850, so the default stays PyTorch's.
-        Your own ``encoder`` and ``decoder`` keep theirs.
+    weight_init : {"glorot", "torch"}, default="glorot"
+        Initialisation of the built-in network's layers: Glorot-uniform
+        weights and zero biases (the default of Lasagne, which the DCN
+        reference is written in, and of Keras; see
+        :func:`~skdeepcluster.networks.glorot_init`), or PyTorch's default
+        (uniform within ``1 / sqrt(fan_in)``).  Your own ``encoder`` and
+        ``decoder`` keep theirs.
     pretrain_epochs : int or "auto", default="auto"
         Epochs of autoencoder pretraining; 0 skips it.
         ``"auto"`` is 100, or more epochs on a data set too small for
@@ -237,7 +234,7 @@ class DCNClustering(Preset):
         input_shape=None,
         encoder=None,
         decoder=None,
-        weight_init="torch",
+        weight_init="glorot",
         pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",

@@ -423,12 +423,14 @@ class AljalboutClustering(IDECClustering):
         Number of clusters.
     gamma : float, default=0.1
         Weight of the hardening loss relative to the reconstruction loss.
-    network : {"conv_bn", "conv", "mlp"}, default="conv_bn"
+    network : {"auto", "conv_bn", "conv", "mlp"}, default="auto"
         The autoencoder: convolutional with batch normalisation and max
         pooling (:class:`~skdeepcluster.networks.BatchNormConvAutoencoder`),
         strided convolutional, or fully connected (``hidden_dims``).  The
         image networks take ``(n, C, H, W)``, ``(n, H, W)`` or flat square
-        images.
+        images.  ``"auto"`` is ``"conv_bn"`` (the paper's) for images, given
+        as ``(n, C, H, W)``, ``(n, H, W)`` or with ``input_shape``, of at
+        least 8x8 pixels, and ``"mlp"`` for other input.
     lr : float, default=1e-3
         Learning rate of the joint phase.
     optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
@@ -476,7 +478,7 @@ n_features_in_, feature_names_in_
         gamma=0.1,
         hidden_dims="auto",
         embedding_dim=10,
-        network="conv_bn",
+        network="auto",
         input_shape=None,
         encoder=None,
         decoder=None,

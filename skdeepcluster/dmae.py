@@ -138,7 +138,10 @@ class DMMClustering(_MixturePreset):
     ``"sqeuclidean"`` and a large ``alpha`` it is a soft k-means.  The
     paper's "DMM" (Lara and González, "Dissimilarity Mixture Autoencoder for
     Deep Clustering"); :class:`DMAEClustering` puts the same mixture on the
-    embedding of an autoencoder.
+    embedding of an autoencoder.  Each cluster is a ball of the dissimilarity
+    around its centre, so clusters that are not of that shape in the input,
+    such as two moons or a circle inside a ring, are the deep model's work
+    (the paper clusters them with :class:`DMAEClustering`).
 
     Parameters
     ----------
@@ -306,6 +309,13 @@ class DMAEClustering(_MixturePreset):
     González, "Dissimilarity Mixture Autoencoder for Deep Clustering").
     Predictions are ``argmax_k s_ik``.
 
+    The defaults are the paper's MNIST settings.  Clusters that are not convex
+    in the input need others: for two moons, ``alpha=10, lr=1e-3``; for a
+    circle inside a ring, an encoder pretrained on random Fourier features
+    (``pretrain_features``, see the user guide's recipe).  Data on a periodic
+    domain are clustered in the input itself, by
+    ``DMMClustering(dissimilarity="toroidal")``: an embedding is not periodic.
+
     Parameters
     ----------
     n_clusters : int, default=8
@@ -389,13 +399,12 @@ class DMAEClustering(_MixturePreset):
     encoder, decoder : torch.nn.Module, default=None
         Your own networks, replacing ``network`` (copied, never modified).
         A decoder is needed for pretraining and for the reconstruction term.
-    weight_init : {{"torch", "glorot"}}, default="torch"
-        Initialisation of the built-in network's layers: PyTorch's default
-        (uniform within ``1 / sqrt(fan_in)``, for the weights the DEC Keras
-        reference's), or Glorot-uniform weights and zero biases (the Keras
-        default, which the IDEC reference uses; see
-        :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
-        and ``decoder`` keep theirs.
+    weight_init : {{"glorot", "torch"}}, default="glorot"
+        Initialisation of the built-in network's layers: Glorot-uniform
+        weights and zero biases (the default of Keras, which the DMAE
+        reference is written in; see :func:`~skdeepcluster.networks.glorot_init`),
+        or PyTorch's default (uniform within ``1 / sqrt(fan_in)``).  Your own
+        ``encoder`` and ``decoder`` keep theirs.
     pretrain_epochs : int or "auto", default="auto"
         Epochs of autoencoder pretraining; 0 skips it.
         ``"auto"`` is 100, or more epochs on a data set too small for
@@ -559,7 +568,7 @@ class DMAEClustering(_MixturePreset):
         input_shape=None,
         encoder=None,
         decoder=None,
-        weight_init="torch",
+        weight_init="glorot",
         pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",

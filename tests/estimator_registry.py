@@ -28,7 +28,7 @@ IMAGE_NETWORKS = [
     (name, network)
     for name in CONV
     for network in sorted(
-        getattr(skdeepcluster, name)._parameter_constraints["network"][0].options - {"mlp"}
+        getattr(skdeepcluster, name)._parameter_constraints["network"][0].options - {"mlp", "auto"}
     )
 ]
 

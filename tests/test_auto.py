@@ -7,7 +7,13 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import skdeepcluster
-from skdeepcluster import DDCClustering, DECClustering, DeepClustering, DMMClustering
+from skdeepcluster import (
+    AljalboutClustering,
+    DDCClustering,
+    DECClustering,
+    DeepClustering,
+    DMMClustering,
+)
 from skdeepcluster.compose import AutoencoderNetwork, JointTraining, PretrainThenCluster
 from skdeepcluster.compose.auto import (
     AUTO_MIN_STEPS,
@@ -23,7 +29,7 @@ from estimator_registry import NAMES
 PAPER_RECIPES = {
     "DECClustering": (256, 100, 100, (500, 500, 2000)),
     "IDECClustering": (256, 100, 100, (500, 500, 2000)),
-    "AljalboutClustering": (256, 100, 100, None),  # convolutional: no hidden widths
+    "AljalboutClustering": (256, 100, 100, None),  # MNIST as images: convolutional
     "DCNClustering": (256, 100, 50, (500, 500, 2000)),
     "DMAEClustering": (256, 100, 50, (500, 500, 2000)),
     "DMMClustering": (256, 0, 100, None),
@@ -32,8 +38,9 @@ PAPER_RECIPES = {
 }
 
 
-def resolved(model, n_samples, n_features):
+def resolved(model, n_samples, n_features, input_shape=None):
     """What ``model``'s "auto" settings resolve to for data of that shape."""
+    model.input_shape_ = input_shape
     model._resolve_auto(model._composition(), n_samples, n_features)
     return model.batch_size_, model.pretrain_epochs_, model.epochs_, model.hidden_dims_
 
@@ -45,7 +52,21 @@ def test_every_preset_has_its_papers_recipe():
 @pytest.mark.parametrize("name", NAMES)
 def test_auto_is_the_papers_recipe_on_mnist(name):
     model = getattr(skdeepcluster, name)(10).to_deep_clustering()
-    assert resolved(model, 70000, 784) == PAPER_RECIPES[name]
+    images = (1, 28, 28) if name == "AljalboutClustering" else None
+    assert resolved(model, 70000, 784, images) == PAPER_RECIPES[name]
+
+
+@pytest.mark.parametrize(
+    "shape, built",
+    [((60, 2), "MLPAutoencoder"), ((60, 64), "MLPAutoencoder"),
+     ((60, 1, 8, 8), "BatchNormConvAutoencoder"), ((60, 8, 8), "BatchNormConvAutoencoder"),
+     ((60, 1, 4, 4), "MLPAutoencoder")],
+)
+def test_aljalbout_auto_network_is_convolutional_for_images_only(shape, built):
+    X = np.random.default_rng(0).random(shape).astype(np.float32)
+    model = AljalboutClustering(3, pretrain_epochs=1, epochs=1, n_init=1, random_state=0).fit(X)
+    assert type(model.net_.module_.autoencoder).__name__ == built
+    assert (model.hidden_dims_ is None) == (built != "MLPAutoencoder")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -63,7 +84,9 @@ def test_auto_gives_small_data_small_batches_and_enough_steps(name):
     # 1,797 digits of 64 pixels: batches of 35, 52 an epoch; the paper's epochs or a few more
     got = resolved(model, 1797, 64)
     assert got[0] == min(batch, 35)
-    assert got[1:3] == (max(pretrain, 58) if pretrain else 0, max(epochs, 29))
+    # DDC trains 1,500 steps on data under 50 of its paper's batches; the others at least that
+    epochs = 29 if name == "DDCClustering" else max(epochs, 29)
+    assert got[1:3] == (max(pretrain, 58) if pretrain else 0, epochs)
     if hidden is not None:
         assert got[3][0] == 128
 
@@ -101,6 +124,8 @@ def test_the_schedules_resolve_their_lengths():
     assert PretrainThenCluster(0, 5, min_steps=1500).resolve_epochs(150, 32) == (0, 300)
     assert PretrainThenCluster(2, 3).resolve_epochs(150, 32) == (2, 3)
     assert JointTraining(100, min_steps=1500).resolve_epochs(150, 32) == (0, 300)
+    ddc = JointTraining(100, min_steps=1500, small_data_size=5000)
+    assert ddc.resolve_epochs(1797, 35) == (0, 29) and ddc.resolve_epochs(5000, 100) == (0, 100)
     assert AutoencoderNetwork().resolve_hidden_dims(2) == (32, 32, 128)
     assert AutoencoderNetwork(hidden_dims=(8,)).resolve_hidden_dims(2) == (8,)
 

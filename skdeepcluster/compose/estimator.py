@@ -1,6 +1,7 @@
 """DeepClustering: one estimator whose parameters are the axes of the taxonomy."""
 
 import functools
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -76,6 +77,16 @@ class _Composition:
         """Raise a ValueError naming both parts of an incompatible choice."""
         loss, network, update = self.clustering_loss, self.network, self.cluster_update
         name = type(loss).__name__
+        if getattr(loss, "dissimilarity", None) == "toroidal" and not isinstance(
+            network, IdentityNetwork
+        ):
+            warnings.warn(
+                "dissimilarity='toroidal' measures coordinates on a periodic box, which a "
+                f"network's embedding is not: {type(network).__name__}() maps the input's "
+                "periodicity away. For periodic data cluster the input itself: "
+                "DMMClustering(dissimilarity='toroidal'), or network=IdentityNetwork().",
+                UserWarning, stacklevel=4,
+            )
         if not isinstance(update, loss.updates):
             allowed = " or ".join(f"{cls.__name__}()" for cls in loss.updates)
             raise ValueError(
@@ -113,8 +124,8 @@ class _Composition:
                 "features='hidden' (or 'auto')."
             )
         if features == "layers":
-            if not (isinstance(network, AutoencoderNetwork) and network.architecture == "mlp"
-                    and network.encoder is None):
+            if not (isinstance(network, AutoencoderNetwork) and network.encoder is None
+                    and network.built_architecture(estimator.input_shape_) == "mlp"):
                 raise ValueError(
                     "features='layers' concatenates the layers of a fully connected encoder; "
                     f"network={network!r} is not one."
@@ -379,7 +390,7 @@ class DeepClustering(BaseDeepClustering):
             n_samples, self.batch_size_
         )
         resolve = getattr(c.network, "resolve_hidden_dims", None)
-        self.hidden_dims_ = resolve(n_features) if resolve is not None else None
+        self.hidden_dims_ = resolve(n_features, self.input_shape_) if resolve is not None else None
 
     def _fit_network(self, X_train, seed):
         c = self._composition()

@@ -67,8 +67,8 @@ def _image_shape(architecture, image_shape, input_shape, n_features, user_module
     return None
 
 
-def _resolve_hidden_dims(network, n_features):
-    if network.encoder is not None or network.architecture != "mlp":
+def _resolve_hidden_dims(network, n_features, input_shape=None):
+    if network.encoder is not None or network.built_architecture(input_shape) != "mlp":
         return None
     if isinstance(network.hidden_dims, str) and network.hidden_dims == "auto":
         return auto_hidden_dims(n_features, network.reference_hidden_dims)
@@ -85,13 +85,15 @@ class AutoencoderNetwork(Component):
 
     Parameters
     ----------
-    architecture : {"mlp", "conv", "conv_bn"}, default="mlp"
+    architecture : {"mlp", "conv", "conv_bn", "auto"}, default="mlp"
         The ``d-hidden_dims-embedding_dim`` fully connected autoencoder and
         its mirror (:class:`~skdeepcluster.networks.MLPAutoencoder`), the
         strided convolutional one (:class:`~skdeepcluster.networks.ConvAutoencoder`)
         or the one with batch normalisation and max pooling
         (:class:`~skdeepcluster.networks.BatchNormConvAutoencoder`) for
-        images ``(n, C, H, W)`` (or flat, with ``input_shape``).
+        images ``(n, C, H, W)`` (or flat, with ``input_shape``).  ``"auto"``
+        is ``"conv_bn"`` for images (``X`` of 3 or 4 dimensions, or
+        ``input_shape`` given) of at least 8x8 pixels, ``"mlp"`` otherwise.
     hidden_dims : tuple of int or "auto", default="auto"
         Hidden widths of the fully connected encoder; the decoder mirrors them.
         ``"auto"`` is ``(500, 500, 2000)`` (DEC's) for inputs of more than
@@ -106,10 +108,10 @@ class AutoencoderNetwork(Component):
         Your own networks, replacing ``architecture`` (copied, never
         modified; they keep their own initialisation).  Without a decoder,
         nothing can be reconstructed.
-    weight_init : {"torch", "glorot"}, default="torch"
-        PyTorch's default initialisation of the built-in layers, or
-        Glorot-uniform weights and zero biases
-        (:func:`~skdeepcluster.networks.glorot_init`).
+    weight_init : {"glorot", "torch"}, default="glorot"
+        Glorot-uniform weights and zero biases for the built-in layers
+        (:func:`~skdeepcluster.networks.glorot_init`; the Keras default, which
+        the reference codes use), or PyTorch's default initialisation.
 
     Examples
     --------
@@ -124,7 +126,7 @@ class AutoencoderNetwork(Component):
 
     def __init__(
         self, architecture="mlp", *, hidden_dims="auto", embedding_dim=10,
-        input_shape=None, encoder=None, decoder=None, weight_init="torch",
+        input_shape=None, encoder=None, decoder=None, weight_init="glorot",
     ):
         self.architecture = architecture
         self.hidden_dims = hidden_dims
@@ -141,18 +143,29 @@ class AutoencoderNetwork(Component):
         return self.encoder is None or self.decoder is not None
 
     def accepts_sparse(self):
-        return self.architecture == "mlp" and self.input_shape is None
+        return self.architecture in ("mlp", "auto") and self.input_shape is None
 
     def resolve_input_shape(self, image_shape, n_features):
         """The image shape the network is built for (None: flat vectors)."""
+        architecture = self.architecture
+        if architecture == "auto":  # images if X or input_shape says so, never guessed
+            architecture = "conv_bn" if image_shape is not None else "mlp"
         return _image_shape(
-            self.architecture, image_shape, self.input_shape, n_features,
+            architecture, image_shape, self.input_shape, n_features,
             self.encoder is not None, _IMAGE_NETWORKS,
         )
 
-    def resolve_hidden_dims(self, n_features):
+    def built_architecture(self, input_shape):
+        """The architecture built for input of that image shape (None: flat vectors)."""
+        if self.architecture != "auto":
+            return self.architecture
+        if input_shape is not None and min(input_shape[-2:]) >= 8:
+            return "conv_bn"
+        return "mlp"
+
+    def resolve_hidden_dims(self, n_features, input_shape=None):
         """The hidden widths of the network built for ``n_features`` (None: not fully connected)."""
-        return _resolve_hidden_dims(self, n_features)
+        return _resolve_hidden_dims(self, n_features, input_shape)
 
     def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
         """The untrained :class:`~skdeepcluster.networks.Autoencoder`."""
@@ -167,13 +180,14 @@ class AutoencoderNetwork(Component):
             return Autoencoder(encoder, decoder)
         if self.decoder is not None:
             raise ValueError("decoder was given without an encoder; pass both.")
-        if self.architecture in _IMAGE_NETWORKS:
-            autoencoder = _IMAGE_NETWORKS[self.architecture](
+        architecture = self.built_architecture(input_shape)
+        if architecture in _IMAGE_NETWORKS:
+            autoencoder = _IMAGE_NETWORKS[architecture](
                 input_shape, embedding_dim=self.embedding_dim
             )
         else:
             autoencoder = MLPAutoencoder(
-                n_features, self.resolve_hidden_dims(n_features), self.embedding_dim
+                n_features, self.resolve_hidden_dims(n_features, input_shape), self.embedding_dim
             )
         if self.weight_init == "glorot":
             glorot_init(autoencoder)
@@ -251,9 +265,12 @@ class SoftmaxHeadNetwork(Component):
     # The widths "auto" resolves to on a wide input.
     reference_hidden_dims = (200, 200, 500)
 
-    def resolve_hidden_dims(self, n_features):
+    def built_architecture(self, input_shape):
+        return self.architecture
+
+    def resolve_hidden_dims(self, n_features, input_shape=None):
         """The backbone's widths for ``n_features`` (None: not fully connected)."""
-        return _resolve_hidden_dims(self, n_features)
+        return _resolve_hidden_dims(self, n_features, input_shape)
 
     def has_decoder(self):
         return False

@@ -30,7 +30,7 @@ class Preset(DeepClustering):
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "hidden_dims": ["array-like", StrOptions({"auto"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "network": [StrOptions({"mlp", "conv", "conv_bn"})],
+        "network": [StrOptions({"mlp", "conv", "conv_bn", "auto"})],
         "input_shape": ["array-like", None],
         "encoder": [nn.Module, None],
         "decoder": [nn.Module, None],

@@ -71,6 +71,9 @@ class JointTraining(Component):
     min_steps : int, default=0
         Gradient steps training takes at least: on a data set too small for
         that many in ``epochs``, more epochs (the estimator's ``epochs_``).
+    small_data_size : int, default=0
+        On a data set of fewer samples, train for ``min_steps`` gradient
+        steps (rounded up to whole epochs) instead of ``epochs``.
     """
 
     pretrain_epochs = 0
@@ -78,13 +81,15 @@ class JointTraining(Component):
     freeze_encoder = False
     clustering_seed_offset = 0
 
-    def __init__(self, epochs=100, *, min_steps=0):
+    def __init__(self, epochs=100, *, min_steps=0, small_data_size=0):
         self.epochs = epochs
         self.min_steps = min_steps
+        self.small_data_size = small_data_size
 
     def resolve_epochs(self, n_samples, batch_size):
         """``(0, epochs)`` of a fit on ``n_samples`` in batches of ``batch_size``."""
-        return 0, auto_epochs(self.epochs, self.min_steps, n_samples, batch_size)
+        epochs = self.epochs if n_samples >= self.small_data_size else 1
+        return 0, auto_epochs(epochs, self.min_steps, n_samples, batch_size)
 
 
 class Augmentation(Component):
