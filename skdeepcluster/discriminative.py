@@ -78,7 +78,10 @@ class DiscriminativeLatentClustering(Preset):
     the kNN-anchored discriminative loss; stage II takes the pairs that share
     a cluster as anchors and penalises the most similar pair of centroids
     (Tzoreff, Kogan and Choukroun, "Deep Discriminative Latent Space for
-    Clustering", 2018, arXiv:1805.10795).
+    Clustering", 2018, arXiv:1805.10795).  Since the anchors follow the
+    data's neighbourhoods, it also separates clusters that are not convex,
+    such as two moons or a circle inside a ring, on centred features (see
+    ``anchor_metric``).
 
     Parameters
     ----------
@@ -115,8 +118,12 @@ class DiscriminativeLatentClustering(Preset):
     anchor_fraction : float, default=0.5
         Fraction of the ``batch_size * n_neighbors`` kNN edges kept as anchor
         pairs, the closest first.
-    anchor_metric : {"euclidean", "cosine"}, default="cosine"
-        Input-space distance of the kNN graph.
+    anchor_metric : {"auto", "euclidean", "cosine"}, default="auto"
+        Input-space distance of the kNN graph.  ``"auto"`` is ``"cosine"``
+        when every training value is non-negative (images, counts: the cosine
+        compares patterns) and ``"euclidean"`` otherwise (centred features,
+        where the cosine compares only directions from the mean and so
+        cannot separate a circle from the ring around it).
     beta : float, default=0.5
         The anchor reward is weighted ``1 - beta`` (the paper's discount for
         anchors that do not share a cluster after all).
@@ -270,7 +277,7 @@ class DiscriminativeLatentClustering(Preset):
         **Preset._parameter_constraints,
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "anchor_fraction": [Interval(Real, 0, 1, closed="right")],
-        "anchor_metric": [StrOptions(set(_ANCHOR_METRICS))],
+        "anchor_metric": [StrOptions({*_ANCHOR_METRICS, "auto"})],
         "beta": [Interval(Real, 0, 1, closed="both")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "stage1_discriminative_weight": [Interval(Real, 0, None, closed="left")],
@@ -293,7 +300,7 @@ class DiscriminativeLatentClustering(Preset):
         weight_init="torch",
         n_neighbors=5,
         anchor_fraction=0.5,
-        anchor_metric="cosine",
+        anchor_metric="auto",
         beta=0.5,
         reconstruction_weight=1.0,
         stage1_discriminative_weight=1.0,

@@ -181,3 +181,33 @@ def test_a_fit_that_finds_every_cluster_does_not_warn(blobs):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         DMMClustering(3, n_init=1, epochs=5, random_state=0).fit(blobs[0])
+
+
+def test_the_anchor_metric_follows_the_sign_of_the_data():
+    import torch
+
+    from skdeepcluster.compose import PairwiseDiscriminative
+
+    loss = PairwiseDiscriminative()
+    assert loss.resolve(torch.rand(20, 3)).anchor_metric == "cosine"
+    centred = loss.resolve(torch.randn(20, 3))
+    assert centred.anchor_metric == "euclidean" and loss.anchor_metric == "auto"
+    explicit = PairwiseDiscriminative(anchor_metric="cosine")
+    assert explicit.resolve(torch.randn(20, 3)) is explicit
+
+
+def test_discriminative_separates_a_circle_from_its_ring_at_auto():
+    from sklearn.datasets import make_circles
+    from sklearn.preprocessing import StandardScaler
+
+    from skdeepcluster import DiscriminativeLatentClustering
+    from skdeepcluster.metrics import clustering_accuracy
+
+    X, y = make_circles(300, noise=0.1, factor=0.1, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    params = dict(hidden_dims=(32,), pretrain_epochs=30, epochs=10, n_init=2, random_state=0)
+    model = DiscriminativeLatentClustering(2, **params).fit(X)
+    assert clustering_accuracy(y, model.labels_) > 0.95
+    # the cosine joins the circle and the ring along each direction from the centre
+    cosine = DiscriminativeLatentClustering(2, anchor_metric="cosine", **params).fit(X)
+    assert clustering_accuracy(y, cosine.labels_) < 0.8

@@ -395,6 +395,7 @@ class DeepClustering(BaseDeepClustering):
     def _fit_network(self, X_train, seed):
         c = self._composition()
         self._resolve_auto(c, *X_train.shape)
+        c.clustering_loss = c.clustering_loss.resolve(X_train)
         pretrain_augmentation, clustering_augmentation = self._augmentations()
         module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, c.n_runs)
         if isinstance(c.schedule, PretrainThenCluster) and not isinstance(

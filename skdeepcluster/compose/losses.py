@@ -7,6 +7,7 @@ and what it reads off the trained head (centres, mixing weights).
 
 import numpy as np
 import torch
+from sklearn.base import clone
 
 from ..dissimilarities import (
     check_dissimilarity,
@@ -15,7 +16,11 @@ from ..dissimilarities import (
     pairwise_dissimilarities,
 )
 from ..engine import map_in_chunks
-from ..losses.discriminative import DiscriminativeClusteringLoss, DiscriminativePretrainingLoss
+from ..losses.discriminative import (
+    DiscriminativeClusteringLoss,
+    DiscriminativePretrainingLoss,
+    resolve_anchor_metric,
+)
 from ..losses.divergence import DDCLoss
 from ..losses.hardening import KLClusteringLoss
 from ..losses.kmeans import KMeansClusteringLoss
@@ -96,6 +101,10 @@ class _ClusteringLoss(Component):
 
     def check_update(self, update):
         """Raise a ValueError if ``update`` (one of :attr:`updates`) does not fit these settings."""
+
+    def resolve(self, X_train):
+        """This loss with its ``"auto"`` settings resolved for the training data (a copy)."""
+        return self
 
     def pretraining_criterion(self):
         """A clustering term for pretraining (None: pretrain on reconstruction)."""
@@ -446,7 +455,7 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
     reference_batch_size = 1000
 
     def __init__(
-        self, *, n_neighbors=5, anchor_fraction=0.5, anchor_metric="cosine", beta=0.5,
+        self, *, n_neighbors=5, anchor_fraction=0.5, anchor_metric="auto", beta=0.5,
         stage1_discriminative_weight=1.0, stage2_discriminative_weight=1.0,
         centroid_separation_weight=1.0, temperature=0.1, stage1_fraction=0.75,
     ):
@@ -459,6 +468,11 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
         self.centroid_separation_weight = centroid_separation_weight
         self.temperature = temperature
         self.stage1_fraction = stage1_fraction
+
+    def resolve(self, X_train):
+        if self.anchor_metric != "auto":
+            return self
+        return clone(self).set_params(anchor_metric=resolve_anchor_metric(X_train))
 
     def _anchors(self):
         return dict(

@@ -57,6 +57,23 @@ def cosine_similarity_matrix(embeddings):
     return normalized @ normalized.T
 
 
+def resolve_anchor_metric(X):
+    """The anchor metric ``"auto"`` means for training data ``X``.
+
+    ``"cosine"`` when every value is non-negative (pixel intensities, counts:
+    the cosine compares patterns), ``"euclidean"`` otherwise (centred
+    features, where the cosine would compare only the directions from the
+    mean and join points at the same angle, near it or far from it).
+
+    >>> import torch
+    >>> resolve_anchor_metric(torch.rand(5, 3)), resolve_anchor_metric(torch.randn(50, 3))
+    ('cosine', 'euclidean')
+    """
+    data = getattr(X, "X", X)  # SparseRows keeps its scipy matrix as X
+    minimum = data.min()
+    return "cosine" if float(minimum) >= 0 else "euclidean"
+
+
 def _input_distances(X, metric):
     """Symmetric pairwise dissimilarities of the input rows (smaller is more similar)."""
     X = X.reshape(X.shape[0], -1)
