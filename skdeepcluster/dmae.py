@@ -310,9 +310,10 @@ class DMAEClustering(_MixturePreset):
     Predictions are ``argmax_k s_ik``.
 
     The defaults are the paper's MNIST settings.  Clusters that are not convex
-    in the input need others: for two moons, ``alpha=10, lr=1e-3``; for a
-    circle inside a ring, an encoder pretrained on random Fourier features
-    (``pretrain_features``, see the user guide's recipe).  Data on a periodic
+    in the input need others: for two moons, ``alpha=10, lr=1e-3,
+    weight_init="torch"``; for a circle inside a ring, an encoder pretrained
+    on random Fourier features (``pretrain_features``, see the user guide's
+    recipe).  Data on a periodic
     domain are clustered in the input itself, by
     ``DMMClustering(dissimilarity="toroidal")``: an embedding is not periodic.
 
