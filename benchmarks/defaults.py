@@ -101,13 +101,12 @@ def run(method, dataset, seed, overrides=None):
     }
 
 
-def table(runs):
-    """The median ACC, NMI and seconds of each estimator on each data set, beside k-means."""
+def summary(runs):
+    """One row per data set and estimator: medians over the seeds, and the ACC range and gap."""
     cells = {}
     for r in runs:
         cells.setdefault((r["dataset"], r["method"]), []).append(r)
-    lines = [f"{'data set':<9} {'estimator':<31} {'ACC':>6} {'NMI':>6} {'seconds':>8}  "
-             f"{'vs k-means':>10}  seeds"]
+    rows = []
     for dataset in DATASETS:
         kmeans = cells.get((dataset, "KMeans"))
         for method in ("KMeans", *METHODS):
@@ -116,41 +115,41 @@ def table(runs):
                 continue
             acc, nmi, sec = (float(np.median([r[key] for r in group]))
                              for key in ("acc", "nmi", "seconds"))
-            ratio = ""
+            gap = None
             if kmeans and method != "KMeans":
-                ratio = f"{acc - float(np.median([r['acc'] for r in kmeans])):+.3f}"
-            lines.append(f"{dataset:<9} {method:<31} {acc:>6.3f} {nmi:>6.3f} {sec:>8.1f}  "
-                         f"{ratio:>10}  {len(group)}")
+                gap = acc - float(np.median([r["acc"] for r in kmeans]))
+            rows.append(dict(dataset=dataset, method=method, acc=acc, nmi=nmi, seconds=sec,
+                             low=min(r["acc"] for r in group),
+                             high=max(r["acc"] for r in group), gap=gap, seeds=len(group)))
+    return rows
+
+
+def table(runs):
+    """The median ACC, NMI and seconds of each estimator on each data set, beside k-means."""
+    lines = [f"{'data set':<9} {'estimator':<31} {'ACC':>6} {'NMI':>6} {'seconds':>8}  "
+             f"{'vs k-means':>10}  seeds"]
+    for row in summary(runs):
+        gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
+        lines.append(f"{row['dataset']:<9} {row['method']:<31} {row['acc']:>6.3f} "
+                     f"{row['nmi']:>6.3f} {row['seconds']:>8.1f}  {gap:>10}  {row['seeds']}")
     return "\n".join(lines)
 
 
 def rst_table(result):
     """The table of :func:`table` as a reStructuredText list-table, for the docs."""
-    cells = {}
-    for r in result["runs"]:
-        cells.setdefault((r["dataset"], r["method"]), []).append(r)
-    rows = []
-    for dataset in DATASETS:
-        kmeans = cells.get((dataset, "KMeans"))
-        if not kmeans:
-            continue
-        km_acc = float(np.median([r["acc"] for r in kmeans]))
-        for method in ("KMeans", *METHODS):
-            group = cells.get((dataset, method))
-            if not group:
-                continue
-            acc, nmi, sec = (float(np.median([r[key] for r in group]))
-                             for key in ("acc", "nmi", "seconds"))
-            low, high = min(r["acc"] for r in group), max(r["acc"] for r in group)
-            name = "k-means" if method == "KMeans" else f":class:`~skdeepcluster.{method}`"
-            delta = "" if method == "KMeans" else f"{acc - km_acc:+.3f}"
-            rows.append([dataset, name, f"{acc:.3f} ({low:.3f}-{high:.3f})", f"{nmi:.3f}",
-                         f"{sec:.1f}", delta])
     header = ["data set", "estimator", "ACC, median (range)", "NMI", "seconds", "vs k-means"]
+    rows = []
+    for row in summary(result["runs"]):
+        name = row["method"]
+        name = "k-means" if name == "KMeans" else f":class:`~skdeepcluster.{name}`"
+        gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
+        rows.append([row["dataset"], name,
+                     f"{row['acc']:.3f} ({row['low']:.3f}-{row['high']:.3f})",
+                     f"{row['nmi']:.3f}", f"{row['seconds']:.1f}", gap])
     lines = [".. list-table::", "   :header-rows: 1", ""]
-    for row in [header, *rows]:
-        lines.append(f"   * - {row[0]}")
-        lines += [f"     - {cell}" for cell in row[1:]]
+    for cells in [header, *rows]:
+        lines.append(f"   * - {cells[0]}")
+        lines += [f"     - {cell}" for cell in cells[1:]]
     return "\n".join(lines) + "\n"
 
 
