@@ -156,12 +156,12 @@ class BaseDeepClustering(
             return "Train longer or try another random_state."
         from .compose.auto import AUTO_MIN_STEPS  # not at import: compose imports this module
 
-        steps = epochs * math.ceil(n_samples / batch_size)
+        batches = math.ceil(n_samples / batch_size)
+        steps = epochs * batches
         if steps < AUTO_MIN_STEPS[1]:
             return (
                 f"Its clustering phase was short ({steps} gradient steps: {epochs} "
-                f"epoch{'s' * (epochs != 1)} of {math.ceil(n_samples / batch_size)} "
-                "batches): train longer "
+                f"epoch{'s' * (epochs != 1)} of {batches} batches): train longer "
                 f'(epochs="auto" takes at least {AUTO_MIN_STEPS[1]:,} steps) or use '
                 "smaller batches."
             )

@@ -309,10 +309,7 @@ class DDCClustering(Preset):
             schedule=JointTraining(
                 **self._lengths(epochs=100),
                 # "auto" on data smaller than 50 of the paper's batches: just the step budget
-                small_data_size=(
-                    BATCHES_PER_EPOCH * CauchySchwarz.reference_batch_size
-                    if self.epochs == "auto" else 0
-                ),
+                small_data_size=BATCHES_PER_EPOCH * CauchySchwarz.reference_batch_size,
             ),
             readout=BestOfRuns(self.n_init, voting=self.voting),
             **self._common(n_init=1, optimizer="adam"),

@@ -126,6 +126,9 @@ def test_the_schedules_resolve_their_lengths():
     assert JointTraining(100, min_steps=1500).resolve_epochs(150, 32) == (0, 300)
     ddc = JointTraining(100, min_steps=1500, small_data_size=5000)
     assert ddc.resolve_epochs(1797, 35) == (0, 29) and ddc.resolve_epochs(5000, 100) == (0, 100)
+    # without a step budget (explicit epochs), the epochs whatever the size
+    assert JointTraining(10, small_data_size=5000).resolve_epochs(150, 32) == (0, 10)
+    assert resolved(DDCClustering(3, epochs=10).to_deep_clustering(), 150, 4)[2] == 10
     assert AutoencoderNetwork().resolve_hidden_dims(2) == (32, 32, 128)
     assert AutoencoderNetwork(hidden_dims=(8,)).resolve_hidden_dims(2) == (8,)
 

@@ -73,7 +73,8 @@ class JointTraining(Component):
         that many in ``epochs``, more epochs (the estimator's ``epochs_``).
     small_data_size : int, default=0
         On a data set of fewer samples, train for ``min_steps`` gradient
-        steps (rounded up to whole epochs) instead of ``epochs``.
+        steps (rounded up to whole epochs) instead of ``epochs``; without
+        ``min_steps``, ``epochs`` whatever the size.
     """
 
     pretrain_epochs = 0
@@ -88,8 +89,9 @@ class JointTraining(Component):
 
     def resolve_epochs(self, n_samples, batch_size):
         """``(0, epochs)`` of a fit on ``n_samples`` in batches of ``batch_size``."""
-        epochs = self.epochs if n_samples >= self.small_data_size else 1
-        return 0, auto_epochs(epochs, self.min_steps, n_samples, batch_size)
+        if self.min_steps and n_samples < self.small_data_size:  # the step budget alone
+            return 0, auto_epochs(1, self.min_steps, n_samples, batch_size)
+        return 0, auto_epochs(self.epochs, self.min_steps, n_samples, batch_size)
 
 
 class Augmentation(Component):
