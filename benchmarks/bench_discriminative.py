@@ -79,7 +79,7 @@ steps; the subsets above: 400-800).  10000 samples at batch 1000, seeds 0 / 1
 (``--tag subset_256net_2000steps``: ``--pretrain-epochs 200 --epochs 30
 --batch-size 1000``, 2000 pretraining steps): stage 0 0.714 / 0.688, final
 0.710 / 0.686: the fully connected network is not step-starved, its
-embedding collapses within a few hundred steps (``ddls_step_curve.py``:
+embedding collapses within a few hundred steps (``research/ddls_step_curve.py``:
 0.67 / 0.70 / 0.71 after 200 / 600 / 2000 steps, cosine to the centroid 0.98
 and more).  ``network="conv"`` at 600 steps (``--tag subset_conv_600steps``:
 ``--pretrain-epochs 60 --epochs 10 --batch-size 1000 --set network=conv --set

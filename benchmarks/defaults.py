@@ -12,8 +12,10 @@ seconds per fit (median over the seeds) and writes all runs to a JSON file.
     python benchmarks/defaults.py                           # everything, 3 seeds
     python benchmarks/defaults.py --datasets iris moons --methods DEC DDC --seeds 0
     python benchmarks/defaults.py --methods DMAE --datasets moons --set alpha=10.0
-    python benchmarks/defaults.py --combine a.json b.json --output all.json \\
-        --rst docs/defaults_table.inc
+    python benchmarks/defaults.py --combine a.json b.json --output all.json
+
+The docs' table (``docs/benchmark_tables/defaults.inc``) is written from
+``benchmarks/results/defaults_cpu.json`` by ``python benchmarks/report.py``.
 """
 
 import argparse
@@ -26,17 +28,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
-from sklearn.cluster import KMeans
-from sklearn.datasets import load_digits, load_iris, make_blobs, make_circles, make_moons
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import normalized_mutual_info_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-import skdeepcluster
-from skdeepcluster.datasets import make_toroidal_blobs
-from skdeepcluster.metrics import clustering_accuracy
+# torch, scikit-learn and the package are imported where a fit needs them, so that
+# benchmarks/report.py can import summary() to write the docs' table cheaply.
 
 DATASETS = ("digits", "iris", "blobs", "moons", "circles", "toroidal")
 METHODS = (
@@ -50,6 +44,11 @@ TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},
 
 def load(name, seed):
     """``(X, y, scaler)`` of a data set; the generated ones are drawn anew for each seed."""
+    from sklearn.datasets import load_digits, load_iris, make_blobs, make_circles, make_moons
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    from skdeepcluster.datasets import make_toroidal_blobs
+
     if name == "digits":
         X, y = load_digits(return_X_y=True)
         return X, y, MinMaxScaler()
@@ -70,6 +69,14 @@ def load(name, seed):
 
 def run(method, dataset, seed, overrides=None):
     """One fit: ACC, NMI, seconds, clusters found and the settings the fit resolved."""
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import normalized_mutual_info_score
+    from sklearn.pipeline import make_pipeline
+
+    import skdeepcluster
+    from skdeepcluster.metrics import clustering_accuracy
+
     X, y, scaler = load(dataset, seed)
     k = len(np.unique(y))
     if method == "KMeans":
@@ -135,25 +142,9 @@ def table(runs):
     return "\n".join(lines)
 
 
-def rst_table(result):
-    """The table of :func:`table` as a reStructuredText list-table, for the docs."""
-    header = ["data set", "estimator", "ACC, median (range)", "NMI", "seconds", "vs k-means"]
-    rows = []
-    for row in summary(result["runs"]):
-        name = row["method"]
-        name = "k-means" if name == "KMeans" else f":class:`~skdeepcluster.{name}`"
-        gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
-        rows.append([row["dataset"], name,
-                     f"{row['acc']:.3f} ({row['low']:.3f}-{row['high']:.3f})",
-                     f"{row['nmi']:.3f}", f"{row['seconds']:.1f}", gap])
-    lines = [".. list-table::", "   :header-rows: 1", ""]
-    for cells in [header, *rows]:
-        lines.append(f"   * - {cells[0]}")
-        lines += [f"     - {cell}" for cell in cells[1:]]
-    return "\n".join(lines) + "\n"
-
-
 def machine():
+    import torch
+
     return (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch "
             f"threads, torch {torch.__version__}, CPU")
 
@@ -170,7 +161,6 @@ def main(argv=None):
                              "(values are Python literals)")
     parser.add_argument("--output", default="benchmarks/results/defaults.json")
     parser.add_argument("--combine", nargs="+", help="result files to merge instead of running")
-    parser.add_argument("--rst", help="also write the table as reStructuredText to this file")
     args = parser.parse_args(argv)
 
     if args.combine:
@@ -182,6 +172,8 @@ def main(argv=None):
         result = {"machine": " / ".join(sorted(machines)), "command": "--combine", "runs": runs}
     else:
         if args.threads:
+            import torch
+
             torch.set_num_threads(args.threads)
         aliases = {"DDLS": "DiscriminativeLatentClustering"}
         methods = [m if m in METHODS else aliases.get(m, f"{m}Clustering") for m in args.methods]
@@ -206,9 +198,6 @@ def main(argv=None):
     print(table(result["runs"]))
     Path(args.output).write_text(json.dumps(result, indent=1))
     print(f"wrote {args.output}")
-    if args.rst:
-        Path(args.rst).write_text(rst_table(result))
-        print(f"wrote {args.rst}")
 
 
 if __name__ == "__main__":

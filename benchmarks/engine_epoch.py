@@ -10,9 +10,14 @@ are printed so that the results can be compared alongside the times.
     python benchmarks/engine_epoch.py --epochs 3 --batch-sizes 256 1024
     python benchmarks/engine_epoch.py --n-samples 10000 --epochs 3 --precisions float32 bf16 \\
         --threads 1                                             # CPU
+
+``--out FILE`` also writes the printed lines, after a ``machine:`` line, to
+``FILE`` (``benchmarks/results/engine_epoch_h100.txt`` is such a file, without
+the machine line); ``benchmarks/report.py`` reads it for the docs.
 """
 
 import argparse
+import platform
 import time
 
 import torch
@@ -83,13 +88,25 @@ def main(argv=None):
     parser.add_argument("--precisions", nargs="+", default=["float32"],
                         choices=PRECISIONS, help="of the engine's rows")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    parser.add_argument("--out", help="also write the results, as printed, to this file")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     X_np, _ = _load(args.path, args.n_samples)
     X = torch.tensor(X_np, device=device)
-    print(f"{len(X)} samples on {device}; seconds per epoch (median), loss per epoch")
+    lines = []
+
+    def emit(line):
+        print(line, flush=True)
+        lines.append(line)
+
+    if device.startswith("cuda"):
+        where = f"{torch.cuda.get_device_name(device)}, {platform.machine()}"
+    else:
+        where = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads"
+    lines.append(f"machine: {where}, torch {torch.__version__}")
+    emit(f"{len(X)} samples on {device}; seconds per epoch (median), loss per epoch")
     for batch_size in args.batch_sizes:
         runs = {"plain PyTorch loop": plain_loop(X, batch_size, args.epochs, device)}
         for precision in args.precisions:
@@ -103,11 +120,14 @@ def main(argv=None):
                 )
         for name, (times, losses) in runs.items():
             median = sorted(times)[len(times) // 2]
-            print(
+            emit(
                 f"batch {batch_size:>5} {name:<26} {median * 1000:>8.0f} ms/epoch  "
-                + " ".join(f"{v:.5f}" for v in losses),
-                flush=True,
+                + " ".join(f"{v:.5f}" for v in losses)
             )
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ methods)
 precision)
     step 90 "engine epoch, float32 / tf32 / bf16, batch 256 and 1024" \
         python3 benchmarks/engine_epoch.py --path "$mnist" $n --epochs 3 --batch-sizes 256 1024 \
-        --precisions float32 tf32 bf16
+        --precisions float32 tf32 bf16 --out "$res/engine_epoch.txt"
     step 240 "speed vs ClustPy by precision, ClustPy's settings ($speed+$speed epochs)" \
         python3 benchmarks/speed.py --path "$mnist" $n --pretrain-epochs "$speed" \
         --clustering-epochs "$speed" --methods dec idec --libraries clustpy ours \
