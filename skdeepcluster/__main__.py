@@ -7,15 +7,19 @@ Usage::
     python -m skdeepcluster --network conv_bn # the images through a convolutional network
     python -m skdeepcluster --dataset mnist --path mnist.npz  # MNIST-70k
     python -m skdeepcluster --dataset usps     # also fashion-mnist, reuters10k, 20newsgroups
+    python -m skdeepcluster --threads 0        # torch's thread count (one per core), not 1
 """
 
 import argparse
 import time
+from contextlib import contextmanager
 
 import numpy as np
+import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from threadpoolctl import threadpool_limits
 
 from . import (
     AljalboutClustering,
@@ -34,6 +38,7 @@ from .datasets import (
     load_reuters10k,
     load_usps,
 )
+from .base import _count
 from .metrics import clustering_accuracy
 
 METHODS = {
@@ -46,6 +51,10 @@ METHODS = {
     "ddls": DiscriminativeLatentClustering,
     "aljalbout": AljalboutClustering,
 }
+# One thread: on a 2-core machine shared with other work, torch's default of one
+# thread per core fitted DEC on the digits 4 to 11 times slower than one thread
+# (benchmarks/threads.py, benchmarks/results/threads_cpu.json).
+THREADS_DEFAULT = 1
 LOADERS = {
     "mnist": load_mnist,
     "fashion-mnist": load_fashion_mnist,
@@ -107,10 +116,36 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--threads", type=int, default=THREADS_DEFAULT,
+        help="CPU threads of torch and of the BLAS k-means uses (default: %(default)s; 0 "
+        "keeps torch's default of one per core, for an idle machine with many cores)",
+    )
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.threads < 0:
+        parser.error(f"--threads should be >= 0, got {args.threads}")
+    with _thread_limit(args.threads):
+        _run(parser, args)
 
+
+@contextmanager
+def _thread_limit(threads):
+    """torch's intra-op threads and the BLAS/OpenMP pools at ``threads`` (0: untouched)."""
+    if threads == 0:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run(parser, args):
     X, y = _load(args)
     n_clusters = len(np.unique(y))
     method = METHODS[args.method]
@@ -141,7 +176,8 @@ def main(argv=None):
     except ValueError as exc:  # bad options or data, said in the estimator's words
         parser.error(str(exc))
     print(_row(args.method.upper(), y, labels, time.perf_counter() - start))
-    print(f"(trained on {model.device_}: {_settings(model)})")
+    threads = _count(torch.get_num_threads(), "CPU thread")
+    print(f"(trained on {model.device_} with {threads}: {_settings(model)})")
 
 
 if __name__ == "__main__":

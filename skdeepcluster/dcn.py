@@ -52,7 +52,8 @@ class DCNClustering(Preset):
     Hong, "Towards K-means-friendly Spaces: Simultaneous Deep Learning and
     Clustering", ICML 2017).  The loss is
     ``mean_i ||x_i - g(f(x_i))||^2 + (clustering_weight / 2) mean_i ||f(x_i) - mu_{s_i}||^2``
-    (squared errors summed over features, as the paper and ClustPy).
+    (squared errors summed over features, as the paper and ClustPy).  Like
+    k-means, it looks for compact, hard-assigned clusters in the embedding.
 
     Parameters
     ----------
@@ -106,13 +107,9 @@ class DCNClustering(Preset):
         Train the clustering phase on such images too: the gradient step and
         the reassignment of each batch see its augmented images; the initial
         assignment, ``labels_`` and inference the original ones.  Same input
-        requirement as ``augment``.  On all 70,000 MNIST images, from an
-        autoencoder pretrained with augmentation (k-means start 0.854, NMI
-        0.812), DCN's 50 plain clustering epochs ended at 0.874 ACC / 0.843
-        NMI (paper, without augmentation: 0.83 / 0.81), and from scratch with
-        ``augment=True`` (seed 0) at 0.892 / 0.855; on 10,000 images
-        augmenting the clustering phase too gave 0.810 / 0.830 against
-        0.817 / 0.844 without.
+        requirement as ``augment``.  For DCN the gain on images comes from
+        augmented pretraining (``augment=True``); augmenting the clustering
+        phase as well has not been found to add to it.
     augment_rotation : float, default=10.0
         Largest rotation of ``augment`` and ``augment_clustering``, in degrees.
     augment_shift : float, default=0.1
@@ -153,8 +150,11 @@ class DCNClustering(Preset):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order and k-means.
     verbose : int, default=0
-        1 prints skorch's table of losses per epoch; 2 or more adds a progress
-        bar over each epoch's batches (needs tqdm).
+        1 prints a line as each phase starts (pretraining, initialisation,
+        clustering, readout) with its resolved settings, skorch's table of
+        losses per epoch (coloured only on a terminal) and why training
+        stopped early; 2 or more adds a progress bar over each epoch's
+        batches (needs tqdm).
 
     Attributes
     ----------
@@ -185,6 +185,8 @@ class DCNClustering(Preset):
     --------
     IDECClustering : Reconstruction plus a soft (Student's t) clustering loss.
     sklearn.cluster.KMeans : The shallow objective DCN makes its embedding fit.
+    :ref:`user_guide` : The other methods and the choice of augmentation.
+    :ref:`auto_defaults` : How the ``"auto"`` defaults adapt to the data.
 
     Notes
     -----

@@ -142,8 +142,11 @@ class DDCClustering(Preset):
         Seeds the weights of every run and the batch order (shared by the
         runs).
     verbose : int, default=0
-        1 prints skorch's table of losses per epoch; 2 or more adds a progress
-        bar over each epoch's batches (needs tqdm).
+        1 prints a line as each phase starts (pretraining, initialisation,
+        clustering, readout) with its resolved settings, skorch's table of
+        losses per epoch (coloured only on a terminal) and why training
+        stopped early; 2 or more adds a progress bar over each epoch's
+        batches (needs tqdm).
 
     Attributes
     ----------

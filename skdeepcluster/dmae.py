@@ -119,8 +119,9 @@ _MIXTURE_DOC = """\
         The Gaussian mixture's covariances, as in
         :class:`~sklearn.mixture.GaussianMixture`; only with
         ``init="gaussian-mixture"``.  ``"tied"`` shares one covariance
-        (one precision for every ``"mahalanobis"`` component); it was the
-        steadier on MNIST embeddings (see the user guide)."""
+        (one precision for every ``"mahalanobis"`` component), the steadier
+        start on an autoencoder's embedding of images (see
+        :ref:`user_guide`)."""
 
 
 def _mixture_doc(default, alpha, alpha_note=""):
@@ -164,7 +165,7 @@ class DMMClustering(_MixturePreset):
         ``"auto"`` is 256 on data of at least 50 such batches, and
         ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
         holds the size used).
-    precision : {"float32", "tf32", "bf16"}, default="float32"
+    precision : {{"float32", "tf32", "bf16"}}, default="float32"
         Arithmetic of training: float32, TF32 products on CUDA,
         or the network's layers under bfloat16 autocast (the user guide's
         :ref:`precision` says what stays float32 and what it costs).
@@ -175,8 +176,11 @@ class DMMClustering(_MixturePreset):
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and the batch order.
     verbose : int, default=0
-        1 prints skorch's table of losses per epoch; 2 or more adds a progress
-        bar over each epoch's batches (needs tqdm).
+        1 prints a line as each phase starts (pretraining, initialisation,
+        clustering, readout) with its resolved settings, skorch's table of
+        losses per epoch (coloured only on a terminal) and why training
+        stopped early; 2 or more adds a progress bar over each epoch's
+        batches (needs tqdm).
 
     Attributes
     ----------
@@ -283,18 +287,14 @@ class DMMClustering(_MixturePreset):
 
 
 _DEEP_ALPHA_NOTE = """  The default is the reference code's MNIST
-        value (the paper explored 100 to 1000).  On the embedding of the
-        pretrained ``d-500-500-2000-10`` network, whose cluster centres lie 2
-        to 3 units apart, it makes the assignments hard (mean largest
-        ``s_ik`` 1.0).  Softer assignments let end-to-end training cheat:
-        the encoder moves the samples between the centres, where a soft
-        mixture ``theta~`` is close to each sample and carries enough of it
-        for the decoder to reconstruct from.  With ``alpha=10`` on a
-        10,000-image MNIST subset the mean largest ``s_ik`` fell from 0.93
-        to 0.47, the embedding shrank to a quarter of its spread and
-        accuracy fell from 0.65 (k-means on the embedding) to 0.51 in 10
-        epochs (0.75 to 0.54 with an autoencoder pretrained on augmented
-        images); ``alpha=100`` still lost 0.03 to 0.07."""
+        value (the paper explored 100 to 1000); on the embedding of the
+        pretrained ``d-500-500-2000-10`` network it makes the assignments
+        hard.  Softer assignments let end-to-end training cheat on such
+        embeddings: the encoder moves the samples between the centres, where
+        a soft mixture ``theta~`` is close to each sample and carries enough
+        of it for the decoder to reconstruct from, so the embedding shrinks
+        and the clusters blur.  Lower it for small embeddings of
+        low-dimensional data, as the two-moons recipe (``alpha=10``) does."""
 
 
 class DMAEClustering(_MixturePreset):
@@ -312,10 +312,10 @@ class DMAEClustering(_MixturePreset):
     The defaults are the paper's MNIST settings.  Clusters that are not convex
     in the input need others: for two moons, ``alpha=10, lr=1e-3,
     weight_init="torch"``; for a circle inside a ring, an encoder pretrained
-    on random Fourier features (``pretrain_features``, see the user guide's
-    recipe).  Data on a periodic
-    domain are clustered in the input itself, by
-    ``DMMClustering(dissimilarity="toroidal")``: an embedding is not periodic.
+    on random Fourier features (``pretrain_features``; :ref:`user_guide`
+    gives the recipe).  Data on a periodic domain are clustered in the
+    input itself, by ``DMMClustering(dissimilarity="toroidal")``: an
+    embedding is not periodic.
 
     Parameters
     ----------
@@ -328,16 +328,14 @@ class DMAEClustering(_MixturePreset):
         Weight ``lambda_r`` of the reconstruction from the assigned centre;
         0 drops the decoder.  The paper's two reference configurations
         disagree (1.0/0.01 and 0.01/1.0); the default is the second, the
-        one that moved a k-means initialisation least on MNIST subsets.
+        one that disturbs the k-means initialisation least.
         With hard assignments the encoder learns from the DMM loss (which
         pulls each sample to its centre) and, through the few samples
         between two centres, from the reconstruction (which moves them to
         the centre whose decoded image is closer in pixel space).  Either
-        alone lowered accuracy on a 10,000-image MNIST subset (``alpha=1000``,
-        ``lr=1e-4``, 10 epochs, from 0.65: weights 1.0/0 gave 0.54, 0/1.0
-        gave 0.59, 1.0/1.0 gave 0.57, 0.01/1.0 gave 0.64): the DMM loss lets
-        the largest clusters absorb their neighbours, the pixel-space pull
-        leans towards k-means on the pixels.  The reference code sums the
+        alone degrades the partition: the DMM loss lets the largest
+        clusters absorb their neighbours, the pixel-space pull leans
+        towards k-means on the pixels.  The reference code sums the
         DMM loss over each batch of 256 where this mean averages it, so its
         0.01/1.0 weighs the DMM loss like about 2.5/1.0 here.  Tune both
         weights and ``alpha`` on your data, e.g. with
@@ -347,36 +345,26 @@ class DMAEClustering(_MixturePreset):
         Weight of a term the paper does not have: the error of the decoder
         reconstructing each sample from its own embedding ``z_i`` (the
         autoencoder's pretraining loss, kept on as IDEC keeps it on DEC);
-        0 drops it.  It slows the drift of the end-to-end phase without
-        stopping it: on a 10,000-image MNIST subset (seed 0, 40 + 20 epochs)
-        accuracy went from 0.648 to 0.641 with weight 1.0 against 0.633
-        without (0.745 to 0.738 against 0.728 with augmented pretraining);
-        ``center_update="mean"`` addresses the cause on that subset (not on
-        the full MNIST; see below).
+        0 drops it.  It slows the drift of the end-to-end phase away from
+        its start without stopping it; ``center_update`` below describes
+        the cause.
     center_update : {{"gradient", "mean"}}, default="gradient"
         How the centres follow the encoder during end-to-end training.
         ``"gradient"``, the paper's: only by gradient descent on the loss,
         at ``lr``.  ``"mean"``: also, after every epoch, set each centre to
         the mean of the training embeddings weighted by their assignments
         (a k-means step, :class:`CenterUpdate`); not for ``"toroidal"``.
-        At ``lr=1e-5`` Adam moves each centre coordinate by at most about
-        ``lr`` per step, 0.008 in the 800 steps of 20 epochs over 10,000
-        samples, while the encoder moves the samples by a tenth or more of
-        the distance between centres; the centres stop being the means of
-        their members (and the reconstruction from the centres pulls them
-        towards what the decoder prefers), the largest clusters absorb their
-        neighbours and accuracy drifts down.  On that MNIST subset (seed 0)
-        ``"gradient"`` went from 0.648 to 0.633 ACC (NMI 0.573 to 0.567)
-        and ``"mean"`` to 0.647 (NMI 0.593); with augmented pretraining
-        from 0.745 to 0.728 (NMI 0.677 to 0.661) and to 0.751 (NMI 0.686).
-        A 100 times larger learning rate for the centres did not help
-        (0.633): their gradient does not lead to their members' mean.  On
-        all 70,000 MNIST images ``"gradient"`` went from 0.837 to 0.775
-        (from 0.862 to 0.858 with augmented pretraining) and ``"mean"``
-        from 0.837 to 0.703.  See the project's README for more seeds.  It
-        is not the default: it lowered the accuracy there, and on the 2-D
-        embedding of the synthetic moons and circles (``alpha=10``) from
-        0.905 to 0.817 and from 0.796 to 0.682.
+        At the default ``lr`` Adam moves each centre coordinate by at most
+        about ``lr`` per step, much less over the phase than the encoder
+        moves the samples; the centres stop being the means of their members
+        (and the reconstruction from the centres pulls them towards what
+        the decoder prefers), the largest clusters absorb their neighbours
+        and accuracy drifts down.  ``"mean"`` holds the centres at their
+        members' means; a larger learning rate for the centres does not,
+        since their gradient does not lead there.  It is not the default:
+        it can keep the start on small image subsets, but lowers the
+        accuracy on a full image data set and on the 2-D embeddings of the
+        synthetic moons and circles.
     freeze_encoder : bool, default=False
         Train only the mixture (and decoder) on the fixed pretrained
         embedding: the paper's "AE+DMM" ablation.
@@ -414,8 +402,8 @@ class DMAEClustering(_MixturePreset):
         Learning rate of pretraining.
     pretrain_optimizer : {{"adam", "sgd"}} or torch optimizer class, default="adam"
         Optimizer of pretraining: Adam; or SGD with momentum 0.9, which the authors' code uses
-        with ``pretrain_lr=1.0`` for 500 epochs.  On 10,000 MNIST images with ``augment=True``
-        that SGD trailed Adam after 200 epochs (k-means on the embedding 0.795 against 0.816).
+        with ``pretrain_lr=1.0`` for 500 epochs.  Adam reaches as good an embedding in fewer
+        epochs.
     pretrain_features : scikit-learn transformer, default=None
         ``None`` pretrains the autoencoder on reconstruction.  A transformer
         (cloned; an unset ``random_state`` is drawn from ``random_state``)
@@ -439,23 +427,17 @@ class DMAEClustering(_MixturePreset):
     augment_clustering : bool, default=False
         Train the end-to-end phase on such images too (not in the paper; as
         DEC-DA does for DEC, see :class:`~skdeepcluster.DECClustering`).  Same
-        input requirement as ``augment``.  It did not help DMAE: on all
-        70,000 MNIST images the end-to-end phase took a start of 0.854 to
-        0.785 ACC with it, where without it 0.862 went to 0.858.
+        input requirement as ``augment``.  It does not help DMAE: with it
+        the end-to-end phase drifts further from its start.
     augment_rotation : float, default=17.19
         Largest rotation of ``augment`` and ``augment_clustering``, in degrees:
         the authors' code's 0.3 rad.
     augment_shift : float, default=2 / 28
         Largest shift of ``augment`` and ``augment_clustering``, as a fraction of the
         image's height and width: the authors' code's 2 pixels on 28 x 28 images.
-        DEC, IDEC and DCN default to DEC-DA's ranges instead (10 degrees, 0.1),
-        which were DMAE's too until the paper's ranges beat them: on 10,000
-        MNIST images (100 pretraining epochs, seeds 0 and 1) k-means on the
-        pretrained embedding rose from 0.786 / 0.792 to 0.807 / 0.810 ACC
-        (NMI 0.722 / 0.726 to 0.739 / 0.748), and on all 70,000 images
-        (``augment=True``, seeds 0-2) DMAE ended at 0.949 / 0.856 / 0.863 ACC
-        (mean 0.889, NMI 0.852) against 0.858 / 0.851 / 0.845 (mean 0.851,
-        NMI 0.820).
+        DEC, IDEC and DCN default to DEC-DA's wider ranges instead (10
+        degrees, 0.1); for DMAE the authors' narrower ranges pretrain the
+        better embedding.
     epochs : int or "auto", default="auto"
         Epochs of end-to-end training.
         ``"auto"`` is 50, or more epochs on a data set too small for
@@ -464,9 +446,7 @@ class DMAEClustering(_MixturePreset):
         Learning rate of end-to-end training (Adam), the reference code's.
         End-to-end training moves the partition it starts from (k-means on
         the pretrained embedding) in proportion to how far the encoder
-        moves: on a 10,000-image MNIST subset with an autoencoder pretrained
-        on augmented images, 10 epochs at ``1e-4`` lowered accuracy from
-        0.75 to 0.71, at ``1e-5`` to 0.73.
+        moves, so a larger ``lr`` drifts further from that start.
     optimizer : {{"adam", "sgd"}} or torch optimizer class, default="adam"
         Optimizer of end-to-end training.
     n_init : int, default=10
@@ -476,7 +456,7 @@ class DMAEClustering(_MixturePreset):
         ``"auto"`` is 256 on data of at least 50 such batches, and
         ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
         holds the size used).
-    precision : {"float32", "tf32", "bf16"}, default="float32"
+    precision : {{"float32", "tf32", "bf16"}}, default="float32"
         Arithmetic of training (both phases): float32, TF32 products on CUDA,
         or the network's layers under bfloat16 autocast (the user guide's
         :ref:`precision` says what stays float32 and what it costs).
@@ -487,8 +467,11 @@ class DMAEClustering(_MixturePreset):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, augmentation and k-means.
     verbose : int, default=0
-        1 prints skorch's table of losses per epoch; 2 or more adds a progress
-        bar over each epoch's batches (needs tqdm).
+        1 prints a line as each phase starts (pretraining, initialisation,
+        clustering, readout) with its resolved settings, skorch's table of
+        losses per epoch (coloured only on a terminal) and why training
+        stopped early; 2 or more adds a progress bar over each epoch's
+        batches (needs tqdm).
 
     Attributes
     ----------
@@ -521,6 +504,8 @@ class DMAEClustering(_MixturePreset):
     --------
     DMMClustering : The mixture alone, on the inputs.
     skdeepcluster.DECClustering : Student's t assignments hardened by a target distribution.
+    :ref:`user_guide` : DMAE's recipes for the synthetic data sets, and the choice of
+        ``alpha``, the loss weights, ``center_update`` and the augmentation ranges.
 
     Examples
     --------

@@ -18,11 +18,15 @@ has no host synchronisation per batch.
 """
 
 import math
+import os
+import re
+import sys
 from contextlib import contextmanager
 
 import numpy as np
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import PrintLog
 
 __all__ = [
     "DeepClusteringNet",
@@ -366,12 +370,55 @@ class ResidentBatches:
                 yield batch.to(self.device, non_blocking=True), indices.to(self.device)
 
 
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _stdout_is_terminal():
+    """Whether ``sys.stdout`` (as it is now) is a terminal that shows colours."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):  # replaced by an object without it, or closed
+        return False
+
+
+class PlainPrintLog(PrintLog):
+    """skorch's ``PrintLog``, with its colour codes only on a terminal.
+
+    skorch highlights the best loss with ANSI escape codes; in a log file or
+    captured output they are noise.  They are kept when the table is printed
+    to a ``sys.stdout`` that is a terminal (and ``NO_COLOR`` is not set), and
+    stripped otherwise, also for another ``sink``.  The columns are those of
+    the first epoch, so that the rows stay under their headers; a value some
+    epochs add (such as DEC's ``delta_label`` at a target refresh) stays in
+    the history.
+    """
+
+    def initialize(self):
+        super().initialize()
+        self.columns_ = None
+        return self
+
+    def _sorted_keys(self, keys):
+        if getattr(self, "columns_", None) is None:
+            self.columns_ = super()._sorted_keys(keys)
+        return [key for key in self.columns_ if key in keys]
+
+    def table(self, row):
+        text = super().table(row)
+        if self.sink is print and _stdout_is_terminal():
+            return text
+        return _ANSI_ESCAPE.sub("", text)
+
+
 class DeepClusteringNet(NeuralNet):
     """skorch ``NeuralNet`` for deep clustering: dict outputs, index-carrying batches.
 
     The criterion is called as ``criterion(outputs, X_batch, indices)``.
     A callback may set ``stop_requested_`` to end training before the next
-    batch (DEC's ``tol`` rule does).  Losses that are not finite stop
+    batch (DEC's ``tol`` rule does), and ``stop_reason_`` to say why in
+    words (the estimators print it at ``verbose >= 1``).  Losses that are not finite stop
     training with a ``FloatingPointError`` rather than produce garbage.
 
     On CUDA, small networks are bound by kernel-launch overhead, not
@@ -425,6 +472,8 @@ class DeepClusteringNet(NeuralNet):
         self.precision = precision
 
     stop_requested_ = False
+    # Why a callback requested the stop, in words (None: no reason given).
+    stop_reason_ = None
 
     # Stands in a pickle for a parameter that is the fitted attribute itself.
     _FITTED = "<the fitted attribute>"
@@ -447,7 +496,10 @@ class DeepClusteringNet(NeuralNet):
                 self.__dict__[name] = self.__dict__[name + "_"]
 
     def get_default_callbacks(self):
-        callbacks = list(super().get_default_callbacks())
+        callbacks = [
+            ("print_log", PlainPrintLog()) if name == "print_log" else (name, cb)
+            for name, cb in super().get_default_callbacks()
+        ]
         if isinstance(self.verbose, (int, np.integer)) and self.verbose >= 2:
             try:
                 import tqdm  # noqa: F401
@@ -486,6 +538,7 @@ class DeepClusteringNet(NeuralNet):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.stop_requested_ = False
+        self.stop_reason_ = None
         self._graph_state = {"eager_steps": 0}
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):

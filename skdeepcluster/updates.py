@@ -229,11 +229,10 @@ def gaussian_mixture_start(
     take their cluster's own shape and so can leave that partition.  Of the
     two fits the one with the higher mean log-likelihood
     (:meth:`~sklearn.mixture.GaussianMixture.score`, EM's own objective) is
-    returned; no labels are used.  On an augmented MNIST-70k embedding where
-    k-means' partition had ACC 0.860, tied EM from the k-means centres ended
-    at 0.871 and from the full mixture's means at 0.945, with the higher
-    likelihood; on one where k-means already started well, both ended in the
-    same mixture (the README's "DMAE with the Mahalanobis dissimilarity").
+    returned; no labels are used.  Where k-means starts in a poor partition
+    the second start can reach a better mixture, of higher likelihood; where
+    k-means already starts well both end in the same mixture (see the user
+    guide's DMAE section, :ref:`user_guide`).
 
     Parameters
     ----------
@@ -295,6 +294,20 @@ def gaussian_mixture_start(
 
 
 # ------------------------------------------------------------------ callbacks
+
+
+def _percent(fraction):
+    """``fraction`` as a short percentage: 0.001 -> '0.1%', 0.000556 -> '0.0556%'."""
+    return f"{100 * fraction:.3g}%"
+
+
+def _tol_stop_reason(net, delta, n_samples, tol, when):
+    """The words of a stop by a ``tol`` rule: epoch, changed fraction, threshold."""
+    changed = round(delta * n_samples)
+    return (
+        f"stopping at epoch {len(net.history)}: {_percent(delta)} of the assignments "
+        f"({changed} of {n_samples}) changed {when}, below tol={_percent(tol)}"
+    )
 
 
 class TargetDistributionUpdate(Callback):
@@ -369,6 +382,9 @@ class TargetDistributionUpdate(Callback):
             net.history.record("delta_label", delta)
             if delta < self.tol:
                 net.stop_requested_ = True
+                net.stop_reason_ = _tol_stop_reason(
+                    net, delta, len(labels), self.tol, "since the previous target refresh"
+                )
         self.labels_ = labels
 
     def on_train_end(self, net, **kwargs):
@@ -461,6 +477,9 @@ class AlternatingKMeansUpdate(Callback):
         net.history.record("n_reseeded", self._reseed_empty_clusters(net))
         if delta < self.tol:
             net.stop_requested_ = True
+            net.stop_reason_ = _tol_stop_reason(
+                net, delta, len(self.X_), self.tol, "during the epoch"
+            )
 
     def on_train_end(self, net, **kwargs):
         criterion = clustering_criterion(net)
@@ -589,8 +608,8 @@ class AssignmentUpdate(Callback):
     are fixed while the network and the centroids take the epoch's steps (the
     alternating maximisation of the paper).  Assigning each batch with the
     centroids of the moment instead lets a sample that flips cluster be pulled
-    at once towards its new cluster-mates, a feedback that moved whole groups
-    between clusters and lowered the accuracy on MNIST subsets.
+    at once towards its new cluster-mates, a feedback that moves whole groups
+    between clusters and lowers the accuracy.
 
     Parameters
     ----------

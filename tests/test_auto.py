@@ -167,7 +167,7 @@ def test_auto_is_kept_in_the_parameters_and_resolved_in_attributes(blobs):
 
 def test_a_fit_that_loses_clusters_warns_and_says_the_training_was_short(blobs):
     X = blobs[0]
-    with pytest.warns(ConvergenceWarning, match=r"ended with \d non-empty clusters out of "
+    with pytest.warns(ConvergenceWarning, match=r"ended with \d non-empty clusters? out of "
                       r"n_clusters=10.*short \(15 gradient steps: 1 epoch of 15 batches\)"):
         model = DDCClustering(10, hidden_dims=(8,), embedding_dim=4, n_init=1, epochs=1,
                               batch_size=10, random_state=0).fit(X)

@@ -1,6 +1,7 @@
 """DeepClustering: one estimator whose parameters are the axes of the taxonomy."""
 
 import functools
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -11,11 +12,12 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from skorch.history import History
 
 from ..augment import ImageAugmentation
-from ..base import _OPTIMIZERS, BaseDeepClustering
+from ..base import _OPTIMIZERS, BaseDeepClustering, _count
 from ..engine import PRECISIONS, DeepClusteringNet, SparseRows, evaluation_mode
 from ..losses.combined import CombinedLoss
 from ..losses.reconstruction import FeatureRegressionLoss, ReconstructionLoss
 from ..networks.autoencoders import _EmbeddingOnly
+from ..updates import _percent
 from ._base import seeded_clone
 from .losses import Hardening
 from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures
@@ -147,8 +149,8 @@ class DeepClustering(BaseDeepClustering):
     how the labels come out.  Each parameter below is one axis, filled by a
     small component; the named estimators (:class:`DECClustering`,
     :class:`DCNClustering`, ...) are presets of this one, and each hands its
-    composition over with ``to_deep_clustering()``.  See the user guide's
-    :ref:`taxonomy` page.
+    composition over with ``to_deep_clustering()``.  See
+    :ref:`taxonomy`.
 
     Parameters
     ----------
@@ -214,7 +216,11 @@ class DeepClustering(BaseDeepClustering):
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batch order, initialisation and augmentation.
     verbose : int, default=0
-        1 prints skorch's table of losses per epoch; 2 adds a progress bar.
+        1 prints a line as each phase starts (pretraining, initialisation,
+        clustering, readout) with its resolved settings, skorch's table of
+        losses per epoch (coloured only on a terminal) and why training
+        stopped early; 2 or more adds a progress bar over each epoch's
+        batches (needs tqdm).
 
     Attributes
     ----------
@@ -392,9 +398,35 @@ class DeepClustering(BaseDeepClustering):
         resolve = getattr(c.network, "resolve_hidden_dims", None)
         self.hidden_dims_ = resolve(n_features, self.input_shape_) if resolve is not None else None
 
+    def _features_words(self, c):
+        """The features the clusters live on, in words (for ``verbose``)."""
+        if isinstance(c.network, IdentityNetwork):
+            return "the input"
+        return {
+            "embedding": "the embedding", "hidden": "the hidden layer",
+            "layers": "the encoder's layers side by side",
+        }[c.features]
+
+    def _phase_words(self, n_samples, epochs, lr, optimizer):
+        """A training phase's resolved length and settings, in words (for ``verbose``)."""
+        batches = math.ceil(n_samples / self.batch_size_)
+        name = getattr(optimizer, "__name__", optimizer)  # a name, or an optimizer class
+        return (
+            f"{_count(epochs, 'epoch')} of {_count(batches, 'batch', 'batches')} of "
+            f"{self.batch_size_} ({_count(epochs * batches, 'step')}), optimizer={name}, "
+            f"lr={lr:g}"
+        )
+
     def _fit_network(self, X_train, seed):
         c = self._composition()
         self._resolve_auto(c, *X_train.shape)
+        n_samples = X_train.shape[0]
+        self._say(
+            f"fitting n_clusters={self.n_clusters} on {_count(n_samples, 'sample')} of "
+            f"{_count(X_train.shape[1], 'feature')} on {self.device_}, batch size "
+            f"{self.batch_size_}{' (auto)' if self.batch_size == 'auto' else ''}"
+            + (f", hidden_dims={self.hidden_dims_}" if self.hidden_dims_ is not None else "")
+        )
         c.clustering_loss = c.clustering_loss.resolve(X_train)
         pretrain_augmentation, clustering_augmentation = self._augmentations()
         module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, c.n_runs)
@@ -408,6 +440,11 @@ class DeepClustering(BaseDeepClustering):
             module = module.to(self.device_)
         if c.features == "layers":
             module = LayerFeatures(module)
+        where = self._features_words(c)
+        self._say(
+            f"initialising {_count(self.n_clusters, 'cluster')} "
+            + c.clustering_loss.describe_start(self, where, c.network)
+        )
         head, start = c.clustering_loss.start(self, module, X_train, seed, **c.head_flags())
         criterion = CombinedLoss(c.clustering_loss.criterion(), [t for _, t in c.outputs()])
         callbacks = [
@@ -426,6 +463,15 @@ class DeepClustering(BaseDeepClustering):
         )
         encoder = getattr(module, "encoder", None)
         frozen = c.schedule.freeze_encoder and encoder is not None
+        tol = getattr(c.cluster_update, "tol", 0)
+        self._say(
+            ("clustering phase" if isinstance(c.schedule, PretrainThenCluster) else
+             "joint training (no pretraining)") + ": "
+            + self._phase_words(n_samples, self.epochs_, self.lr, options["optimizer"])
+            + (", encoder frozen" if frozen else "")
+            + (f"; stops early when fewer than tol={_percent(tol)} of the assignments change"
+               if tol else "")
+        )
         if frozen:
             encoder.requires_grad_(False)
         try:
@@ -433,6 +479,9 @@ class DeepClustering(BaseDeepClustering):
         finally:
             if frozen:
                 encoder.requires_grad_(True)
+        if getattr(net, "stop_reason_", None):
+            self._say(net.stop_reason_)
+        self._say_readout(c, where)
         for name, value in start.get("fitted", {}).items():
             setattr(self, name, value)
         if isinstance(c.readout, BestOfRuns):
@@ -443,6 +492,23 @@ class DeepClustering(BaseDeepClustering):
             self.readout_ = fit_clusterer(c.readout, features, self.n_clusters, seed)
         return net
 
+    def _say_readout(self, c, where):
+        readout = c.readout
+        if isinstance(readout, BestOfRuns):
+            runs = _count(readout.n_runs, "run")
+            self._say(
+                f"readout: the three runs of lowest loss vote, of {runs} trained together"
+                if readout.voting else
+                f"readout: keeping the run of lowest loss, of {runs} trained together"
+            )
+        elif isinstance(readout, str):
+            self._say("readout: the labels are the clustering head's assignments")
+        else:
+            self._say(
+                f"readout: fitting {type(readout).__name__} with "
+                f"{_count(self.n_clusters, 'cluster')} on {where} of the trained network"
+            )
+
     def _pretrain(self, c, autoencoder, X_train, seed, augmentation):
         """Pretrain the network for the schedule's ``pretrain_epochs``; returns it and the history.
 
@@ -452,13 +518,19 @@ class DeepClustering(BaseDeepClustering):
         """
         schedule = c.schedule
         if self.pretrain_epochs_ == 0:
+            self._say("no pretraining (0 pretraining epochs)")
             return autoencoder.to(self.device_), None
+        settings = self._phase_words(
+            X_train.shape[0], self.pretrain_epochs_, schedule.pretrain_lr,
+            schedule.pretrain_optimizer,
+        )
         make_net = functools.partial(
             self._make_net, epochs=self.pretrain_epochs_, lr=schedule.pretrain_lr,
             optimizer=schedule.pretrain_optimizer, seed=seed, augmentation=augmentation,
         )
         own = c.clustering_loss.pretraining_criterion()
         if own is not None:
+            self._say(f"pretraining the network on {type(own).__name__}: {settings}")
             terms = [t for _, t in c.outputs()]
             module = autoencoder if terms else _EmbeddingOnly(autoencoder)
             net = make_net(module, CombinedLoss(own, terms))
@@ -471,14 +543,20 @@ class DeepClustering(BaseDeepClustering):
             )
         features = schedule.pretrain_features
         if features is None:
+            self._say(f"pretraining the autoencoder on reconstruction: {settings}")
             net = make_net(autoencoder, ReconstructionLoss())
             net.fit(X_train, None)
             return net.module_, net.history
+        self._say(
+            f"pretraining, stage 1 of 2: the encoder regresses the features of "
+            f"{type(features).__name__}: {settings}"
+        )
         targets = self._pretrain_targets(features, autoencoder, X_train, seed)
         encoder_net = make_net(_EmbeddingOnly(autoencoder), FeatureRegressionLoss(targets))
         encoder_net.fit(X_train, None)
         autoencoder = encoder_net.module_.autoencoder
         autoencoder.encoder.requires_grad_(False)
+        self._say(f"pretraining, stage 2 of 2: the decoder reconstructs X: {settings}")
         try:
             decoder_net = make_net(autoencoder, ReconstructionLoss())
             decoder_net.fit(X_train, None)

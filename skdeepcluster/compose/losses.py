@@ -122,6 +122,10 @@ class _ClusteringLoss(Component):
     def callbacks(self, estimator, schedule):
         return []
 
+    def describe_start(self, estimator, where, network):
+        """How :meth:`start` initialises the clusters on ``where`` (the features), in words."""
+        return f"with k-means (n_init={estimator.n_init}) on {where}"
+
     def centers(self, module):
         """Centres of the trained head, or None (the mean features of each cluster)."""
         return module.centers.detach().cpu().numpy().astype(np.float64)
@@ -245,6 +249,11 @@ class CauchySchwarz(_ClusteringLoss):
 
     uses_softmax = True
     reference_batch_size = 100
+
+    def describe_start(self, estimator, where, network):
+        if getattr(network, "has_softmax_head", False):
+            return "as the network's softmax head, from random weights (no k-means)"
+        return f"as a softmax layer on {where}, from random weights (no k-means)"
 
     def start(self, estimator, module, X_train, seed, reconstruct):
         if getattr(module, "vote", None) is not None:  # the network has its softmax head
@@ -381,6 +390,21 @@ class DissimilarityMixtureLoss(_ClusteringLoss):
             trainable_weights=self.trainable_weights,
         ).to(estimator.device_)
 
+    def describe_start(self, estimator, where, network):
+        init, n_init = self._init_method(), estimator.n_init
+        if init == "k-means++":
+            name = getattr(self.dissimilarity, "__name__", self.dissimilarity)
+            return (
+                f"with k-means++ seeding under the {name} dissimilarity (n_init={n_init}) "
+                f"on {where}"
+            )
+        if init == "gaussian-mixture":
+            return (
+                f"with k-means (n_init={n_init}) and a Gaussian mixture "
+                f"({self.init_covariance_type} covariance) on {where}"
+            )
+        return super().describe_start(estimator, where, network)
+
     def start(self, estimator, module, X_train, seed, reconstruct, reconstruct_embedding=False):
         shallow = isinstance(getattr(module, "encoder", None), torch.nn.Identity)
         mixture = self.mixture(estimator, estimator._encode(module, X_train), seed, shallow)
@@ -482,6 +506,9 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
 
     def pretraining_criterion(self):
         return DiscriminativePretrainingLoss(**self._anchors())
+
+    def describe_start(self, estimator, where, network):
+        return f"with k-means (n_init={estimator.n_init}) on {where}, scaled to unit length"
 
     def start(self, estimator, module, X_train, seed, reconstruct):
         embeddings = estimator._encode(module, X_train).astype(np.float64)

@@ -236,7 +236,7 @@ class _ImageAutoencoder(Autoencoder):
 
 
 class ConvAutoencoder(_ImageAutoencoder):
-    """Convolutional autoencoder for images (the DCEC / seed-001 architecture).
+    """Convolutional autoencoder for images (DCEC's architecture).
 
     Encoder: ``conv5x5(32, stride 2) - conv5x5(64, stride 2) - conv3x3(128,
     stride 2) - dense(embedding_dim)`` with ReLU; the decoder mirrors it with
