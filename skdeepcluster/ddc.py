@@ -55,6 +55,9 @@ from .networks.runwise import (  # noqa: F401
 
 __all__ = ["DDCClustering"]
 
+# "auto" epochs of a data set small enough for one batch: exact gradient steps.
+FULL_BATCH_STEPS = 500
+
 
 class DDCClustering(Preset):
     """Deep Divergence-based Clustering (DDC) and its ensemble DDC-VOTE.
@@ -115,17 +118,19 @@ class DDCClustering(Preset):
     epochs : int or "auto", default="auto"
         Training epochs of every run (the paper: 70,000 batches of 100).
         ``"auto"`` is 100 on data of at least 5,000 samples (50 batches of
-        100), and 1,500 gradient steps on smaller data (29 epochs of the
-        1,797 digits); ``epochs_`` holds the number used.
+        100), 1,500 gradient steps on smaller data (29 epochs of the 1,797
+        digits), and 500 on data small enough to train in one batch;
+        ``epochs_`` holds the number used.
     lr : float, default=1e-3
         Adam's learning rate (the paper: 1e-3 for the CNN, 1e-5 for the fully
         connected network over 70,000 iterations; 1e-3 works on vectors with
         fewer iterations).
     batch_size : int or "auto", default="auto"
         Mini-batch size (the paper: 100); the kernel is computed per batch.
-        ``"auto"`` is 100 on data of at least 50 such batches, and
-        ``n_samples // 50`` (at least 32) on smaller data (``batch_size_``
-        holds the size used).
+        ``"auto"`` is 100 on data of at least 50 such batches,
+        ``n_samples // 50`` (at least 32) on smaller data, and the whole data
+        set on data of at most 200 samples, where small batches estimate the
+        divergence too roughly (``batch_size_`` holds the size used).
         A last batch of a single sample is skipped.
     max_grad_norm : float or None, default=5.0
         Gradient-norm clipping of each run, as the paper; None disables it.
@@ -313,6 +318,7 @@ class DDCClustering(Preset):
                 **self._lengths(epochs=100),
                 # "auto" on data smaller than 50 of the paper's batches: just the step budget
                 small_data_size=BATCHES_PER_EPOCH * CauchySchwarz.reference_batch_size,
+                full_batch_steps=FULL_BATCH_STEPS,
             ),
             readout=BestOfRuns(self.n_init, voting=self.voting),
             **self._common(n_init=1, optimizer="adam"),

@@ -73,12 +73,15 @@ def test_aljalbout_auto_network_is_convolutional_for_images_only(shape, built):
 def test_auto_gives_small_data_small_batches_and_enough_steps(name):
     batch, pretrain, epochs, hidden = PAPER_RECIPES[name]
     model = getattr(skdeepcluster, name)(3).to_deep_clustering()
-    # 150 samples of 4 features (iris): batches of 32, 5 an epoch
+    # 150 samples of 4 features (iris): batches of 32, 5 an epoch; DDC takes them all at once
     got = resolved(model, 150, 4)
-    assert got[0] == 32
+    if name == "DDCClustering":
+        assert got[0] == 150 and got[2] == 500
+    else:
+        assert got[0] == 32
+        assert got[2] == 1500 // 5 and got[2] > epochs
     if pretrain:
         assert got[1] == 3000 // 5 and got[1] * 5 >= AUTO_MIN_STEPS[0]
-    assert got[2] == 1500 // 5 and got[2] > epochs
     if hidden is not None:  # a 4-feature input gets a narrow network, in the paper's proportions
         assert got[3][0] == 32 and got[3][-1] / got[3][0] == hidden[-1] / hidden[0]
     # 1,797 digits of 64 pixels: batches of 35, 52 an epoch; the paper's epochs or a few more
@@ -99,6 +102,15 @@ def test_auto_batch_size():
     assert auto_batch_size(150, 256) == 32
     assert auto_batch_size(20, 256) == 20  # all samples in one batch
     assert auto_batch_size(5000, 100) == 100
+
+
+def test_ddc_trains_data_of_at_most_two_paper_batches_in_one_batch():
+    loss = DDCClustering(3).to_deep_clustering().clustering_loss
+    assert [loss.auto_batch_size(n) for n in (20, 150, 200, 201, 1797, 70000)] == [
+        20, 150, 200, 32, 35, 100]
+    assert resolved(DDCClustering(3).to_deep_clustering(), 201, 4)[:3] == (32, 0, 215)
+    # an explicit batch size is used as given
+    assert resolved(DDCClustering(3, batch_size=50).to_deep_clustering(), 150, 4)[0] == 50
 
 
 def test_auto_epochs():
@@ -126,6 +138,11 @@ def test_the_schedules_resolve_their_lengths():
     assert JointTraining(100, min_steps=1500).resolve_epochs(150, 32) == (0, 300)
     ddc = JointTraining(100, min_steps=1500, small_data_size=5000)
     assert ddc.resolve_epochs(1797, 35) == (0, 29) and ddc.resolve_epochs(5000, 100) == (0, 100)
+    # one batch of the whole data set: the full-batch budget, where there is one
+    assert JointTraining(100, min_steps=1500, small_data_size=5000,
+                         full_batch_steps=500).resolve_epochs(150, 150) == (0, 500)
+    assert JointTraining(100, min_steps=1500, small_data_size=5000).resolve_epochs(
+        150, 150) == (0, 1500)
     # without a step budget (explicit epochs), the epochs whatever the size
     assert JointTraining(10, small_data_size=5000).resolve_epochs(150, 32) == (0, 10)
     assert resolved(DDCClustering(3, epochs=10).to_deep_clustering(), 150, 4)[2] == 10

@@ -21,7 +21,7 @@ from ..updates import _percent
 from ._base import seeded_clone
 from .losses import Hardening
 from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures
-from .auto import AUTO_MIN_STEPS, auto_batch_size
+from .auto import AUTO_MIN_STEPS
 from .readouts import BestOfRuns, fit_clusterer
 from .schedules import Augmentation, PretrainThenCluster
 from .updates import CountedCentres
@@ -390,7 +390,7 @@ class DeepClustering(BaseDeepClustering):
         """Resolve the ``"auto"`` settings for the training data into fitted attributes."""
         batch_size = self.batch_size
         if batch_size == "auto":
-            batch_size = auto_batch_size(n_samples, c.clustering_loss.reference_batch_size)
+            batch_size = c.clustering_loss.auto_batch_size(n_samples)
         self.batch_size_ = int(batch_size)
         self.pretrain_epochs_, self.epochs_ = c.schedule.resolve_epochs(
             n_samples, self.batch_size_

@@ -43,6 +43,7 @@ from ..updates import (
     precision_factors,
 )
 from ._base import Component
+from .auto import auto_batch_size
 from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
 
 __all__ = [
@@ -98,6 +99,10 @@ class _ClusteringLoss(Component):
 
     # The batch size batch_size="auto" takes on large data (the method's paper's).
     reference_batch_size = 256
+
+    def auto_batch_size(self, n_samples):
+        """The batch size ``batch_size="auto"`` resolves to on ``n_samples`` training samples."""
+        return auto_batch_size(n_samples, self.reference_batch_size)
 
     def check_update(self, update):
         """Raise a ValueError if ``update`` (one of :attr:`updates`) does not fit these settings."""
@@ -237,6 +242,13 @@ class CauchySchwarz(_ClusteringLoss):
     sigma_fraction : float, default=0.15
         Kernel bandwidth: ``sigma^2`` is this fraction of the batch's median
         squared pairwise distance in the features.
+
+    Notes
+    -----
+    The divergence is estimated on each batch.  ``batch_size="auto"`` takes
+    the whole data set as one batch when it has at most
+    :attr:`full_batch_size` samples: batches of a few dozen samples of so
+    small a data set estimate the divergence too roughly to train on.
     """
 
     def __init__(
@@ -249,6 +261,13 @@ class CauchySchwarz(_ClusteringLoss):
 
     uses_softmax = True
     reference_batch_size = 100
+    # Data of at most this many samples (two of the paper's batches) train in one batch.
+    full_batch_size = 200
+
+    def auto_batch_size(self, n_samples):
+        if n_samples <= self.full_batch_size:
+            return int(n_samples)
+        return super().auto_batch_size(n_samples)
 
     def describe_start(self, estimator, where, network):
         if getattr(network, "has_softmax_head", False):

@@ -75,6 +75,10 @@ class JointTraining(Component):
         On a data set of fewer samples, train for ``min_steps`` gradient
         steps (rounded up to whole epochs) instead of ``epochs``; without
         ``min_steps``, ``epochs`` whatever the size.
+    full_batch_steps : int, default=0
+        On such a small data set taken in one batch, train for this many
+        steps instead of ``min_steps`` (0: ``min_steps``): each step then
+        follows the exact gradient of the whole data set.
     """
 
     pretrain_epochs = 0
@@ -82,15 +86,18 @@ class JointTraining(Component):
     freeze_encoder = False
     clustering_seed_offset = 0
 
-    def __init__(self, epochs=100, *, min_steps=0, small_data_size=0):
+    def __init__(self, epochs=100, *, min_steps=0, small_data_size=0, full_batch_steps=0):
         self.epochs = epochs
         self.min_steps = min_steps
         self.small_data_size = small_data_size
+        self.full_batch_steps = full_batch_steps
 
     def resolve_epochs(self, n_samples, batch_size):
         """``(0, epochs)`` of a fit on ``n_samples`` in batches of ``batch_size``."""
         if self.min_steps and n_samples < self.small_data_size:  # the step budget alone
-            return 0, auto_epochs(1, self.min_steps, n_samples, batch_size)
+            full_batch = self.full_batch_steps and batch_size >= n_samples
+            steps = self.full_batch_steps if full_batch else self.min_steps
+            return 0, auto_epochs(1, steps, n_samples, batch_size)
         return 0, auto_epochs(self.epochs, self.min_steps, n_samples, batch_size)
 
 
