@@ -209,40 +209,33 @@ def _headline_rows(r):
         "python benchmarks/bench_ddc.py --datasets mnist --seeds S --epochs 8 --n-init 10 "
         "--no-single-run --tag _10x8_seedS (its k-means rows)", files)
 
-    files = seeds_files("mnist_all_cpu_dec_glorot_seed{s}.json", range(3))
-    data = [r.json(f) for f in files]
-    add("DEC", "dec", "the defaults", [d["rows"][0] for d in data], PAPERS["dec"][0],
-        machine_of(data[0]),
-        "OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods dec --seeds S "
-        "--weight-init glorot --tag dec_glorot_seedS", files)
-
-    files = seeds_files("mnist_all_cpu_dec_da_scratch_seed{s}.json", range(2))
-    data = [r.json(f) for f in files]
-    add("DEC-DA", "dec-da", "``augment=True, augment_clustering=True``",
-        [d["rows"][0] for d in data], PAPERS["dec-da"][0], machine_of(data[0]),
-        "python benchmarks/bench_mnist.py --methods dec --augment --augment-clustering "
-        "--seeds S --threads T --tag dec_da_scratch_seedS", files)
-
-    files = seeds_files("mnist_all_cpu_idec_glorot_seed{s}.json", range(5))
-    data = [r.json(f) for f in files]
-    add("IDEC", "idec", "the defaults", [d["rows"][0] for d in data], PAPERS["idec"][0],
-        machine_of(data[0]),
-        "OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods idec --seeds S "
-        "--weight-init glorot --tag idec_glorot_seedS", files)
-
-    files = seeds_files("dcn_all_cpu_default_glorot_seed{s}.json", range(2))
-    data = [r.json(f) for f in files]
-    add("DCN", "dcn", "the defaults", [d["rows"][0] for d in data], PAPERS["dcn"][0],
-        machine_of(data[0]),
-        "python benchmarks/bench_dcn.py --libraries ours-default --seeds S --threads 1 "
-        "--default-weight-init glorot --tag default_glorot_seedS", files)
-
-    files = ["dcn_all_cpu_default_aug_scratch_seed0.json"]
-    data = [r.json(f) for f in files]
-    add("DCN, augmented", "dcn-aug", "``augment=True``", [data[0]["rows"][0]], "–",
-        machine_of(data[0]),
-        "python benchmarks/bench_dcn.py --libraries ours-default --default-augment --seeds 0 "
-        "--threads 2 --tag default_aug_scratch_seed0", files)
+    # The methods read from one run a results file: (label, key, settings, files, paper, command).
+    for label, key, settings, files, paper, command in (
+        ("DEC", "dec", "the defaults", seeds_files("mnist_all_cpu_dec_glorot_seed{s}.json",
+                                                   range(3)), PAPERS["dec"][0],
+         "OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods dec --seeds S "
+         "--weight-init glorot --tag dec_glorot_seedS"),
+        ("DEC-DA", "dec-da", "``augment=True, augment_clustering=True``",
+         seeds_files("mnist_all_cpu_dec_da_scratch_seed{s}.json", range(2)),
+         PAPERS["dec-da"][0],
+         "python benchmarks/bench_mnist.py --methods dec --augment --augment-clustering "
+         "--seeds S --threads T --tag dec_da_scratch_seedS"),
+        ("IDEC", "idec", "the defaults", seeds_files("mnist_all_cpu_idec_glorot_seed{s}.json",
+                                                     range(5)), PAPERS["idec"][0],
+         "OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods idec --seeds S "
+         "--weight-init glorot --tag idec_glorot_seedS"),
+        ("DCN", "dcn", "the defaults", seeds_files("dcn_all_cpu_default_glorot_seed{s}.json",
+                                                   range(2)), PAPERS["dcn"][0],
+         "python benchmarks/bench_dcn.py --libraries ours-default --seeds S --threads 1 "
+         "--default-weight-init glorot --tag default_glorot_seedS"),
+        ("DCN, augmented", "dcn-aug", "``augment=True``",
+         ["dcn_all_cpu_default_aug_scratch_seed0.json"], "–",
+         "python benchmarks/bench_dcn.py --libraries ours-default --default-augment --seeds 0 "
+         "--threads 2 --tag default_aug_scratch_seed0"),
+    ):
+        data = [r.json(f) for f in files]
+        add(label, key, settings, [d["rows"][0] for d in data], paper, machine_of(data[0]),
+            command, files)
 
     files = seeds_files("ddc_mnist_cpu_10x8_seed{s}.json", range(4))
     data = [r.json(f) for f in files]

@@ -10,6 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+# The project's copy of MNIST, for the examples that load it (they download it otherwise).
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 
 
 def test_docs_build_without_warnings(tmp_path):
@@ -28,10 +30,15 @@ def test_docs_build_without_warnings(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.stem for path in EXAMPLES])
-def test_gallery_example_runs(example, monkeypatch):
+def test_gallery_example_runs(example, monkeypatch, tmp_path):
     """Each example runs to its end as the gallery runs it (``SKDC_GALLERY_RUN=1``)."""
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
+    if "load_mnist" in example.read_text(encoding="utf-8") and SHARED_MNIST.exists():
+        # the scikit-learn data cache the example reads, holding MNIST already
+        (tmp_path / "mnist").mkdir()
+        (tmp_path / "mnist" / "mnist.npz").symlink_to(SHARED_MNIST)
+        monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
     monkeypatch.chdir(example.parent)
     runpy.run_path(str(example), run_name="__main__")
     matplotlib.pyplot.close("all")
