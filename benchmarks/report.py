@@ -402,6 +402,18 @@ def engine_epoch(r):
                  "the three agree (they are in the results file).")
 
 
+@table("dask_search", "a grid search in one process and on a local Dask cluster")
+def dask_search(r):
+    name = "dask_search_cpu.json"
+    d = r.json(name)
+    load = ", ".join(f"{x:.1f}" for x in d["load_average_at_start"])
+    rows = [[str(d["n_fits"]), sec(d["seconds_one_process"]), str(d["workers"]),
+             sec(d["seconds_dask"]), f"{d['speedup']:.2f}x", "yes" if d["same_scores"] else "no"]]
+    return Table(["Fits", "One process (s)", "Dask workers", "Dask (s)", "Speed-up",
+                  "Same scores"], rows, [Source(d["machine"], d["command"], name)],
+                 f"One thread a process; the load average when the run started: {load}.")
+
+
 @table("inference_memory", "peak memory of chunked inference on a million samples")
 def inference_memory(r):
     name = "inference_memory_1000000_cpu.json"
