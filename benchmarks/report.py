@@ -414,6 +414,20 @@ def dask_search(r):
                  f"One thread a process; the load average when the run started: {load}.")
 
 
+@table("out_of_core", "peak memory of a fit on a memory-mapped file")
+def out_of_core(r):
+    name = "out_of_core_cpu.json"
+    d = r.json(name)
+    base, mapped = d["in_memory_10000"], d["memmap"]
+    rows = [["10,000 rows in memory", sec(base["seconds"]), f"{base['peak_mb']:.0f}", "–"],
+            [f"all {d['data_mb']:.0f} MB of the file, memory-mapped", sec(mapped["seconds"]),
+             f"{mapped['peak_mb']:.0f}", f"{d['peak_above_baseline_mb']:.0f}"]]
+    return Table(["Data", "Fit + predict (s)", "Peak memory (MB)", "Above the in-memory fit (MB)"],
+                 rows, [Source(d["machine"], d["command"], name)],
+                 f"``{d['model']}``, one thread, each fit in a fresh process; peak memory is the "
+                 "process's ``VmHWM`` (Python, torch and the model included).")
+
+
 @table("inference_memory", "peak memory of chunked inference on a million samples")
 def inference_memory(r):
     name = "inference_memory_1000000_cpu.json"

@@ -22,14 +22,17 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import LRScheduler
 
 from .engine import (
+    RELEASE_EVERY,
     DeepClusteringNet,
     evaluation_mode,
+    is_memory_mapped,
     map_in_chunks,
+    release_mapped_pages,
     resolve_device,
     seeded,
     to_training_tensor,
@@ -41,6 +44,14 @@ __all__ = ["BaseDeepClustering"]
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 # Fused Adam runs on the CPU from torch 2.4 on.
 _FUSED_CPU_ADAM = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 4)
+
+
+def _assert_finite_in_chunks(X):
+    """scikit-learn's finiteness check on a memory-mapped ``X``, without holding all of it."""
+    rows = max(1, RELEASE_EVERY // max(1, X[:1].nbytes))
+    for start in range(0, X.shape[0], rows):
+        assert_all_finite(X[start : start + rows], input_name="X")
+        release_mapped_pages(X)
 
 
 def _count(n, noun, plural=None):
@@ -231,12 +242,18 @@ class BaseDeepClustering(
         return net.initialize()
 
     def _validate_input(self, X, reset):
-        """Validate with scikit-learn's helpers; image batches are flattened."""
+        """Validate with scikit-learn's helpers; image batches are flattened.
+
+        A memory-mapped array stays in its file: its values are checked a
+        chunk at a time, and the pages read are released as the check goes.
+        """
         image_shape = None
         if not reset:
             check_is_fitted(self)
+        mapped = isinstance(X, np.ndarray) and is_memory_mapped(X)
         if getattr(X, "ndim", 2) > 2:
-            X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
+            X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32],
+                            ensure_all_finite=not mapped)
             image_shape = X.shape[1:]
             X = X.reshape(X.shape[0], -1)
             if not reset and self.input_shape_ is not None:
@@ -247,8 +264,11 @@ class BaseDeepClustering(
                         f"{type(self).__name__} was fitted on images of shape {fitted}."
                     )
         X = validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse="csr"
+            self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse="csr",
+            ensure_all_finite=not mapped,
         )
+        if mapped:
+            _assert_finite_in_chunks(X)
         if reset:
             self.input_shape_ = self._resolve_input_shape(image_shape, X.shape[1])
             if sp.issparse(X) and self.input_shape_ is not None:

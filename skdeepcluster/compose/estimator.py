@@ -13,7 +13,7 @@ from skorch.history import History
 
 from ..augment import ImageAugmentation
 from ..base import _OPTIMIZERS, BaseDeepClustering, _count
-from ..engine import PRECISIONS, DeepClusteringNet, SparseRows, evaluation_mode
+from ..engine import PRECISIONS, DeepClusteringNet, HostRows, evaluation_mode
 from ..losses.combined import CombinedLoss
 from ..losses.reconstruction import FeatureRegressionLoss, ReconstructionLoss
 from ..networks.autoencoders import _EmbeddingOnly
@@ -571,7 +571,7 @@ class DeepClustering(BaseDeepClustering):
     def _pretrain_targets(self, features, autoencoder, X_train, seed):
         """``pretrain_features``' transform of the training data, checked against the embedding."""
         features = seeded_clone(features, seed)
-        X = X_train.X if isinstance(X_train, SparseRows) else X_train.cpu().numpy()
+        X = X_train.X if isinstance(X_train, HostRows) else X_train.cpu().numpy()
         targets = features.fit_transform(X)
         targets = targets.toarray() if sp.issparse(targets) else np.asarray(targets)
         device = next(autoencoder.parameters()).device

@@ -1,0 +1,98 @@
+"""Fitting on a numpy.memmap: batches read from the file, the same model as in memory."""
+
+import numpy as np
+import pytest
+import torch
+
+from skdeepcluster import (
+    DCNClustering,
+    DDCClustering,
+    DECClustering,
+    DiscriminativeLatentClustering,
+    DMAEClustering,
+    DMMClustering,
+    IDECClustering,
+)
+from skdeepcluster.engine import MappedRows, is_memory_mapped, to_training_tensor
+from threads import one_torch_thread
+from toy_data import standardized_blobs
+
+
+@pytest.fixture
+def mapped(tmp_path):
+    """A float32 array saved to a .npy file and opened read-only as a memmap."""
+    X, y = standardized_blobs(120)
+    path = tmp_path / "X.npy"
+    np.save(path, X.astype(np.float32))
+    return np.load(path, mmap_mode="r"), X.astype(np.float32), y
+
+
+def test_a_memmap_trains_from_its_file_not_from_a_copy(mapped):
+    X_mapped, X, _ = mapped
+    assert is_memory_mapped(X_mapped) and is_memory_mapped(X_mapped[10:])
+    assert not is_memory_mapped(X)
+    rows = to_training_tensor(X_mapped, "cpu")
+    assert isinstance(rows, MappedRows) and rows.X is X_mapped
+    assert isinstance(to_training_tensor(X, "cpu"), torch.Tensor)
+
+
+def test_mapped_rows_are_the_arrays_rows(mapped, tmp_path):
+    X_mapped, X, _ = mapped
+    rows = MappedRows(X_mapped)
+    index = np.random.default_rng(0).permutation(len(X))[:17]
+    np.testing.assert_array_equal(rows[torch.from_numpy(index)].numpy(), X[index])
+    np.testing.assert_array_equal(rows[index].numpy(), X[index])
+    np.testing.assert_array_equal(rows[5:30].numpy(), X[5:30])
+    assert rows[index].dtype == torch.float32
+    # two batches in a row are two buffers: the first stays valid while the second is read
+    first, second = rows[index[:8]], rows[index[8:16]]
+    np.testing.assert_array_equal(first.numpy(), X[index[:8]])
+    assert not np.shares_memory(first.numpy(), second.numpy())
+    # float64 files give float32 batches; a view with strides goes through the mapping
+    np.save(tmp_path / "X64.npy", X.astype(np.float64))
+    rows64 = MappedRows(np.load(tmp_path / "X64.npy", mmap_mode="r"))
+    np.testing.assert_array_equal(rows64[index].numpy(), X[index])
+    strided = MappedRows(X_mapped[:, ::-1])
+    np.testing.assert_array_equal(strided[index].numpy(), X[index][:, ::-1])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: DECClustering(3, hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3, epochs=3,
+                              batch_size=32, random_state=0),
+        lambda: IDECClustering(3, hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3,
+                               epochs=3, batch_size=32, random_state=0),
+        lambda: DCNClustering(3, hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3, epochs=3,
+                              batch_size=32, random_state=0),
+        lambda: DMAEClustering(3, hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3,
+                               epochs=3, batch_size=32, random_state=0),
+        lambda: DDCClustering(3, hidden_dims=(16,), embedding_dim=8, n_init=2, epochs=3,
+                              batch_size=32, random_state=0),
+        lambda: DiscriminativeLatentClustering(3, hidden_dims=(16,), embedding_dim=2,
+                                               pretrain_epochs=2, epochs=2, batch_size=32,
+                                               random_state=0),
+        lambda: DMMClustering(3, epochs=3, batch_size=32, random_state=0),
+    ],
+    ids=["DEC", "IDEC", "DCN", "DMAE", "DDC", "DDLS", "DMM"],
+)
+def test_a_fit_on_a_memmap_is_the_fit_in_memory(mapped, make):
+    X_mapped, X, _ = mapped
+    with one_torch_thread():
+        in_memory = make().fit(X)
+        from_file = make().fit(X_mapped)
+    np.testing.assert_array_equal(from_file.labels_, in_memory.labels_)
+    np.testing.assert_allclose(from_file.cluster_centers_, in_memory.cluster_centers_,
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(from_file.transform(X_mapped), in_memory.transform(X),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(from_file.predict(X_mapped), in_memory.labels_)
+
+
+def test_a_memmap_with_nan_is_refused(tmp_path):
+    X = np.ones((40, 3), dtype=np.float32)
+    X[7, 1] = np.nan
+    np.save(tmp_path / "X.npy", X)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        DECClustering(2, pretrain_epochs=1, epochs=1).fit(np.load(tmp_path / "X.npy",
+                                                                  mmap_mode="r"))
