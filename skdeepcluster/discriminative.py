@@ -113,8 +113,12 @@ class DiscriminativeLatentClustering(Preset):
         default, which the IDEC reference uses; see
         :func:`~skdeepcluster.networks.glorot_init`).  Your own ``encoder``
         and ``decoder`` keep theirs.
-    n_neighbors : int, default=5
+    n_neighbors : int or "auto", default="auto"
         Neighbours per sample of each batch's input-space kNN graph (``k``).
+        ``"auto"`` is the paper's 5 when a batch holds at least ten samples
+        of each cluster (``batch_size_ >= 10 * n_clusters``), and otherwise
+        half the samples a batch holds of a cluster, at least one, so that
+        most neighbours can share the sample's cluster.
     anchor_fraction : float, default=0.5
         Fraction of the ``batch_size * n_neighbors`` kNN edges kept as anchor
         pairs, the closest first.
@@ -247,7 +251,7 @@ class DiscriminativeLatentClustering(Preset):
     * ``stage1_fraction=0.75``: stage I (kNN anchors) is where the
       clustering phase gains, stage II mostly holds the assignments;
     * the reconstruction error is a mean squared error;
-    * the defaults (cosine kNN graph, ``n_neighbors=5``,
+    * the defaults (cosine kNN graph, the paper's ``n_neighbors=5`` on its batches,
       ``anchor_fraction=0.5``, ``beta=0.5``, unit weights) were chosen on
       MNIST subsets; :doc:`/benchmarks` describes how.
 
@@ -270,7 +274,7 @@ class DiscriminativeLatentClustering(Preset):
 
     _parameter_constraints = {
         **Preset._parameter_constraints,
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "anchor_fraction": [Interval(Real, 0, 1, closed="right")],
         "anchor_metric": [StrOptions({*_ANCHOR_METRICS, "auto"})],
         "beta": [Interval(Real, 0, 1, closed="both")],
@@ -293,7 +297,7 @@ class DiscriminativeLatentClustering(Preset):
         encoder=None,
         decoder=None,
         weight_init="torch",
-        n_neighbors=5,
+        n_neighbors="auto",
         anchor_fraction=0.5,
         anchor_metric="auto",
         beta=0.5,

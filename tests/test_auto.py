@@ -209,11 +209,24 @@ def test_the_anchor_metric_follows_the_sign_of_the_data():
     from skdeepcluster.compose import PairwiseDiscriminative
 
     loss = PairwiseDiscriminative()
-    assert loss.resolve(torch.rand(20, 3)).anchor_metric == "cosine"
-    centred = loss.resolve(torch.randn(20, 3))
+    assert loss.resolve(torch.rand(20, 3), 20, 2).anchor_metric == "cosine"
+    centred = loss.resolve(torch.randn(20, 3), 20, 2)
     assert centred.anchor_metric == "euclidean" and loss.anchor_metric == "auto"
-    explicit = PairwiseDiscriminative(anchor_metric="cosine")
-    assert explicit.resolve(torch.randn(20, 3)) is explicit
+    explicit = PairwiseDiscriminative(n_neighbors=5, anchor_metric="cosine")
+    assert explicit.resolve(torch.randn(20, 3), 20, 2) is explicit
+
+
+def test_the_neighbours_fit_the_samples_a_batch_holds_of_a_cluster():
+    import torch
+
+    from skdeepcluster.compose import PairwiseDiscriminative
+
+    X = torch.rand(20, 3)
+    # the paper's 5 on its batches of 1,000 of 10 clusters; one on the digits' batches of 35
+    assert PairwiseDiscriminative().resolve(X, 1000, 10).n_neighbors == 5
+    assert PairwiseDiscriminative().resolve(X, 35, 10).n_neighbors == 1
+    assert PairwiseDiscriminative().resolve(X, 32, 4).n_neighbors == 4
+    assert PairwiseDiscriminative(n_neighbors=3).resolve(X, 35, 10).n_neighbors == 3
 
 
 def test_discriminative_separates_a_circle_from_its_ring_at_auto():

@@ -427,7 +427,7 @@ class DeepClustering(BaseDeepClustering):
             f"{self.batch_size_}{' (auto)' if self.batch_size == 'auto' else ''}"
             + (f", hidden_dims={self.hidden_dims_}" if self.hidden_dims_ is not None else "")
         )
-        c.clustering_loss = c.clustering_loss.resolve(X_train)
+        c.clustering_loss = c.clustering_loss.resolve(X_train, self.batch_size_, self.n_clusters)
         pretrain_augmentation, clustering_augmentation = self._augmentations()
         module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, c.n_runs)
         if isinstance(c.schedule, PretrainThenCluster) and not isinstance(

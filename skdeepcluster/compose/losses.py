@@ -17,6 +17,7 @@ from ..dissimilarities import (
 )
 from ..engine import map_in_chunks
 from ..losses.discriminative import (
+    auto_n_neighbors,
     DiscriminativeClusteringLoss,
     DiscriminativePretrainingLoss,
     resolve_anchor_metric,
@@ -107,8 +108,11 @@ class _ClusteringLoss(Component):
     def check_update(self, update):
         """Raise a ValueError if ``update`` (one of :attr:`updates`) does not fit these settings."""
 
-    def resolve(self, X_train):
-        """This loss with its ``"auto"`` settings resolved for the training data (a copy)."""
+    def resolve(self, X_train, batch_size=None, n_clusters=None):
+        """This loss with its ``"auto"`` settings resolved for the training data (a copy).
+
+        ``batch_size`` and ``n_clusters`` are the fit's (resolved) ones.
+        """
         return self
 
     def pretraining_criterion(self):
@@ -498,7 +502,7 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
     reference_batch_size = 1000
 
     def __init__(
-        self, *, n_neighbors=5, anchor_fraction=0.5, anchor_metric="auto", beta=0.5,
+        self, *, n_neighbors="auto", anchor_fraction=0.5, anchor_metric="auto", beta=0.5,
         stage1_discriminative_weight=1.0, stage2_discriminative_weight=1.0,
         centroid_separation_weight=1.0, temperature=0.1, stage1_fraction=0.75,
     ):
@@ -512,10 +516,13 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
         self.temperature = temperature
         self.stage1_fraction = stage1_fraction
 
-    def resolve(self, X_train):
-        if self.anchor_metric != "auto":
-            return self
-        return clone(self).set_params(anchor_metric=resolve_anchor_metric(X_train))
+    def resolve(self, X_train, batch_size=None, n_clusters=None):
+        resolved = {}
+        if self.anchor_metric == "auto":
+            resolved["anchor_metric"] = resolve_anchor_metric(X_train)
+        if self.n_neighbors == "auto":
+            resolved["n_neighbors"] = auto_n_neighbors(batch_size, n_clusters)
+        return clone(self).set_params(**resolved) if resolved else self
 
     def _anchors(self):
         return dict(

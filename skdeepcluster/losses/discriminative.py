@@ -57,6 +57,23 @@ def cosine_similarity_matrix(embeddings):
     return normalized @ normalized.T
 
 
+# The paper's neighbours per sample (k), on batches of 1,000 samples of 10 clusters.
+N_NEIGHBORS = 5
+
+
+def auto_n_neighbors(batch_size, n_clusters):
+    """The ``n_neighbors`` that ``"auto"`` means: the paper's 5, fewer on small batches.
+
+    A batch of ``batch_size`` samples holds about ``batch_size / n_clusters``
+    of each cluster; a sample's neighbours are kept at most half that many,
+    at least one, so that most of them can be of its own cluster.
+
+    >>> auto_n_neighbors(1000, 10), auto_n_neighbors(35, 10), auto_n_neighbors(32, 4)
+    (5, 1, 4)
+    """
+    return int(min(N_NEIGHBORS, max(1, batch_size // (2 * max(1, n_clusters)))))
+
+
 def resolve_anchor_metric(X):
     """The anchor metric ``"auto"`` means for training data ``X``.
 
