@@ -428,6 +428,19 @@ def out_of_core(r):
                  "process's ``VmHWM`` (Python, torch and the model included).")
 
 
+@table("distributed_fit", "fit throughput of one process against several")
+def distributed_fit(r):
+    name = "distributed_fit_cpu.json"
+    d = r.json(name)
+    rows = [[str(run["processes"]), sec(run["seconds"]), f"{run['samples_per_second']:,.0f}",
+             f3(run["acc"])] for run in d["runs"]]
+    load = ", ".join(f"{x:.1f}" for x in d["load_average_at_start"])
+    return Table(["Processes", "Fit (s)", "Samples trained per second", "ACC"], rows,
+                 [Source(d["machine"], d["command"], name)],
+                 f"``{d['model']}`` on a memory-mapped file, one thread a process, ``gloo``; "
+                 f"{d['speedup']:.2f}x.  Load average when the run started: {load}.")
+
+
 @table("inference_memory", "peak memory of chunked inference on a million samples")
 def inference_memory(r):
     name = "inference_memory_1000000_cpu.json"

@@ -37,6 +37,7 @@ from .engine import (
     seeded,
     to_training_tensor,
 )
+from .distributed import ensure_process_group, world
 from .losses import ReconstructionLoss
 
 __all__ = ["BaseDeepClustering"]
@@ -121,6 +122,7 @@ class BaseDeepClustering(
         self._check_n_samples(X.shape[0])
         self._check_before_training()
         self.device_ = resolve_device(self.device)
+        ensure_process_group(self.device_)  # under torchrun: train with the other processes
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with seeded(seed, self.device_):
             X_train = to_training_tensor(X, self.device_)
@@ -151,8 +153,11 @@ class BaseDeepClustering(
             )
 
     def _say(self, message):
-        """Print one line of progress, prefixed with the estimator's name, at ``verbose >= 1``."""
-        if self.verbose:
+        """Print one line of progress, prefixed with the estimator's name, at ``verbose >= 1``.
+
+        Of several processes training together, only the first prints.
+        """
+        if self.verbose and world()[0] == 0:
             print(f"[{type(self).__name__}] {message}", flush=True)
 
     def _check_before_training(self):

@@ -28,6 +28,15 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import PrintLog
 
+from .distributed import (
+    average_gradients,
+    broadcast_module,
+    is_distributed,
+    shard,
+    weighted_mean,
+    world,
+)
+
 __all__ = [
     "DeepClusteringNet",
     "ResidentBatches",
@@ -536,7 +545,7 @@ class ResidentBatches:
         for start in range(0, n_samples, self.batch_size):
             if self.net is not None and self.net.stop_requested_:
                 return
-            indices = order[start : start + self.batch_size]
+            indices = shard(order[start : start + self.batch_size])  # this process's share
             if resident:
                 yield self.X[indices], indices
             else:
@@ -580,6 +589,10 @@ class PlainPrintLog(PrintLog):
         if getattr(self, "columns_", None) is None:
             self.columns_ = super()._sorted_keys(keys)
         return [key for key in self.columns_ if key in keys]
+
+    def on_epoch_end(self, net, **kwargs):
+        if world()[0] == 0:  # only the first of several processes prints
+            super().on_epoch_end(net, **kwargs)
 
     def table(self, row):
         text = super().table(row)
@@ -713,6 +726,8 @@ class DeepClusteringNet(NeuralNet):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        if is_distributed():
+            broadcast_module(self.module_)  # one model: process 0's start
         self.stop_requested_ = False
         self.stop_reason_ = None
         self._graph_state = {"eager_steps": 0}
@@ -753,6 +768,9 @@ class DeepClusteringNet(NeuralNet):
         y_pred = self._training_forward(Xi, **fit_params)
         loss = self.get_loss(y_pred, indices, X=Xi, training=True)
         loss.backward()
+        if is_distributed():  # the whole batch's gradient and loss, in every process
+            total = average_gradients(self.module_.parameters(), len(Xi))
+            loss = weighted_mean(loss, len(Xi), total)
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
@@ -760,6 +778,7 @@ class DeepClusteringNet(NeuralNet):
         state = getattr(self, "_graph_state", None)
         if (
             not self.cuda_graph
+            or is_distributed()
             or state is None
             or fit_params
             or not isinstance(Xi, torch.Tensor)

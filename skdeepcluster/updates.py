@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from skorch.callbacks import Callback
 
 from .dissimilarities import pairwise_dissimilarities
+from .distributed import gather_rows, is_distributed
 from .engine import evaluation_mode, map_in_chunks, store_in_place
 from .losses.hardening import target_distribution
 from .losses.kmeans import count_based_center_update, nearest_centers
@@ -450,6 +451,8 @@ class AlternatingKMeansUpdate(Callback):
         indices = batch[1]
         with torch.no_grad():
             embeddings = y_pred["embedding"].detach()
+            if is_distributed():  # the whole batch, the same in every process
+                embeddings, indices = gather_rows(embeddings, indices)
             labels, distances = nearest_centers(embeddings, module.centers)
             assignments = criterion.assignments
             self.changed_ += (assignments[indices] != labels).sum()
