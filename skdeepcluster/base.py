@@ -37,7 +37,7 @@ from .engine import (
     seeded,
     to_training_tensor,
 )
-from .distributed import ensure_process_group, world
+from .distributed import device_of_this_process, ensure_process_group, world
 from .losses import ReconstructionLoss
 
 __all__ = ["BaseDeepClustering"]
@@ -123,6 +123,7 @@ class BaseDeepClustering(
         self._check_before_training()
         self.device_ = resolve_device(self.device)
         ensure_process_group(self.device_)  # under torchrun: train with the other processes
+        self.device_ = device_of_this_process(self.device_)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with seeded(seed, self.device_):
             X_train = to_training_tensor(X, self.device_)

@@ -29,7 +29,7 @@ import os
 
 import torch
 
-__all__ = ["world", "is_distributed", "ensure_process_group"]
+__all__ = ["world", "is_distributed", "ensure_process_group", "device_of_this_process"]
 
 
 def world():
@@ -55,6 +55,21 @@ def ensure_process_group(device):
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
         dist.init_process_group(backend)
+
+
+def device_of_this_process(device):
+    """``device``, or this process's own GPU for a plain ``"cuda"`` among several processes.
+
+    Processes training together on one machine take the GPU of their local
+    rank (``LOCAL_RANK``, set by ``torchrun``), so that ``device="auto"`` puts
+    each on its own GPU; a device with an index is used as given.
+
+    >>> device_of_this_process("cpu")
+    'cpu'
+    """
+    if device != "cuda" or not is_distributed():
+        return device
+    return f"cuda:{int(os.environ.get('LOCAL_RANK', world()[0])) % torch.cuda.device_count()}"
 
 
 def shard(indices):
