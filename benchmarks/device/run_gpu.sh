@@ -8,12 +8,13 @@
 #     benchmarks/device/run_gpu.sh core      # CUDA tests, DEC/IDEC MNIST-70k, speed vs ClustPy, inference memory
 #     benchmarks/device/run_gpu.sh methods   # DCN, DDC, DMAE, DDLS (conv_bn) on MNIST-70k
 #     benchmarks/device/run_gpu.sh precision # float32 / tf32 / bf16: epoch times, speed vs ClustPy, DEC ACC
+#     benchmarks/device/run_gpu.sh glorot    # DCN and DMAE on MNIST-70k from their Glorot start, seeds 0 1 2
 #
 # with ``carry: [".gpu"]`` (filled by prepare.sh).  ``SMOKE=1`` runs every
 # step on 600 samples and one epoch, to check the script on a CPU machine.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-part="${1:?usage: run_gpu.sh core|methods|precision}"
+part="${1:?usage: run_gpu.sh core|methods|precision|glorot}"
 out="${OUT:-/tmp/gpu_out}"
 res="$out/results"
 mkdir -p "$res"
@@ -88,6 +89,14 @@ precision)
     step 200 "DEC MNIST-70k, default recipe, bf16, seeds 0 1 2" \
         python3 benchmarks/bench_mnist.py --path "$mnist" --methods dec $n $ae --precision bf16 \
         --tag dec_bf16 --out "$res"
+    ;;
+glorot)  # issue 42: the Glorot start keeps the MNIST-70k means within 0.01
+    step 270 "DCN MNIST-70k at its defaults (Glorot start), seeds 0 1 2" \
+        python3 benchmarks/bench_dcn.py --path "$mnist" $n --seeds 0 1 2 --libraries ours-default \
+        $dcn_default --default-weight-init glorot --tag default_glorot_gpu --out "$res"
+    step 270 "DMAE MNIST-70k (Glorot start), seeds 0 1 2" \
+        python3 benchmarks/bench_dmae_mnist.py --path "$mnist" $n --seeds 0 1 2 --methods dmae $ae \
+        --weight-init glorot --tag glorot_gpu --out "$res"
     ;;
 *) echo "unknown part $part"; exit 2 ;;
 esac
