@@ -183,9 +183,9 @@ class BaseDeepClustering(
             f"{type(self).__name__} ended with {_count(n_found, 'non-empty cluster')} out of "
             f"n_clusters={self.n_clusters}."
         )
-        n_distinct = (
-            np.unique(X, axis=0).shape[0] if not sp.issparse(X) and X.ndim == 2 else None
-        )
+        in_memory = not sp.issparse(X) and X.ndim == 2 and not is_memory_mapped(X)
+        # (the distinct rows of a file would be a sorted copy of all of it)
+        n_distinct = np.unique(X, axis=0).shape[0] if in_memory else None
         if n_distinct is not None and n_distinct < self.n_clusters:
             message += f" X holds only {_count(n_distinct, 'distinct sample')}."
         else:

@@ -96,3 +96,14 @@ def test_a_memmap_with_nan_is_refused(tmp_path):
     with pytest.raises(ValueError, match="Input X contains NaN"):
         DECClustering(2, pretrain_epochs=1, epochs=1).fit(np.load(tmp_path / "X.npy",
                                                                   mmap_mode="r"))
+
+
+def test_a_collapsed_fit_on_a_memmap_warns_without_copying_the_file(tmp_path):
+    """The ConvergenceWarning counts distinct rows of in-memory data only."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    np.save(tmp_path / "X.npy", np.ones((40, 3), dtype=np.float32))
+    X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    with pytest.warns(ConvergenceWarning, match="non-empty cluster"):
+        DECClustering(3, hidden_dims=(4,), embedding_dim=2, pretrain_epochs=1, epochs=1,
+                      random_state=0).fit(X)
