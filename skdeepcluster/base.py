@@ -30,6 +30,7 @@ from .engine import (
     RELEASE_EVERY,
     DeepClusteringNet,
     evaluation_mode,
+    is_lazy_array,
     is_memory_mapped,
     map_in_chunks,
     release_mapped_pages,
@@ -153,6 +154,26 @@ class BaseDeepClustering(
                 f"{_count(n_samples, 'sample')}."
             )
 
+    def _validate_lazy_input(self, X, reset):
+        """An h5py dataset or zarr array: checked a chunk at a time, left on disk."""
+        if len(X.shape) != 2:
+            raise ValueError(
+                f"An h5py or zarr array must have 2 dimensions (n_samples, n_features); got "
+                f"shape {tuple(X.shape)}. Flatten images to rows when writing them."
+            )
+        if not np.issubdtype(np.dtype(X.dtype), np.number):
+            raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
+        # The first rows go through scikit-learn's checks (n_features_in_, at least
+        # one sample and one feature); all rows through the finiteness check.
+        validate_data(self, np.asarray(X[:2], dtype=np.float32), reset=reset,
+                      dtype=[np.float64, np.float32])
+        if reset:
+            self.input_shape_ = self._resolve_input_shape(None, X.shape[1])
+        rows = max(1, RELEASE_EVERY // max(1, 4 * X.shape[1]))
+        for start in range(0, X.shape[0], rows):
+            assert_all_finite(np.asarray(X[start : start + rows]), input_name="X")
+        return X
+
     def _say(self, message):
         """Print one line of progress, prefixed with the estimator's name, at ``verbose >= 1``.
 
@@ -183,7 +204,7 @@ class BaseDeepClustering(
             f"{type(self).__name__} ended with {_count(n_found, 'non-empty cluster')} out of "
             f"n_clusters={self.n_clusters}."
         )
-        in_memory = not sp.issparse(X) and X.ndim == 2 and not is_memory_mapped(X)
+        in_memory = isinstance(X, np.ndarray) and X.ndim == 2 and not is_memory_mapped(X)
         # (the distinct rows of a file would be a sorted copy of all of it)
         n_distinct = np.unique(X, axis=0).shape[0] if in_memory else None
         if n_distinct is not None and n_distinct < self.n_clusters:
@@ -256,6 +277,8 @@ class BaseDeepClustering(
         image_shape = None
         if not reset:
             check_is_fitted(self)
+        if is_lazy_array(X):
+            return self._validate_lazy_input(X, reset)
         mapped = isinstance(X, np.ndarray) and is_memory_mapped(X)
         if getattr(X, "ndim", 2) > 2:
             X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32],

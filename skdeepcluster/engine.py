@@ -47,6 +47,8 @@ __all__ = [
     "SparseRows",
     "MappedRows",
     "is_memory_mapped",
+    "LazyRows",
+    "is_lazy_array",
     "return_large_blocks_to_the_system",
     "map_in_chunks",
     "evaluation_mode",
@@ -350,6 +352,40 @@ def _file_rows(X):
     return os.fspath(base.filename), start, X.strides[0]
 
 
+def is_lazy_array(X):
+    """Whether ``X`` is an on-disk array of h5py or zarr, read only where indexed.
+
+    >>> import numpy as np
+    >>> is_lazy_array(np.zeros((2, 2)))
+    False
+    """
+    return type(X).__module__.split(".")[0] in ("h5py", "zarr") and hasattr(X, "shape")
+
+
+class LazyRows(HostRows):
+    """An h5py dataset or a zarr array read a batch of rows at a time.
+
+    The rows of a batch are read in increasing order (as HDF5 requires) and
+    put back in the batch's order, as float32.
+
+    Parameters
+    ----------
+    X : h5py.Dataset or zarr.Array of shape (n_samples, n_features)
+        Read only.
+    dtype : torch.dtype, default=torch.float32
+        Dtype of the batches.
+    """
+
+    def _rows(self, index):
+        if isinstance(index, slice):
+            return np.asarray(self.X[index], dtype=np.float32)
+        index = np.asarray(index, dtype=np.intp)
+        increasing = np.unique(index)
+        rows = self.X.oindex[increasing] if hasattr(self.X, "oindex") else self.X[increasing]
+        # each requested row, from the one read of the rows in increasing order
+        return np.asarray(rows, dtype=np.float32)[np.searchsorted(increasing, index)]
+
+
 class SparseRows(HostRows):
     """A scipy sparse matrix that hands out dense float rows, a batch at a time.
 
@@ -391,6 +427,8 @@ def to_training_tensor(X, device):
         return SparseRows(X)
     if is_memory_mapped(X):
         return MappedRows(X)
+    if is_lazy_array(X):
+        return LazyRows(X)
     X = np.asarray(X)
     device = torch.device(device)
     host = torch.tensor(X, dtype=torch.float32)  # always a copy: the caller's data stays untouched

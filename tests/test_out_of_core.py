@@ -107,3 +107,37 @@ def test_a_collapsed_fit_on_a_memmap_warns_without_copying_the_file(tmp_path):
     with pytest.warns(ConvergenceWarning, match="non-empty cluster"):
         DECClustering(3, hidden_dims=(4,), embedding_dim=2, pretrain_epochs=1, epochs=1,
                       random_state=0).fit(X)
+
+
+def test_an_h5py_dataset_trains_from_its_file(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from skdeepcluster.engine import LazyRows
+
+    X, _ = standardized_blobs(120)
+    X = X.astype(np.float32)
+    with h5py.File(tmp_path / "X.h5", "w") as f:
+        f.create_dataset("X", data=X, chunks=(16, 2))
+    with h5py.File(tmp_path / "X.h5", "r") as f:
+        dataset = f["X"]
+        rows = to_training_tensor(dataset, "cpu")
+        assert isinstance(rows, LazyRows)
+        index = np.array([7, 3, 3, 100, 0])  # out of order and repeated, as no HDF5 read allows
+        np.testing.assert_array_equal(rows[index].numpy(), X[index])
+        params = dict(hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3, epochs=3,
+                      batch_size=32, random_state=0)
+        with one_torch_thread():
+            in_memory = DECClustering(3, **params).fit(X)
+            from_file = DECClustering(3, **params).fit(dataset)
+        np.testing.assert_array_equal(from_file.labels_, in_memory.labels_)
+        np.testing.assert_array_equal(from_file.predict(dataset), in_memory.labels_)
+        np.testing.assert_allclose(from_file.transform(dataset), in_memory.transform(X),
+                                   rtol=1e-6, atol=1e-6)
+        assert from_file.n_features_in_ == 2
+        with pytest.raises(ValueError, match="2 features"):
+            from_file.predict(np.zeros((3, 5), dtype=np.float32))
+    bad = np.ones((40, 3))
+    bad[30, 1] = np.nan
+    with h5py.File(tmp_path / "bad.h5", "w") as f:
+        f.create_dataset("X", data=bad)
+    with h5py.File(tmp_path / "bad.h5", "r") as f, pytest.raises(ValueError, match="NaN"):
+        DECClustering(2, pretrain_epochs=1, epochs=1).fit(f["X"])
