@@ -49,10 +49,14 @@ _FUSED_CPU_ADAM = tuple(int(part) for part in torch.__version__.split(".")[:2]) 
 
 
 def _assert_finite_in_chunks(X):
-    """scikit-learn's finiteness check on a memory-mapped ``X``, without holding all of it."""
+    """scikit-learn's finiteness check on an on-disk ``X``, without holding all of it.
+
+    ``X`` is a memory-mapped array (whose pages are released as the check
+    goes) or an h5py / zarr array.
+    """
     rows = max(1, RELEASE_EVERY // max(1, X[:1].nbytes))
     for start in range(0, X.shape[0], rows):
-        assert_all_finite(X[start : start + rows], input_name="X")
+        assert_all_finite(np.asarray(X[start : start + rows]), input_name="X")
         release_mapped_pages(X)
 
 
@@ -169,9 +173,7 @@ class BaseDeepClustering(
                       dtype=[np.float64, np.float32])
         if reset:
             self.input_shape_ = self._resolve_input_shape(None, X.shape[1])
-        rows = max(1, RELEASE_EVERY // max(1, 4 * X.shape[1]))
-        for start in range(0, X.shape[0], rows):
-            assert_all_finite(np.asarray(X[start : start + rows]), input_name="X")
+        _assert_finite_in_chunks(X)
         return X
 
     def _say(self, message):

@@ -238,13 +238,11 @@ def return_large_blocks_to_the_system():
 RELEASE_EVERY = 64 * 2**20
 
 
-def _mapping(X):
-    """The :class:`mmap.mmap` under the numpy array ``X``, or None."""
-    import mmap
-
-    while X is not None and not isinstance(getattr(X, "_mmap", None), mmap.mmap):
+def _memmap_base(X):
+    """The :class:`numpy.memmap` the array ``X`` is (a view of), or None."""
+    while X is not None and not isinstance(X, np.memmap):
         X = getattr(X, "base", None)
-    return None if X is None else X._mmap
+    return X
 
 
 def release_mapped_pages(X):
@@ -256,7 +254,7 @@ def release_mapped_pages(X):
     """
     import mmap
 
-    mapping = _mapping(X)
+    mapping = getattr(_memmap_base(X), "_mmap", None)
     if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
         mapping.madvise(mmap.MADV_DONTNEED)
 
@@ -342,9 +340,7 @@ class MappedRows(HostRows):
 def _file_rows(X):
     """``(path, byte offset of row 0, row stride)`` of a memory-mapped ``X`` whose
     rows are contiguous in its file, or None."""
-    base = X
-    while base is not None and not isinstance(base, np.memmap):
-        base = getattr(base, "base", None)
+    base = _memmap_base(X)
     if (base is None or getattr(base, "filename", None) is None or not hasattr(os, "preadv")
             or X.ndim < 1 or not X[:1].flags.c_contiguous or X.strides[0] <= 0):
         return None
