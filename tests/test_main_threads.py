@@ -1,7 +1,5 @@
 """The main job's ``--threads``: torch's and the BLAS thread pools during the fits."""
 
-from contextlib import contextmanager
-
 import numpy as np
 import pytest
 import torch
@@ -11,6 +9,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import skdeepcluster.__main__ as cli
 from skdeepcluster import DECClustering
 from skdeepcluster.__main__ import main
+from threads import torch_threads
 
 ARGS = ["--n-samples", "60", "--pretrain-epochs", "1", "--epochs", "1", "--device", "cpu"]
 
@@ -30,20 +29,8 @@ def seen(monkeypatch):
     return seen
 
 
-@contextmanager
-def two_threads():
-    """Two threads everywhere (the tests otherwise run on one), restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        with threadpool_limits(limits=2):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def test_one_thread_by_default_and_restored_after(seen, capsys):
-    with two_threads():
+    with torch_threads(2):
         main(ARGS)
         assert torch.get_num_threads() == 2
     assert seen["torch"] == 1
@@ -58,7 +45,7 @@ def test_threads_option_sets_the_count(seen, capsys):
 
 
 def test_threads_0_leaves_the_thread_pools_alone(seen):
-    with two_threads():
+    with torch_threads(2):
         main([*ARGS, "--threads", "0"])
     assert seen["torch"] == 2
     assert all(n == 2 for n in seen["pools"].values())
@@ -82,7 +69,7 @@ def test_estimators_follow_threadpool_limits():
     X = np.random.RandomState(0).rand(40, 4)
     model = DECClustering(2, hidden_dims=(8,), embedding_dim=2, n_init=1, pretrain_epochs=1,
                           epochs=1, callbacks=[Threads()], random_state=0)
-    with two_threads():
+    with torch_threads(2):
         with threadpool_limits(limits=1):
             model.fit(X)
         model.fit(X)
