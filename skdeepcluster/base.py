@@ -27,19 +27,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import LRScheduler
 
 from .engine import (
-    RELEASE_EVERY,
     DeepClusteringNet,
     evaluation_mode,
-    is_lazy_array,
-    is_memory_mapped,
     map_in_chunks,
-    release_mapped_pages,
     resolve_device,
     seeded,
     to_training_tensor,
 )
 from .distributed import device_of_this_process, ensure_process_group, world
 from .losses import ReconstructionLoss
+from .rows import RELEASE_EVERY, is_lazy_array, is_memory_mapped, release_mapped_pages
 
 __all__ = ["BaseDeepClustering"]
 

@@ -13,10 +13,11 @@ from skorch.history import History
 
 from ..augment import ImageAugmentation
 from ..base import _OPTIMIZERS, BaseDeepClustering, _count
-from ..engine import PRECISIONS, DeepClusteringNet, HostRows, evaluation_mode
+from ..engine import PRECISIONS, DeepClusteringNet, evaluation_mode
 from ..losses.combined import CombinedLoss
 from ..losses.reconstruction import FeatureRegressionLoss, ReconstructionLoss
 from ..networks.autoencoders import _EmbeddingOnly
+from ..rows import HostRows
 from ..updates import _percent
 from ._base import seeded_clone
 from .losses import Hardening

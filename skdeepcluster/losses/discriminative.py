@@ -86,7 +86,7 @@ def resolve_anchor_metric(X):
     >>> resolve_anchor_metric(torch.rand(5, 3)), resolve_anchor_metric(torch.randn(50, 3))
     ('cosine', 'euclidean')
     """
-    from ..engine import LazyRows, MappedRows
+    from ..rows import LazyRows, MappedRows
 
     if isinstance(X, (MappedRows, LazyRows)):  # a file: read it a chunk at a time
         minimum = min(float(X[start : start + 4096].min()) for start in range(0, len(X), 4096))
