@@ -32,6 +32,7 @@ from .losses.kmeans import count_based_center_update, nearest_centers
 __all__ = [
     "clustering_criterion",
     "kmeans_start",
+    "start_sample",
     "dissimilarity_kmeans_plusplus",
     "precision_factors",
     "gaussian_mixture_start",
@@ -53,7 +54,19 @@ def clustering_criterion(net):
     return getattr(criterion, "clustering", criterion)
 
 
-def kmeans_start(features, n_clusters, n_init, random_state):
+def start_sample(n_samples, max_samples, random_state):
+    """Rows of a uniform random sample of at most ``max_samples`` of ``n_samples``, sorted.
+
+    None when every row is used (``max_samples`` is None or not smaller than
+    ``n_samples``): the initialisations then run on all the features.
+    """
+    if max_samples is None or n_samples <= max_samples:
+        return None
+    rng = check_random_state(random_state)
+    return np.sort(rng.choice(n_samples, max_samples, replace=False))
+
+
+def kmeans_start(features, n_clusters, n_init, random_state, max_samples=None):
     """k-means on ``features``, the usual initialisation of a clustering head.
 
     Parameters
@@ -63,15 +76,29 @@ def kmeans_start(features, n_clusters, n_init, random_state):
     n_clusters, n_init : int
         As for :class:`~sklearn.cluster.KMeans`.
     random_state : int
-        Seeds k-means.
+        Seeds k-means (and the sample).
+    max_samples : int or None, default=None
+        Fit k-means on a uniform random sample of this many rows when there
+        are more, and assign every row to the nearest of its centres; None
+        fits it on all rows.
 
     Returns
     -------
     kmeans : sklearn.cluster.KMeans
-        Fitted; its ``cluster_centers_`` and ``labels_`` start the head.
+        Fitted; its ``cluster_centers_`` start the head and its ``labels_``
+        are the labels of all the rows of ``features``.
     """
+    features = np.asarray(features)
     kmeans = KMeans(n_clusters, n_init=n_init, random_state=random_state)
-    return kmeans.fit(np.asarray(features).astype(np.float64))
+    rows = start_sample(len(features), max_samples, random_state)
+    if rows is None:
+        return kmeans.fit(features.astype(np.float64))
+    kmeans.fit(features[rows].astype(np.float64))
+    kmeans.labels_ = np.concatenate([
+        kmeans.predict(features[i:i + 65536].astype(np.float64))
+        for i in range(0, len(features), 65536)
+    ])
+    return kmeans
 
 
 def dissimilarity_kmeans_plusplus(

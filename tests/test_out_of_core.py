@@ -141,3 +141,62 @@ def test_an_h5py_dataset_trains_from_its_file(tmp_path):
         f.create_dataset("X", data=bad)
     with h5py.File(tmp_path / "bad.h5", "r") as f, pytest.raises(ValueError, match="NaN"):
         DECClustering(2, pretrain_epochs=1, epochs=1).fit(f["X"])
+
+
+@pytest.mark.parametrize(
+    "make, fit_rows",
+    [
+        # k-means on a sample of the embeddings; the targets cover every row
+        (lambda: DECClustering(3, hidden_dims=(16,), embedding_dim=2, pretrain_epochs=1,
+                               epochs=2, batch_size=32, random_state=0), "kmeans"),
+        # k-means and EM on a sample of the rows, read from the file (the input is the feature)
+        (lambda: DMMClustering(3, init="gaussian-mixture", epochs=2, batch_size=32,
+                               random_state=0), "mixture"),
+    ],
+    ids=["DEC", "DMM"],
+)
+def test_out_of_core_clusters_start_on_a_sample(mapped, monkeypatch, capsys, make, fit_rows):
+    """Past OUT_OF_CORE_START_SAMPLES rows, k-means and EM see a uniform sample only."""
+    import sklearn.cluster
+    import sklearn.mixture
+
+    from skdeepcluster.compose import losses
+
+    X_mapped, X, _ = mapped
+    monkeypatch.setattr(losses, "OUT_OF_CORE_START_SAMPLES", 50)
+    seen = []
+    for cls in (sklearn.cluster.KMeans, sklearn.mixture.GaussianMixture):
+        fit = cls.fit
+
+        def spy(self, data, y=None, _fit=fit):
+            seen.append((type(self).__name__, len(data)))
+            return _fit(self, data, y)
+
+        monkeypatch.setattr(cls, "fit", spy)
+    with one_torch_thread():
+        model = make().set_params(verbose=1).fit(X_mapped)
+        assert {n for _, n in seen} == {50}, seen
+        assert "on a uniform sample of 50 rows (out of core)" in capsys.readouterr().out
+        if fit_rows == "mixture":
+            assert {name for name, _ in seen} == {"KMeans", "GaussianMixture"}
+        assert model.labels_.shape == (len(X),)
+        seen.clear()
+        make().fit(X)  # in memory, every row
+        assert {n for _, n in seen} == {len(X)}, seen
+
+
+def test_kmeans_start_on_a_sample_assigns_every_row():
+    from sklearn.cluster import KMeans
+
+    from skdeepcluster.updates import kmeans_start, start_sample
+
+    X, _ = standardized_blobs(300)
+    model = kmeans_start(X, 3, 2, 0, max_samples=40)
+    rows = start_sample(300, 40, 0)
+    assert rows.shape == (40,) and np.all(np.diff(rows) > 0)
+    reference = KMeans(3, n_init=2, random_state=0).fit(X[rows])
+    np.testing.assert_allclose(model.cluster_centers_, reference.cluster_centers_)
+    np.testing.assert_array_equal(model.labels_, reference.predict(X))
+    assert start_sample(300, 300, 0) is None and start_sample(300, None, 0) is None
+    np.testing.assert_array_equal(kmeans_start(X, 3, 2, 0, max_samples=300).labels_,
+                                  KMeans(3, n_init=2, random_state=0).fit(X).labels_)

@@ -20,7 +20,7 @@ from ..networks.autoencoders import _EmbeddingOnly
 from ..rows import HostRows
 from ..updates import _percent
 from ._base import seeded_clone
-from .losses import Hardening
+from .losses import Hardening, start_samples
 from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures
 from .auto import AUTO_MIN_STEPS
 from .readouts import BestOfRuns, fit_clusterer
@@ -442,9 +442,12 @@ class DeepClustering(BaseDeepClustering):
         if c.features == "layers":
             module = LayerFeatures(module)
         where = self._features_words(c)
+        sample = start_samples(X_train)
         self._say(
             f"initialising {_count(self.n_clusters, 'cluster')} "
             + c.clustering_loss.describe_start(self, where, c.network)
+            + (f", on a uniform sample of {sample:,} rows (out of core)"
+               if sample is not None and n_samples > sample else "")
         )
         head, start = c.clustering_loss.start(self, module, X_train, seed, **c.head_flags())
         criterion = CombinedLoss(c.clustering_loss.criterion(), [t for _, t in c.outputs()])

@@ -27,6 +27,7 @@ from ..losses.hardening import KLClusteringLoss
 from ..losses.kmeans import KMeansClusteringLoss
 from ..losses.combined import ReconstructionTerm
 from ..losses.mixture import DMAELoss
+from ..rows import LazyRows, MappedRows
 from ..networks.heads import (
     CosineClusteringModule,
     DissimilarityMixture,
@@ -42,6 +43,7 @@ from ..updates import (
     gaussian_mixture_start,
     kmeans_start,
     precision_factors,
+    start_sample,
 )
 from ._base import Component
 from .auto import auto_batch_size
@@ -143,9 +145,26 @@ class _ClusteringLoss(Component):
         return {}
 
 
+# An out-of-core fit starts its clusters on a sample of this many rows' features.
+OUT_OF_CORE_START_SAMPLES = 100_000
+
+
+def start_samples(X_train):
+    """How many rows' features the clusters start on: all (None), or a sample out of core.
+
+    Data trained from its file (a memmap, an h5py dataset) may hold more rows
+    than k-means or EM should see: they run on a uniform sample of
+    :data:`OUT_OF_CORE_START_SAMPLES` rows, and every row is then assigned.
+    """
+    return OUT_OF_CORE_START_SAMPLES if isinstance(X_train, (MappedRows, LazyRows)) else None
+
+
 def _kmeans_on_features(estimator, module, X_train, seed):
     embeddings = estimator._encode(module, X_train)
-    return embeddings, kmeans_start(embeddings, estimator.n_clusters, estimator.n_init, seed)
+    kmeans = kmeans_start(
+        embeddings, estimator.n_clusters, estimator.n_init, seed, start_samples(X_train)
+    )
+    return embeddings, kmeans
 
 
 class Hardening(_ClusteringLoss):
@@ -430,7 +449,10 @@ class DissimilarityMixtureLoss(_ClusteringLoss):
 
     def start(self, estimator, module, X_train, seed, reconstruct, reconstruct_embedding=False):
         shallow = isinstance(getattr(module, "encoder", None), torch.nn.Identity)
-        mixture = self.mixture(estimator, estimator._encode(module, X_train), seed, shallow)
+        # Out of core, the mixture starts on a sample's features, not on all rows in memory.
+        rows = start_sample(len(X_train), start_samples(X_train), seed)
+        features = estimator._encode(module, X_train if rows is None else X_train[rows])
+        mixture = self.mixture(estimator, features, seed, shallow)
         head = DMAEModule(
             module, mixture, reconstruct=reconstruct, reconstruct_embedding=reconstruct_embedding
         )
@@ -539,7 +561,9 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
     def start(self, estimator, module, X_train, seed, reconstruct):
         embeddings = estimator._encode(module, X_train).astype(np.float64)
         embeddings /= np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-        kmeans = kmeans_start(embeddings, estimator.n_clusters, estimator.n_init, seed)
+        kmeans = kmeans_start(
+            embeddings, estimator.n_clusters, estimator.n_init, seed, start_samples(X_train)
+        )
         labels = kmeans.labels_.astype(np.int64)
         head = CosineClusteringModule(
             module, kmeans.cluster_centers_, temperature=self.temperature, reconstruct=reconstruct
