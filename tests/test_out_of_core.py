@@ -143,6 +143,28 @@ def test_an_h5py_dataset_trains_from_its_file(tmp_path):
         DECClustering(2, pretrain_epochs=1, epochs=1).fit(f["X"])
 
 
+def test_a_zarr_array_trains_from_its_store(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    from skdeepcluster.engine import LazyRows
+
+    X, _ = standardized_blobs(120)
+    X = X.astype(np.float32)
+    stored = zarr.open_array(tmp_path / "X.zarr", mode="w", shape=X.shape, chunks=(16, 2),
+                             dtype="float32")
+    stored[:] = X
+    stored = zarr.open_array(tmp_path / "X.zarr", mode="r")
+    assert isinstance(to_training_tensor(stored, "cpu"), LazyRows)
+    params = dict(hidden_dims=(16,), embedding_dim=2, pretrain_epochs=3, epochs=3,
+                  batch_size=32, random_state=0)
+    with one_torch_thread():
+        in_memory = DECClustering(3, **params).fit(X)
+        from_store = DECClustering(3, **params).fit(stored)
+    np.testing.assert_array_equal(from_store.labels_, in_memory.labels_)
+    np.testing.assert_array_equal(from_store.predict(stored), in_memory.labels_)
+    np.testing.assert_allclose(from_store.transform(stored), in_memory.transform(X),
+                               rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "make, fit_rows",
     [
