@@ -382,7 +382,12 @@ class BaseDeepClustering(
         centers = getattr(module, "centers", None)
         if centers is not None:
             return int(centers.shape[1])
-        return int(module.output.weight.shape[-1])  # a softmax head on the features
+        output = getattr(module, "output", None)
+        if output is not None:
+            return int(output.weight.shape[-1])  # a softmax head on the features
+        # a network without a clustering head: the width of its encoder's last dense layer
+        linear = [m for m in module.encoder.modules() if isinstance(m, torch.nn.Linear)]
+        return int(linear[-1].out_features)
 
     def _cluster_centers(self, X):
         """``cluster_centers_`` after training on ``X``: the module's centroids by default."""

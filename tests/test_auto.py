@@ -35,7 +35,11 @@ PAPER_RECIPES = {
     "DMMClustering": (256, 0, 100, None),
     "DDCClustering": (100, 0, 100, (200, 200, 500)),
     "DiscriminativeLatentClustering": (1000, 50, 50, (500, 500, 2000)),
+    "NeuralClustering": (256, 0, 100, (500, 500, 2000)),
 }
+
+# Presets whose one phase trains as long as the others' pretraining (the autoencoder alone).
+TRAINING_STEPS = {"NeuralClustering": AUTO_MIN_STEPS[0]}
 
 
 def resolved(model, n_samples, n_features, input_shape=None):
@@ -79,7 +83,8 @@ def test_auto_gives_small_data_small_batches_and_enough_steps(name):
         assert got[0] == 150 and got[2] == 500
     else:
         assert got[0] == 32
-        assert got[2] == 1500 // 5 and got[2] > epochs
+        steps = TRAINING_STEPS.get(name, AUTO_MIN_STEPS[1])
+        assert got[2] == steps // 5 and got[2] > epochs
     if pretrain:
         assert got[1] == 3000 // 5 and got[1] * 5 >= AUTO_MIN_STEPS[0]
     if hidden is not None:  # a 4-feature input gets a narrow network, in the paper's proportions
@@ -88,7 +93,7 @@ def test_auto_gives_small_data_small_batches_and_enough_steps(name):
     got = resolved(model, 1797, 64)
     assert got[0] == min(batch, 35)
     # DDC trains 1,500 steps on data under 50 of its paper's batches; the others at least that
-    epochs = 29 if name == "DDCClustering" else max(epochs, 29)
+    epochs = 29 if name == "DDCClustering" else max(epochs, -(-steps // 52))
     assert got[1:3] == (max(pretrain, 58) if pretrain else 0, epochs)
     if hidden is not None:
         assert got[3][0] == 128

@@ -11,7 +11,7 @@ axis                        components
 3. non-clustering loss      :class:`Reconstruction`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
-                            :class:`PairwiseDiscriminative`
+                            :class:`PairwiseDiscriminative`, :class:`NoClusteringLoss`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
@@ -27,6 +27,7 @@ from .losses import (
     DissimilarityMixtureLoss,
     Hardening,
     KMeansLoss,
+    NoClusteringLoss,
     PairwiseDiscriminative,
     Reconstruction,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "CauchySchwarz",
     "DissimilarityMixtureLoss",
     "PairwiseDiscriminative",
+    "NoClusteringLoss",
     "PretrainThenCluster",
     "JointTraining",
     "Augmentation",

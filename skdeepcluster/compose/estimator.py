@@ -115,6 +115,18 @@ class _Composition:
             if term.needs_decoder and not network.has_decoder():
                 raise ValueError(estimator._no_decoder_message(term))
         loss.check_update(update)
+        if not loss.has_head:
+            if isinstance(self.readout, (str, BestOfRuns)):
+                raise ValueError(
+                    f"clustering_loss={name}() puts no clustering head on the network, so "
+                    f"readout={self.readout!r} has no assignments to read; pass a clusterer, "
+                    "e.g. readout=KMeans()."
+                )
+            if not self.non_clustering_losses:
+                raise ValueError(
+                    f"clustering_loss={name}() trains on the non-clustering losses alone, and "
+                    "there is none; pass non_clustering_loss=Reconstruction()."
+                )
         features = self.features
         if features == "hidden" and not has_softmax:
             raise ValueError(
@@ -495,6 +507,14 @@ class DeepClustering(BaseDeepClustering):
             features = self._encode(net.module_, X_train)
             self.readout_ = fit_clusterer(c.readout, features, self.n_clusters, seed)
         return net
+
+    def _training_budget_advice(self, n_samples):
+        if self._composition().clustering_loss.has_head:
+            return super()._training_budget_advice(n_samples)
+        return (
+            f"The readout {type(self.readout_).__name__} found them on the trained features; "
+            "try another random_state, a scaled input (e.g. StandardScaler), or fewer clusters."
+        )
 
     def _say_readout(self, c, where):
         readout = c.readout

@@ -56,6 +56,7 @@ __all__ = [
     "CauchySchwarz",
     "DissimilarityMixtureLoss",
     "PairwiseDiscriminative",
+    "NoClusteringLoss",
 ]
 
 
@@ -99,6 +100,8 @@ class _ClusteringLoss(Component):
     updates = (Joint,)
     # Whether the loss reads softmax assignments (a softmax-head network's, or its own head).
     uses_softmax = False
+    # Whether the loss puts a clustering head on the network (whose assignments are labels).
+    has_head = True
 
     # The batch size batch_size="auto" takes on large data (the method's paper's).
     reference_batch_size = 256
@@ -590,3 +593,35 @@ stage2_discriminative_weight, centroid_separation_weight, temperature, stage1_fr
 
     def centers(self, module):
         return module.normalized_centers().detach().cpu().numpy().astype(np.float64)
+
+
+class NoClusteringLoss(_ClusteringLoss):
+    """No clustering term: the network trains on its non-clustering losses alone.
+
+    The taxonomy's "-" in the clustering-loss column (Neural Clustering, and
+    the autoencoder-then-k-means baseline): no head is put on the network, and
+    the clusters come from the readout, a scikit-learn clusterer fitted on
+    the trained features (``readout=KMeans()``), which also predicts.  Needs
+    a non-clustering loss to train on, such as
+    :class:`Reconstruction`, and a clusterer as ``readout``.
+    """
+
+    has_head = False
+
+    def __init__(self):
+        pass
+
+    def describe_start(self, estimator, where, network):
+        return f"by the readout on {where} after training (no clustering head)"
+
+    def start(self, estimator, module, X_train, seed, reconstruct):
+        return module, {}
+
+    def empty_head(self, module, state_dict, reconstruct):
+        return module
+
+    def criterion(self):
+        return None
+
+    def centers(self, module):
+        return None

@@ -343,6 +343,14 @@ class LayerFeatures(nn.Module):
         self.autoencoder = autoencoder
         self.decoder = autoencoder.decoder
 
+    @property
+    def embedding_dim(self):
+        """Width of the features: every layer of the encoder, side by side."""
+        return sum(
+            layer.out_features for layer in self.autoencoder.encoder
+            if isinstance(layer, nn.Linear)
+        )
+
     def _layers(self, x):
         outputs = []
         for layer in self.autoencoder.encoder:
