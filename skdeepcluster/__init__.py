@@ -54,6 +54,7 @@ _submodules = (
     "neural_clustering",
     "compose",
     "updates",
+    "selection",
 )
 
 

@@ -120,13 +120,7 @@ class BaseDeepClustering(
             The fitted estimator.
         """
         start = time.perf_counter()
-        X = self._validate_input(X, reset=True)
-        self._check_n_samples(X.shape[0])
-        self._check_before_training()
-        self.device_ = resolve_device(self.device)
-        ensure_process_group(self.device_)  # under torchrun: train with the other processes
-        self.device_ = device_of_this_process(self.device_)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        X, seed = self._start_fit(X)
         with seeded(seed, self.device_):
             X_train = to_training_tensor(X, self.device_)
             self.net_ = self._fit_network(X_train, seed)
@@ -139,6 +133,17 @@ class BaseDeepClustering(
             f"n_clusters={self.n_clusters} clusters hold samples"
         )
         return self
+
+    def _start_fit(self, X):
+        """Validate the training ``X``, choose the device; the validated ``X`` and the seed."""
+        X = self._validate_input(X, reset=True)
+        self._check_n_samples(X.shape[0])
+        self._check_before_training()
+        self.device_ = resolve_device(self.device)
+        ensure_process_group(self.device_)  # under torchrun: train with the other processes
+        self.device_ = device_of_this_process(self.device_)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return X, seed
 
     def _check_n_samples(self, n_samples):
         """A ValueError unless there are at least 2 samples and ``n_clusters`` of them."""

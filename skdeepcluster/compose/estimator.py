@@ -13,7 +13,7 @@ from skorch.history import History
 
 from ..augment import ImageAugmentation
 from ..base import _OPTIMIZERS, BaseDeepClustering, _count
-from ..engine import PRECISIONS, DeepClusteringNet, evaluation_mode
+from ..engine import PRECISIONS, DeepClusteringNet, evaluation_mode, seeded, to_training_tensor
 from ..losses.combined import CombinedLoss
 from ..losses.reconstruction import FeatureRegressionLoss, ReconstructionLoss
 from ..networks.autoencoders import _EmbeddingOnly
@@ -507,6 +507,34 @@ class DeepClustering(BaseDeepClustering):
             features = self._encode(net.module_, X_train)
             self.readout_ = fit_clusterer(c.readout, features, self.n_clusters, seed)
         return net
+
+    def _reusable_pretraining(self):
+        """Whether this composition's pretraining is independent of ``n_clusters``.
+
+        It is when an autoencoder pretrains on reconstruction: one pretrained
+        network then serves every ``n_clusters`` (see
+        :func:`skdeepcluster.selection.choose_n_clusters`).
+        """
+        c = self._composition()
+        return (
+            isinstance(c.schedule, PretrainThenCluster) and isinstance(c.network, AutoencoderNetwork)
+            and c.clustering_loss.pretraining_criterion() is None and c.n_runs == 1
+        )
+
+    def _pretrained_autoencoder(self, X):
+        """The autoencoder after this composition's pretraining on ``X``, and nothing more.
+
+        The same network, to the bit, that :meth:`fit` with this
+        ``random_state`` starts its clustering phase from.
+        """
+        X, seed = self._start_fit(X)
+        c = self._composition()
+        with seeded(seed, self.device_):
+            X_train = to_training_tensor(X, self.device_)
+            self._resolve_auto(c, *X_train.shape)
+            module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, 1)
+            module, _ = self._pretrain(c, module, X_train, seed, self._augmentations()[0])
+        return module
 
     def _training_budget_advice(self, n_samples):
         if self._composition().clustering_loss.has_head:
