@@ -1314,6 +1314,69 @@ def compose(r):
                  "file's (the ``ddc-on-autoencoder`` rerun of seed 0 gave the same figures).")
 
 
+# -- choosing n_clusters and the weights without labels --------------------------
+
+CHOOSE_K = "choose_k_cpu.json"
+CRITERIA = ("silhouette", "calinski_harabasz", "davies_bouldin", "input_silhouette",
+            "objective", "stability")
+
+
+def _choose_k_source(d):
+    return Source(d["machine"], [
+        "python benchmarks/choose_k.py --part k",
+        "python benchmarks/choose_k.py --part k --datasets mnist --n-samples 10000 "
+        "--set pretrain_epochs=30 epochs=20 --k 5 8 10 12 15 --seeds 2",
+    ], CHOOSE_K)
+
+
+@table("choose_k", "the n_clusters each label-free criterion picks")
+def choose_k(r):
+    d = r.json(CHOOSE_K)
+    rows = []
+    for row in d["k"]:
+        name = row["estimator"]
+        name = "k-means" if name == "KMeans" else f":class:`~skdeepcluster.{name}`"
+        if row["overrides"]:
+            name += " (" + ", ".join(f"{k}={v}" for k, v in row["overrides"].items()) + ")"
+        picks = [row["picked"].get(c) for c in CRITERIA]
+        cells = [("**%d**" % k if k == row["true_k"] else str(k)) if k is not None else "–"
+                 for k in picks]
+        rng = f"{row['candidates'][0]}-{row['candidates'][-1]}"
+        if len(row["candidates"]) != row["candidates"][-1] - row["candidates"][0] + 1:
+            rng = ", ".join(str(k) for k in row["candidates"])
+        rows.append([f"{row['dataset']} ({row['n_samples']:,})", name, str(row["true_k"]), rng,
+                     str(row["seeds"]), *cells, sec(row["seconds"])])
+    return Table(["data set", "estimator", "true k", "candidates", "seeds",
+                  "silhouette", "Calinski-Harabasz", "Davies-Bouldin", "input silhouette",
+                  "objective", "stability", "seconds"], rows, [_choose_k_source(d)],
+                 "The ``n_clusters`` of the highest mean score over the seeds (for the "
+                 "stability, the largest within 0.02 of the highest); bold where it is the "
+                 "number of classes.  DEC's candidates share one pretrained autoencoder per "
+                 "seed.")
+
+
+@table("choose_weights", "the loss weight a label-free search picks, and its accuracy")
+def choose_weights(r):
+    d = r.json(CHOOSE_K)
+    rows = []
+    for row in d["weights"]:
+        (weight, values), = row["grid"].items()
+        accs = ", ".join(f"{weight}={c['params'][weight]:g}: {c['acc']:.3f}"
+                         for c in row["candidates"])
+        picks = [f"{p['params'][weight]:g} ({p['acc']:.3f})"
+                 for p in (row["picked"][c] for c in CRITERIA if c in row["picked"])]
+        rows.append([f"{row['dataset']} ({row['n_samples']:,})",
+                     f":class:`~skdeepcluster.{row['estimator']}`", accs,
+                     f"{row['best_acc']:.3f}", *picks])
+    return Table(["data set", "estimator", "ACC of each candidate", "best ACC",
+                  "silhouette", "Calinski-Harabasz", "Davies-Bouldin", "input silhouette",
+                  "objective"], rows,
+                 [Source(d["machine"], "python benchmarks/choose_k.py --part weights", CHOOSE_K)],
+                 "Each cell of the last five columns: the weight the criterion picks and the "
+                 "ACC it gives (ACC read off with the labels, which the criteria never see); "
+                 "one seed, each candidate fitted and scored on the whole data set.")
+
+
 # -- writing -------------------------------------------------------------------
 
 

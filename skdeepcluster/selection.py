@@ -15,6 +15,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from .compose import AutoencoderNetwork, DeepClustering
@@ -176,10 +177,13 @@ def choose_n_clusters(
 
     Parameters
     ----------
-    estimator : estimator with ``n_clusters`` and ``random_state``
+    estimator : estimator with ``n_clusters`` and ``random_state``, or a Pipeline
         A preset of this package, a :class:`~skdeepcluster.DeepClustering`,
         or any scikit-learn clusterer with those parameters (such as
-        :class:`~sklearn.cluster.KMeans`).
+        :class:`~sklearn.cluster.KMeans`).  A
+        :class:`~sklearn.pipeline.Pipeline` ending in one: its other steps
+        (a scaler, say) are fitted once on ``X``, and the scan runs on their
+        output, which ``"input_silhouette"`` then measures.
     X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
         The data.
     n_clusters : iterable of int, default=range(2, 16)
@@ -228,6 +232,9 @@ def choose_n_clusters(
         raise ValueError(f"n_clusters must hold positive integers; got {list(n_clusters)!r}.")
     if int(n_seeds) < 1:
         raise ValueError(f"n_seeds must be at least 1; got {n_seeds!r}.")
+    if isinstance(estimator, Pipeline):  # the preprocessing does not depend on n_clusters
+        X = clone(estimator[:-1]).fit_transform(X)
+        estimator = estimator[-1]
     scorers = (dict(scoring) if isinstance(scoring, dict)
                else {name: get_scorer(name) for name in scoring})
     seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=int(n_seeds))

@@ -149,3 +149,17 @@ def test_the_plot_has_a_panel_per_criterion_and_the_stability(blobs):
 def test_bad_arguments_are_refused(blobs, kwargs, match):
     with pytest.raises(ValueError, match=match):
         choose_n_clusters(KMeans(), blobs[0], **kwargs)
+
+
+def test_a_pipelines_preprocessing_is_fitted_once_and_the_scan_runs_on_its_output(blobs):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    X, _ = blobs
+    X = 100 * X + 7
+    scan = choose_n_clusters(make_pipeline(MinMaxScaler(), KMeans(n_init=2)), X, [3, 4],
+                             n_seeds=1, scoring=["input_silhouette"])
+    direct = choose_n_clusters(KMeans(n_init=2), MinMaxScaler().fit_transform(X), [3, 4],
+                               n_seeds=1, scoring=["input_silhouette"])
+    np.testing.assert_allclose(scan.scores["input_silhouette"],
+                               direct.scores["input_silhouette"])
