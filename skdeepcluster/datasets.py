@@ -7,6 +7,8 @@ sums). It returns the pixels as ``float32`` in ``[0, 1]``, the form every
 network in this package expects. :func:`load_fashion_mnist` reads
 Fashion-MNIST, in the same IDX format, the same way, and :func:`load_usps`
 the 9,298 USPS digits of 16x16 pixels from LIBSVM's or ElemStatLearn's files.
+:func:`load_coil20` reads the 1,440 COIL-20 object images from the zip file
+of Columbia's CAVE lab or a folder of its PNG images (from ``skdeepcluster._coil``).
 
 :func:`load_reuters10k` and :func:`load_20newsgroups` (from
 ``skdeepcluster._loaders``) build the TF-IDF text sets of the literature through
@@ -32,11 +34,13 @@ import numpy as np
 from sklearn.datasets import get_data_home, load_svmlight_file
 from sklearn.utils import Bunch
 
+from ._coil import load_coil20
 from ._loaders import load_20newsgroups, load_reuters10k
 from ._synthetic import make_pinwheel, make_toroidal_blobs
 
 __all__ = [
     "load_20newsgroups",
+    "load_coil20",
     "load_fashion_mnist",
     "load_mnist",
     "load_reuters10k",
