@@ -74,9 +74,12 @@ def scan_k(dataset, estimator, candidates, n_seeds, overrides, n_samples, path):
     X, y = load(dataset, 0, n_samples, path)
     truth = int(np.unique(y).size)
     start = time.perf_counter()
+    # k-means' "features" are its distances to the centres: only the input criteria apply
+    scoring = (["input_silhouette", "objective"] if estimator == "KMeans" else
+               ["silhouette", "calinski_harabasz", "davies_bouldin", "input_silhouette",
+                "objective"])
     scan = choose_n_clusters(make(estimator, **overrides), X, candidates, n_seeds=n_seeds,
-                             scoring=["silhouette", "calinski_harabasz", "davies_bouldin",
-                                      "input_silhouette", "objective"])
+                             scoring=scoring)
     from skdeepcluster.metrics import clustering_accuracy
 
     acc_at_truth = [clustering_accuracy(y, labels) for labels in scan.labels.get(truth, [])]
@@ -140,7 +143,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("k", "weights", "both"), default="both")
     parser.add_argument("--datasets", nargs="+", choices=DATASETS,
-                        default=["digits", "blobs", "moons", "circles"])
+                        default=["blobs", "moons", "circles", "digits"])
     parser.add_argument("--estimators", nargs="+", default=["KMeans", "DECClustering"])
     parser.add_argument("--k", nargs="+", type=int, default=None,
                         help="candidates (default: 2-15, 2-8 on the synthetic sets)")

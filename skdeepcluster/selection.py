@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
@@ -135,9 +135,18 @@ def _composition(estimator):
 
 
 def _pretrained(composition, X, seed):
-    """The composition's pretrained autoencoder for ``seed`` (its n_clusters is irrelevant)."""
+    """The composition's pretrained autoencoder for ``seed`` and its embedding of ``X``."""
     model = clone(composition).set_params(random_state=seed, verbose=0)
     return model._pretrained_autoencoder(X)
+
+
+def _silhouette_in(embedding, labels, max_samples=5000):
+    """Silhouette of ``labels`` in a fixed ``embedding`` (a sample of large data); -1 if undefined."""
+    n_labels = np.unique(labels).size
+    if n_labels < 2 or n_labels >= len(labels):
+        return -1.0
+    return float(silhouette_score(np.asarray(embedding, dtype=np.float64), labels,
+                                  sample_size=min(max_samples, len(labels)), random_state=0))
 
 
 def _from_pretrained(composition, autoencoder):
@@ -201,7 +210,11 @@ def choose_n_clusters(
         depend on ``n_clusters`` (an autoencoder pretrained on
         reconstruction: DEC, IDEC, DCN, DMAE).  Each fit then gives the
         labels a fit from scratch with that seed gives, for a fraction of the
-        time.  Other estimators are fitted from scratch.
+        time, and one more criterion is scored: ``"pretrained_silhouette"``,
+        the silhouette of each candidate's labels in the pretrained
+        autoencoder's embedding of ``X``, one space shared by every
+        candidate that no clustering phase has shaped.  Other estimators are
+        fitted from scratch.
     random_state : int, RandomState instance or None, default=0
         Draws the seeds.
     n_jobs : int, default=None
@@ -239,21 +252,25 @@ def choose_n_clusters(
                else {name: get_scorer(name) for name in scoring})
     seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=int(n_seeds))
     base = {int(seed): estimator for seed in seeds}
+    reference = {}  # seed -> the pretrained embedding of X, one space for every candidate
     composition = _composition(estimator)
     if reuse_pretraining and composition is not None and composition._reusable_pretraining():
         for seed in base:
             if verbose:
                 print(f"[choose_n_clusters] pretraining the autoencoder for seed {seed}")
-            autoencoder = _pretrained(composition, X, seed)
+            autoencoder, reference[seed] = _pretrained(composition, X, seed)
             base[seed] = _from_pretrained(composition, autoencoder)
     jobs = [(k, int(seed)) for k in candidates for seed in seeds]
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fit_and_score)(base[seed], X, k, seed, scorers) for k, seed in jobs
     )
-    scores = {name: np.zeros((len(candidates), len(seeds))) for name in scorers}
+    names = [*scorers, *(["pretrained_silhouette"] if reference else [])]
+    scores = {name: np.zeros((len(candidates), len(seeds))) for name in names}
     labels = {k: [] for k in candidates}
     for (k, seed), (fit_labels, fit_scores) in zip(jobs, results):
         i, j = candidates.index(k), list(seeds).index(seed)
+        if reference:
+            fit_scores["pretrained_silhouette"] = _silhouette_in(reference[seed], fit_labels)
         for name, value in fit_scores.items():
             scores[name][i, j] = value
         labels[k].append(fit_labels)

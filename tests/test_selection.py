@@ -107,6 +107,10 @@ def test_one_pretraining_serves_every_n_clusters(blobs, monkeypatch):
         seed = int(np.random.RandomState(1).randint(np.iinfo(np.int32).max, size=2)[1])
         scratch = small_dec(n_clusters=4, random_state=seed).fit(X)
     np.testing.assert_array_equal(scan.labels[4][1], scratch.labels_)
+    # the candidates are also measured in the shared pretrained embedding
+    _, embedding = small_dec(random_state=seed)._pretrained_autoencoder(X)
+    assert scan.scores["pretrained_silhouette"][1, 1] == pytest.approx(
+        silhouette_score(embedding, scratch.labels_))
     # and without reuse, every fit pretrains on its own
     calls.clear()
     with one_torch_thread():
@@ -114,6 +118,7 @@ def test_one_pretraining_serves_every_n_clusters(blobs, monkeypatch):
                                   reuse_pretraining=False)
     assert calls == []
     np.testing.assert_array_equal(again.labels[4][0], scan.labels[4][0])
+    assert "pretrained_silhouette" not in again.scores
 
 
 def test_an_estimator_without_reusable_pretraining_fits_from_scratch(blobs, monkeypatch):

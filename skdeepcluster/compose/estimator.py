@@ -522,10 +522,11 @@ class DeepClustering(BaseDeepClustering):
         )
 
     def _pretrained_autoencoder(self, X):
-        """The autoencoder after this composition's pretraining on ``X``, and nothing more.
+        """The autoencoder after this composition's pretraining on ``X``, and its embedding.
 
         The same network, to the bit, that :meth:`fit` with this
-        ``random_state`` starts its clustering phase from.
+        ``random_state`` starts its clustering phase from; the embedding of
+        ``X`` is the one that phase's k-means start sees.
         """
         X, seed = self._start_fit(X)
         c = self._composition()
@@ -534,7 +535,8 @@ class DeepClustering(BaseDeepClustering):
             self._resolve_auto(c, *X_train.shape)
             module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, 1)
             module, _ = self._pretrain(c, module, X_train, seed, self._augmentations()[0])
-        return module
+            embedding = self._encode(module, X_train)
+        return module, embedding
 
     def _training_budget_advice(self, n_samples):
         if self._composition().clustering_loss.has_head:
