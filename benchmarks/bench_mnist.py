@@ -16,7 +16,9 @@ Each DEC/IDEC row also records ``init_acc`` / ``init_nmi``: the partition the
 clustering phase starts from (k-means on that run's pretrained embedding).
 Each Neural Clustering row also records ``embedding_acc`` / ``embedding_nmi``:
 k-means (same ``n_init``) on the bottleneck of the same trained autoencoder,
-the baseline its concatenated layers are meant to beat.
+the baseline its concatenated layers are meant to beat, and ``balanced_acc`` /
+``balanced_nmi``: k-means on the layers side by side, each scaled to the same
+mean norm (so the 2000-wide layer does not outweigh the others).
 """
 
 import argparse
@@ -78,18 +80,28 @@ def record_initial_partition(est, X, y):
 
 
 def embedding_kmeans(est, X, y, seed):
-    """ACC / NMI of k-means on the bottleneck of ``est``'s trained autoencoder."""
+    """ACC / NMI of k-means on the bottleneck of ``est``'s trained autoencoder, and on its
+    layers side by side with each layer scaled to the same mean norm (``balanced_*``)."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import normalized_mutual_info_score
+    from torch import nn
 
     from skdeepcluster.engine import evaluation_mode, map_in_chunks
     from skdeepcluster.metrics import clustering_accuracy
 
+    def scores(name, features):
+        labels = KMeans(10, n_init=est.n_init, random_state=seed).fit_predict(features)
+        return {f"{name}_acc": float(clustering_accuracy(y, labels)),
+                f"{name}_nmi": float(normalized_mutual_info_score(y, labels))}
+
+    autoencoder = est.net_.module_.autoencoder
     with evaluation_mode(est.net_.module_) as module:
         Z = map_in_chunks(module.autoencoder.encode, X.reshape(len(X), -1), est.device_)
-    labels = KMeans(10, n_init=est.n_init, random_state=seed).fit_predict(Z.astype(np.float64))
-    return {"embedding_acc": float(clustering_accuracy(y, labels)),
-            "embedding_nmi": float(normalized_mutual_info_score(y, labels))}
+    layers = est.transform(X).astype(np.float64)
+    widths = [m.out_features for m in autoencoder.encoder if isinstance(m, nn.Linear)]
+    blocks = np.split(layers, np.cumsum(widths)[:-1], axis=1)
+    balanced = np.hstack([b / np.linalg.norm(b, axis=1).mean() for b in blocks])
+    return {**scores("embedding", Z.astype(np.float64)), **scores("balanced", balanced)}
 
 
 def _estimator(method, seed, device, overrides):
@@ -247,6 +259,7 @@ def main(argv=None):
                 f"{row['peak_device_mb']:>7.0f}"
                 + (f"  from {row['init_acc']:.3f}/{row['init_nmi']:.3f}" if "init_acc" in row else "")
                 + (f"  bottleneck {row['embedding_acc']:.3f}/{row['embedding_nmi']:.3f}"
+                   f"  balanced layers {row['balanced_acc']:.3f}/{row['balanced_nmi']:.3f}"
                    if "embedding_acc" in row else ""),
                 flush=True,
             )
