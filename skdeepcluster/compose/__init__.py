@@ -8,10 +8,10 @@ axis                        components
 1. network                  :class:`AutoencoderNetwork`, :class:`SoftmaxHeadNetwork`,
                             :class:`IdentityNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
-3. non-clustering loss      :class:`Reconstruction`
+3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
-                            :class:`PairwiseDiscriminative`
+                            :class:`PairwiseDiscriminative`, :class:`MutualInformation`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
@@ -27,8 +27,10 @@ from .losses import (
     DissimilarityMixtureLoss,
     Hardening,
     KMeansLoss,
+    MutualInformation,
     PairwiseDiscriminative,
     Reconstruction,
+    VirtualAdversarial,
 )
 from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures, SoftmaxHeadNetwork
 from .preset import Preset
@@ -43,11 +45,13 @@ __all__ = [
     "IdentityNetwork",
     "LayerFeatures",
     "Reconstruction",
+    "VirtualAdversarial",
     "Hardening",
     "KMeansLoss",
     "CauchySchwarz",
     "DissimilarityMixtureLoss",
     "PairwiseDiscriminative",
+    "MutualInformation",
     "PretrainThenCluster",
     "JointTraining",
     "Augmentation",
