@@ -149,8 +149,9 @@ class IMSATClustering(Preset):
     Notes
     -----
     This follows the authors' code where the paper leaves a choice open:
-    BatchNorm before each ReLU, normal initial weights of standard deviation
-    ``0.1 / sqrt(fan_in)`` (``1e-4 / sqrt(fan_in)`` for the softmax layer),
+    BatchNorm before each ReLU, normal initial weights of variance
+    ``0.1 / fan_in`` (``1e-4 / fan_in`` for the softmax layer: chainer's
+    ``wscale``),
     ``xi = 10``, logarithms of ``p + 1e-8``, and VAT passes that normalise
     with the batch's statistics without moving BatchNorm's running averages.
     The clean assignments VAT compares with are those of the training

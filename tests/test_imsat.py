@@ -223,8 +223,10 @@ def test_imsat_network_layers_and_small_initial_weights():
     assert len(module.backbone.norms) == 1  # BatchNorm on every layer
     out = module(torch.randn(32, 784))
     assert (out["embedding"] >= 0).all()  # ReLU last
-    # Weights of std 0.1 / sqrt(fan_in), the softmax layer's 1e-4 / sqrt(fan_in): uniform start.
-    np.testing.assert_allclose(module.backbone.layers[0].weight.std().item(), 0.1 / 28, rtol=0.05)
+    # Weights of variance 0.1 / fan_in, the softmax layer's 1e-4 / fan_in: a uniform start.
+    np.testing.assert_allclose(module.backbone.layers[0].weight.std().item(), math.sqrt(0.1) / 28,
+                               rtol=0.05)
+    np.testing.assert_allclose(module.output.weight.std().item(), 0.01 / math.sqrt(10), rtol=0.2)
     torch.testing.assert_close(out["assignments"], torch.full((32, 1, 4), 0.25), atol=1e-3,
                                rtol=0)
     ddc = SoftmaxHeadNetwork(hidden_dims=(12,), hidden_dim=10).build(784, None, n_clusters=4)

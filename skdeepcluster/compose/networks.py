@@ -255,9 +255,9 @@ class SoftmaxHeadNetwork(Component):
         hidden layer (DDC's), or between every fully connected layer and its
         ReLU (IMSAT's); the convolutional backbone has none either way.
     weight_init : {"he", "small_normal"}, default="he"
-        He-uniform weights (DDC's), or normal weights of standard deviation
-        ``0.1 / sqrt(fan_in)`` and ``1e-4 / sqrt(fan_in)`` for the softmax
-        layer, so that the assignments start almost uniform (IMSAT's code;
+        He-uniform weights (DDC's), or normal weights of variance
+        ``0.1 / fan_in`` and ``1e-4 / fan_in`` for the softmax layer, so that
+        the assignments start almost uniform (IMSAT's code;
         :func:`~skdeepcluster.networks.small_normal_init_`).  A user's
         ``encoder`` keeps its own initialisation.
     """
