@@ -198,14 +198,22 @@ def _float_rows(X, start, stop, device):
     return torch.as_tensor(rows, dtype=torch.float32).to(device)
 
 
+def _merge_nearest(nearest, candidates, k):
+    """The ``k`` smallest of each row of ``nearest`` and ``candidates``, ascending."""
+    both = torch.cat([nearest, candidates], dim=1)
+    return both.topk(k, dim=1, largest=False, sorted=True).values
+
+
 def kth_neighbor_distances(X, n_neighbors=10, device="cpu", batch_size=2048):
     """Euclidean distance of each sample to its ``n_neighbors``-th nearest other sample.
 
-    An exact brute-force search, a block of ``batch_size`` x ``batch_size``
-    distances at a time (memory stays bounded whatever the number of
-    samples), on ``device``; distances in float32.  A sample is not its own
-    neighbour; its duplicates are, at distance 0.  IMSAT scales each
-    sample's VAT perturbation by this distance.
+    An exact brute-force search over blocks of ``batch_size`` samples (memory
+    stays bounded whatever the number of samples), on ``device``; each pair
+    of blocks is compared once and serves both, so the search costs half of
+    the ``n^2`` distances.  Distances in float32 (through ``|a|^2 + |b|^2 -
+    2 a.b``).  A sample is not its own neighbour; its duplicates are, at
+    distance 0.  IMSAT scales each sample's VAT perturbation by this
+    distance.
 
     Parameters
     ----------
@@ -232,29 +240,31 @@ def kth_neighbor_distances(X, n_neighbors=10, device="cpu", batch_size=2048):
     """
     n_samples = X.shape[0]
     k = min(int(n_neighbors), n_samples - 1)
-    distances = torch.zeros(n_samples, device=device)
     if k < 1:
-        return distances
-    for start in range(0, n_samples, batch_size):
+        return torch.zeros(n_samples, device=device)
+    starts = list(range(0, n_samples, batch_size))
+    nearest = [None] * len(starts)
+    for i, start in enumerate(starts):
         queries = _float_rows(X, start, start + batch_size, device)
         query_norms = queries.pow(2).sum(dim=1)
-        rows = torch.arange(len(queries), device=device)
-        nearest = torch.full((len(queries), k), math.inf, device=device)
-        for ref_start in range(0, n_samples, batch_size):
-            reference = (
-                queries if ref_start == start
-                else _float_rows(X, ref_start, ref_start + batch_size, device)
-            )
+        if nearest[i] is None:
+            nearest[i] = torch.full((len(queries), k), math.inf, device=device)
+        for j in range(i, len(starts)):
+            reference = queries if j == i else _float_rows(X, starts[j], starts[j] + batch_size,
+                                                           device)
             squared = (
                 query_norms[:, None] + reference.pow(2).sum(dim=1)[None, :]
                 - 2 * queries @ reference.T
             ).clamp_min(0)
-            if ref_start == start:  # a sample is not its own neighbour
+            if j == i:  # a sample is not its own neighbour
+                rows = torch.arange(len(queries), device=device)
                 squared[rows, rows] = math.inf
-            candidates = torch.cat([nearest, squared], dim=1)
-            nearest = candidates.topk(k, dim=1, largest=False, sorted=True).values
-        distances[start : start + len(queries)] = nearest[:, -1].sqrt()
-    return distances
+            nearest[i] = _merge_nearest(nearest[i], squared, k)
+            if j > i:  # the same distances, seen from the other block
+                if nearest[j] is None:
+                    nearest[j] = torch.full((len(reference), k), math.inf, device=device)
+                nearest[j] = _merge_nearest(nearest[j], squared.T, k)
+    return torch.cat([block[:, -1] for block in nearest]).sqrt()
 
 
 class VirtualAdversarialTerm(nn.Module):
