@@ -60,7 +60,10 @@ class IMSATClustering(Preset):
     (``x / 128 - 1``); for tabular data use a ``StandardScaler`` or
     ``MinMaxScaler``.  Training measures every sample's distance to its
     neighbours once, by an exact search quadratic in the number of
-    samples.
+    samples.  The perturbation is small against clusters that are thin and
+    curved (two interleaved moons): the balance term is then as content
+    with a cut across them as with the gap between them, and k-means may do
+    better (see the benchmarks page).
 
     Parameters
     ----------
@@ -160,7 +163,9 @@ class IMSATClustering(Preset):
     in batches (the code draws every batch at random), and the neighbour is
     the paper's 10th, not the code's 11th (``n_neighbors=11``).  The
     paper's data augmentation variant (IMSAT with random affine
-    perturbations instead of VAT) is not implemented.
+    perturbations instead of VAT) is not implemented.  On CUDA the training
+    steps run eagerly, not as a captured CUDA graph as the other presets'
+    do.
 
     References
     ----------

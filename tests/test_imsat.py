@@ -249,6 +249,7 @@ def test_imsat_separates_blobs_and_gives_soft_assignments(blobs):
     assert model.transform(X).shape == (len(X), 32)
     assert model.cluster_centers_.shape == (3, 32)
     assert model.epochs_ == 100 and model.batch_size_ == 150
+    assert not model.net_.cuda_graph  # VAT's passes are not captured on CUDA
 
 
 def test_imsat_recipe_as_components():
