@@ -12,8 +12,7 @@ reports ACC 0.984 on MNIST.
     python benchmarks/bench_imsat.py --n-samples 10000 --seeds 0 --epochs 5
 
 ``--curve`` scores the network's labels of all samples after every epoch
-(in inference mode; the time it takes is excluded from nothing: it is part
-of the row's seconds).  The k-means and DEC rows come from the project's
+(in inference mode; the time it takes is part of the row's seconds).  The k-means and DEC rows come from the project's
 earlier MNIST-70k results files (``--run-kmeans`` runs k-means here
 instead).  Prints one row per seed and the mean and standard deviation per
 method, and writes ``benchmarks/results/imsat_mnist_....json``.
