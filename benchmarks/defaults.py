@@ -37,6 +37,7 @@ METHODS = (
     "DECClustering", "IDECClustering", "DCNClustering", "DMAEClustering", "DMMClustering",
     "DDCClustering", "DiscriminativeLatentClustering", "AljalboutClustering", "DeepClustering",
     "NeuralClustering",
+    "IMSATClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.
 TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},

@@ -41,6 +41,7 @@ PAPERS = {
     "ddc-vote": ("0.885", "Kampffmeyer et al. (2019), Table 1"),
     "ddls": ("0.974", "Tzoreff et al. (2018)"),
     "aljalbout": ("0.961", "Aljalbout et al. (2018), Table 1"),
+    "imsat": ("0.984", "Hu et al. (2017), Table 2"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -279,6 +280,11 @@ def _headline_rows(r):
         "OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/research/ddls_step_curve.py --n 70000 "
         "--seed S --every 3 --set network=conv_bn --set pretrain_epochs=18 --set epochs=3 "
         "--set n_init=20", files)
+    files = IMSAT_FILES
+    data = [r.json(f) for f in files]
+    add("IMSAT", "imsat", f"``epochs={data[0]['rows'][0]['epochs']}`` (the paper: 50), input "
+        "``x / 128 - 1``", [one(d, method="imsat") for d in data], PAPERS["imsat"][0],
+        machine_of(data[0]), IMSAT_COMMAND, files)
     return out
 
 
@@ -295,7 +301,8 @@ def headline(r):
         [("DEC", PAPERS["dec"]), ("IDEC", PAPERS["idec"]), ("DEC-DA", PAPERS["dec-da"]),
          ("DCN", PAPERS["dcn"]), ("DDC and DDC-VOTE", (PAPERS["ddc"][0] + " and "
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
-         ("DDLS", PAPERS["ddls"]), ("Aljalbout", PAPERS["aljalbout"])])
+         ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]),
+         ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
           "(DMAE's figure is for the Mahalanobis dissimilarity with augmented pretraining).")
     return Table(["Method", "Settings besides ``n_clusters``", "Seeds", "ACC per seed",
@@ -733,6 +740,65 @@ def ddc_curves(r):
                          "[--sigma-fraction F] --tag T", names)],
                  "The CNN of the paper, batch 100, each fit cut at a time budget of about 400 "
                  "seconds on one thread.")
+
+
+# -- IMSAT ---------------------------------------------------------------------
+
+
+IMSAT_FILES = seeds_files("imsat_mnist_all_cpu_8epochs_seeds{s}.json", range(3))
+IMSAT_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_imsat.py --seeds S --epochs 8 "
+                 "--threads 1 --curve")
+
+
+@table("imsat_mnist", "IMSAT on MNIST-70k, scored after every epoch, beside k-means and DEC")
+def imsat_mnist(r):
+    data = [r.json(f) for f in IMSAT_FILES]
+    runs = [one(d, method="imsat") for d in data]
+    epochs = [point["epoch"] for point in runs[0]["curve"]]
+    rows = []
+    for epoch in epochs:
+        points = [next(p for p in run["curve"] if p["epoch"] == epoch) for run in runs]
+        accs, nmis = [p["acc"] for p in points], [p["nmi"] for p in points]
+        rows.append([f"IMSAT, epoch {epoch}", per_seed(accs), f"**{pm(accs)}**", f3(mean(nmis)),
+                     "–"])
+    rows[-1][-1] = " / ".join(sec(run["seconds"]) for run in runs)
+    reference = data[0]["reference_rows"]
+    for method, label in (("kmeans", "k-means (pixels)"), ("dec", "DEC (the defaults)")):
+        xs = sorted((x for x in reference if x["method"] == method), key=lambda x: x["seed"])
+        accs = [x["acc"] for x in xs]
+        rows.append([f"{label}, seeds {' '.join(str(x['seed']) for x in xs)}", per_seed(accs),
+                     pm(accs), f3(mean([x["nmi"] for x in xs])),
+                     " / ".join(sec(x["seconds"]) for x in xs)])
+    rows.append(["IMSAT, the paper (50 epochs)", "–", PAPERS["imsat"][0], "–", "–"])
+    per_step = " / ".join(f"{run['seconds_per_step']:.3f}" for run in runs)
+    note = (f"Seeds {' '.join(str(run['seed']) for run in runs)}; the defaults of "
+            "``IMSATClustering(10)`` except ``epochs`` (the paper's schedule is 50 epochs of 280 "
+            "batches of 250; it did not fit this session's CPU budget), one thread beside other "
+            f"jobs on the 2-core machine: {per_step} seconds per training step.  The seconds per "
+            "fit include the neighbour search (exact, all 70,000 images) and the scoring after "
+            "every epoch.  The k-means and DEC rows are read from the results files those "
+            "benchmarks wrote (``reference_rows`` of each IMSAT file).")
+    sources = [Source(machine_of(data[0]), IMSAT_COMMAND, IMSAT_FILES)]
+    return Table(["Method", "ACC per seed", "Mean ACC ± std", "Mean NMI", "Seconds per fit"],
+                 rows, sources, note)
+
+
+IMSAT_LONG = "imsat_mnist_all_cpu_20epochs_seeds0.json"
+
+
+@table("imsat_curve", "one IMSAT fit on MNIST-70k for 20 of the paper's 50 epochs")
+def imsat_curve(r):
+    data = r.json(IMSAT_LONG)
+    run = one(data, method="imsat")
+    rows = [[point["epoch"], point["epoch"] * 280, f3(point["acc"]), f3(point["nmi"])]
+            for point in run["curve"]]
+    note = (f"Seed {run['seed']}, the defaults except ``epochs={run['epochs']}``; "
+            f"{run['seconds']:.0f} seconds for the fit on one thread "
+            f"({run['seconds_per_step']:.3f} seconds per step), neighbour search and scoring "
+            "included.")
+    return Table(["Epoch", "Steps", "ACC", "NMI"], rows,
+                 [Source(machine_of(data), "OMP_NUM_THREADS=1 python benchmarks/bench_imsat.py "
+                         "--seeds 0 --epochs 20 --threads 1 --curve", IMSAT_LONG)], note)
 
 
 # -- DMAE ----------------------------------------------------------------------
@@ -1201,6 +1267,9 @@ def ddls_embedding_dim(r):
 # -- every estimator at its defaults -----------------------------------------------
 
 
+IMSAT_DEFAULTS = "defaults_cpu_imsat.json"
+
+
 @table("defaults", "every estimator at its defaults beside k-means on small data")
 def defaults_table(r):
     # benchmarks/defaults.py imports numpy only at import; loaded by path, so that
@@ -1212,6 +1281,7 @@ def defaults_table(r):
 
     name = "defaults_cpu.json"
     result = r.json(name)
+    r.path(IMSAT_DEFAULTS)  # the IMSAT rows' own file, merged into defaults_cpu.json
     rows = []
     for row in defaults.summary(result["runs"]):
         method = row["method"]
@@ -1228,7 +1298,14 @@ def defaults_table(r):
                           "python benchmarks/defaults.py --datasets iris blobs moons circles "
                           "--threads 1 --output B.json",
                           "python benchmarks/defaults.py --combine A.json B.json "
-                          "--output benchmarks/results/defaults_cpu.json"], name)])
+                          "--output benchmarks/results/defaults_cpu.json",
+                          "python benchmarks/defaults.py --methods IMSAT --datasets digits moons "
+                          "--threads 1 --output benchmarks/results/defaults_cpu_imsat.json",
+                          "python benchmarks/defaults.py --combine "
+                          "benchmarks/results/defaults_cpu.json "
+                          "benchmarks/results/defaults_cpu_imsat.json "
+                          "--output benchmarks/results/defaults_cpu.json (the IMSAT rows, "
+                          "k-means rerun with the same seeds)"], [name, IMSAT_DEFAULTS])])
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")

@@ -20,6 +20,7 @@ from .dec import AljalboutClustering, DECClustering, IDECClustering
 from .discriminative import DiscriminativeLatentClustering
 from .dmae import DMAEClustering, DMMClustering
 from .neural_clustering import NeuralClustering
+from .imsat import IMSATClustering
 
 __all__ = [
     "DeepClustering",
@@ -32,6 +33,7 @@ __all__ = [
     "DMMClustering",
     "DiscriminativeLatentClustering",
     "NeuralClustering",
+    "IMSATClustering",
     "__version__",
 ]
 
@@ -52,6 +54,7 @@ _submodules = (
     "dmae",
     "discriminative",
     "neural_clustering",
+    "imsat",
     "compose",
     "updates",
     "selection",

@@ -335,18 +335,21 @@ class BaseDeepClustering(
 
         On CUDA the training step runs as a CUDA graph, unless the optimizer
         is a user's class (an optimizer class of this package that supports
-        capture says so with ``graph_safe_optimizer=True``) or a callback may
+        capture says so with ``graph_safe_optimizer=True``), a callback may
         change the learning rate (a captured step keeps the value it was
-        captured with).  ``net_params`` go to ``net_class``.
+        captured with) or the criterion runs the network itself
+        (``needs_network``: VAT's extra passes and their gradient, not
+        checked under capture).  ``net_params`` go to ``net_class``.
         """
         callbacks = list(callbacks)
         schedules_lr = any(
             isinstance(cb[1] if isinstance(cb, tuple) else cb, LRScheduler) for cb in callbacks
         )
+        capturable = not schedules_lr and not getattr(criterion, "needs_network", False)
         return net_class(
             module=module,
             criterion=criterion,
-            cuda_graph=(isinstance(optimizer, str) or graph_safe_optimizer) and not schedules_lr,
+            cuda_graph=(isinstance(optimizer, str) or graph_safe_optimizer) and capturable,
             lr=lr,
             max_epochs=epochs,
             batch_size=self._batch_size(),

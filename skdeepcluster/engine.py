@@ -6,7 +6,8 @@ method supplies three things, the axes of the deep-clustering anatomy:
 * a **network** (a module from :mod:`skdeepcluster.networks` returning a dict
   of named outputs),
 * a **loss** (a criterion module from :mod:`skdeepcluster.losses`, called as
-  ``criterion(outputs, X_batch, batch_indices)``),
+  ``criterion(outputs, X_batch, batch_indices)``; one whose ``needs_network``
+  is true also gets ``network=`` the module, to run it on other inputs),
 * a **schedule** (skorch callbacks such as :class:`TargetDistributionUpdate`).
 
 The data path keeps the whole training set on the training device when it
@@ -531,6 +532,9 @@ class DeepClusteringNet(NeuralNet):
         return torch.cat(outputs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        # A criterion that runs the network itself (VAT's perturbed passes) says so.
+        if getattr(self.criterion_, "needs_network", False):
+            return self.criterion_(y_pred, X, y_true, network=self.module_)
         return self.criterion_(y_pred, X, y_true)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):

@@ -36,7 +36,11 @@ PAPER_RECIPES = {
     "DDCClustering": (100, 0, 100, (200, 200, 500)),
     "DiscriminativeLatentClustering": (1000, 50, 50, (500, 500, 2000)),
     "NeuralClustering": (256, 0, 100, (500, 500, 2000)),
+    # The backbone before the hidden layer (1200 too): d-1200-1200-K on every input.
+    "IMSATClustering": (250, 0, 50, (1200,)),
 }
+# Presets that keep their paper's widths whatever the input's (no "auto" widths).
+FIXED_WIDTHS = {"IMSATClustering"}
 
 # Presets whose one phase trains as long as the others' pretraining (the autoencoder alone).
 TRAINING_STEPS = {"NeuralClustering": AUTO_MIN_STEPS[0]}
@@ -87,7 +91,9 @@ def test_auto_gives_small_data_small_batches_and_enough_steps(name):
         assert got[2] == steps // 5 and got[2] > epochs
     if pretrain:
         assert got[1] == 3000 // 5 and got[1] * 5 >= AUTO_MIN_STEPS[0]
-    if hidden is not None:  # a 4-feature input gets a narrow network, in the paper's proportions
+    if name in FIXED_WIDTHS:
+        assert got[3] == hidden
+    elif hidden is not None:  # a 4-feature input gets a narrow network, in the paper's proportions
         assert got[3][0] == 32 and got[3][-1] / got[3][0] == hidden[-1] / hidden[0]
     # 1,797 digits of 64 pixels: batches of 35, 52 an epoch; the paper's epochs or a few more
     got = resolved(model, 1797, 64)
@@ -95,7 +101,7 @@ def test_auto_gives_small_data_small_batches_and_enough_steps(name):
     # DDC trains 1,500 steps on data under 50 of its paper's batches; the others at least that
     epochs = 29 if name == "DDCClustering" else max(epochs, -(-steps // 52))
     assert got[1:3] == (max(pretrain, 58) if pretrain else 0, epochs)
-    if hidden is not None:
+    if hidden is not None and name not in FIXED_WIDTHS:
         assert got[3][0] == 128
 
 

@@ -8,10 +8,11 @@ axis                        components
 1. network                  :class:`AutoencoderNetwork`, :class:`SoftmaxHeadNetwork`,
                             :class:`IdentityNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
-3. non-clustering loss      :class:`Reconstruction`
+3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
-                            :class:`PairwiseDiscriminative`, :class:`NoClusteringLoss`
+                            :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
+                            :class:`NoClusteringLoss`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
@@ -28,8 +29,10 @@ from .losses import (
     Hardening,
     KMeansLoss,
     NoClusteringLoss,
+    MutualInformation,
     PairwiseDiscriminative,
     Reconstruction,
+    VirtualAdversarial,
 )
 from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures, SoftmaxHeadNetwork
 from .preset import Preset
@@ -44,12 +47,14 @@ __all__ = [
     "IdentityNetwork",
     "LayerFeatures",
     "Reconstruction",
+    "VirtualAdversarial",
     "Hardening",
     "KMeansLoss",
     "CauchySchwarz",
     "DissimilarityMixtureLoss",
     "PairwiseDiscriminative",
     "NoClusteringLoss",
+    "MutualInformation",
     "PretrainThenCluster",
     "JointTraining",
     "Augmentation",

@@ -59,12 +59,20 @@ class _Composition:
     def n_runs(self):
         return self.readout.n_runs if isinstance(self.readout, BestOfRuns) else 1
 
-    def outputs(self):
-        """Network outputs the non-clustering terms read, and the terms."""
+    def outputs(self, estimator=None, X_train=None):
+        """Network outputs the non-clustering terms read, and the terms.
+
+        With the ``estimator`` and its training data, the terms that need
+        the data (VAT's neighbour distances) compute it.
+        """
         terms = []
         for loss in self.non_clustering_losses:
-            output = self.clustering_loss.reconstruction_output(loss.source)
-            terms.append((output, loss.term(output)))
+            source = getattr(loss, "source", None)
+            output = None if source is None else self.clustering_loss.reconstruction_output(source)
+            if X_train is None:
+                terms.append((output, loss.term(output)))
+            else:
+                terms.append((output, loss.term(output, estimator, X_train)))
         return terms
 
     def head_flags(self):
@@ -114,6 +122,13 @@ class _Composition:
         for term in self.non_clustering_losses:
             if term.needs_decoder and not network.has_decoder():
                 raise ValueError(estimator._no_decoder_message(term))
+            if getattr(term, "needs_assignments", False) and not (has_softmax or loss.uses_softmax):
+                raise ValueError(
+                    f"non_clustering_loss={type(term).__name__}() compares soft assignments, "
+                    f"which clustering_loss={name}() on network={type(network).__name__}() "
+                    "does not give; use MutualInformation() or CauchySchwarz(), or "
+                    "SoftmaxHeadNetwork()."
+                )
         loss.check_update(update)
         if not loss.has_head:
             if isinstance(self.readout, (str, BestOfRuns)):
@@ -145,7 +160,7 @@ class _Composition:
                     "features='layers' concatenates the layers of a fully connected encoder; "
                     f"network={network!r} is not one."
                 )
-            if any(output != "reconstruction" or t.source != "embedding"
+            if any(t.needs_decoder and (output != "reconstruction" or t.source != "embedding")
                    for (output, _), t in zip(self.outputs(), self.non_clustering_losses)):
                 raise ValueError(
                     "features='layers' puts the clusters outside the embedding; the decoder "
@@ -462,7 +477,9 @@ class DeepClustering(BaseDeepClustering):
                if sample is not None and n_samples > sample else "")
         )
         head, start = c.clustering_loss.start(self, module, X_train, seed, **c.head_flags())
-        criterion = CombinedLoss(c.clustering_loss.criterion(), [t for _, t in c.outputs()])
+        criterion = CombinedLoss(
+            c.clustering_loss.criterion(), [t for _, t in c.outputs(self, X_train)]
+        )
         callbacks = [
             *c.clustering_loss.callbacks(self, c.schedule),
             *c.cluster_update.callbacks(self, start),

@@ -22,8 +22,10 @@ from ..losses.discriminative import (
     DiscriminativePretrainingLoss,
     resolve_anchor_metric,
 )
+from ..losses.adversarial import VirtualAdversarialTerm, kth_neighbor_distances
 from ..losses.divergence import DDCLoss
 from ..losses.hardening import KLClusteringLoss
+from ..losses.information import MutualInformationLoss
 from ..losses.kmeans import KMeansClusteringLoss
 from ..losses.combined import ReconstructionTerm
 from ..losses.mixture import DMAELoss
@@ -51,12 +53,14 @@ from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, Targe
 
 __all__ = [
     "Reconstruction",
+    "VirtualAdversarial",
     "Hardening",
     "KMeansLoss",
     "CauchySchwarz",
     "DissimilarityMixtureLoss",
     "PairwiseDiscriminative",
     "NoClusteringLoss",
+    "MutualInformation",
 ]
 
 
@@ -80,14 +84,87 @@ class Reconstruction(Component):
     """
 
     needs_decoder = True
+    needs_assignments = False
 
     def __init__(self, weight=1.0, *, reduction="mean", source="embedding"):
         self.weight = weight
         self.reduction = reduction
         self.source = source
 
-    def term(self, output="reconstruction"):
+    def term(self, output="reconstruction", estimator=None, X_train=None):
+        """The criterion term reading the network output ``output``."""
         return ReconstructionTerm(self.weight, self.reduction, output)
+
+
+class VirtualAdversarial(Component):
+    """Virtual adversarial training (VAT): assignments that resist small input perturbations.
+
+    ``weight * KL(p(x) || p(x + r_adv))``, where ``r_adv`` is the
+    perturbation of each sample that changes its soft assignments most (one
+    power iteration from a random direction, probe length ``xi``), of length
+    ``eps_scale`` times the sample's distance to its ``n_neighbors``-th
+    nearest other training sample (IMSAT's self-augmented training,
+    :func:`~skdeepcluster.losses.virtual_adversarial_loss`).  The distances
+    are computed once at the start of training, by exact brute force over
+    the whole training set (:func:`~skdeepcluster.losses.kth_neighbor_distances`:
+    quadratic in the number of samples).  The extra passes use batch
+    statistics without moving BatchNorm's running averages.
+
+    Needs soft assignments: a softmax-head network
+    (:class:`SoftmaxHeadNetwork`) or a clustering loss that reads softmax
+    assignments (:class:`MutualInformation`, :class:`CauchySchwarz`).  Each
+    step costs about two more forward passes and one more backward pass.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the term.
+    xi : float, default=10.0
+        Length of the probe ``xi * d`` of the power iteration (IMSAT's code;
+        the VAT paper uses 1e-6 on inputs of another scale).
+    eps_scale : float, default=0.25
+        Each perturbation's length as a fraction of the sample's
+        neighbour distance.
+    n_neighbors : int, default=10
+        Which neighbour's distance scales the perturbation: the 10th nearest
+        other sample (the IMSAT paper's); the authors' code takes the 11th.
+    n_power_iterations : int, default=1
+        Power iterations of the direction search.
+    """
+
+    needs_decoder = False
+    needs_assignments = True
+    source = None
+
+    def __init__(self, weight=1.0, *, xi=10.0, eps_scale=0.25, n_neighbors=10,
+                 n_power_iterations=1):
+        self.weight = weight
+        self.xi = xi
+        self.eps_scale = eps_scale
+        self.n_neighbors = n_neighbors
+        self.n_power_iterations = n_power_iterations
+
+    def term(self, output=None, estimator=None, X_train=None):
+        """The criterion term; with ``X_train``, its neighbour distances are computed."""
+        distances = None
+        if X_train is not None:
+            estimator._say(
+                f"computing each sample's distance to its {_ordinal(self.n_neighbors)} "
+                "nearest neighbour (the scale of its VAT perturbation)"
+            )
+            distances = kth_neighbor_distances(
+                X_train, self.n_neighbors, estimator.device_,
+                batch_size=estimator._inference_batch_size // 2,
+            )
+        return VirtualAdversarialTerm(
+            self.weight, xi=self.xi, eps_scale=self.eps_scale,
+            n_power_iterations=self.n_power_iterations, distances=distances,
+        )
+
+
+def _ordinal(n):
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 # ------------------------------------------------------------------ clustering
@@ -255,7 +332,34 @@ class KMeansLoss(_ClusteringLoss):
         return KMeansClusteringLoss(self.weight)
 
 
-class CauchySchwarz(_ClusteringLoss):
+class _SoftmaxAssignments(_ClusteringLoss):
+    """A loss on softmax assignments: the network's own head, or a softmax layer on its features."""
+
+    uses_softmax = True
+
+    def describe_start(self, estimator, where, network):
+        if getattr(network, "has_softmax_head", False):
+            return "as the network's softmax head, from random weights (no k-means)"
+        return f"as a softmax layer on {where}, from random weights (no k-means)"
+
+    def start(self, estimator, module, X_train, seed, reconstruct):
+        if getattr(module, "vote", None) is not None:  # the network has its softmax head
+            return module, {}
+        width = estimator._encode(module, X_train[:2]).shape[1]
+        head = SoftmaxClusteringModule(module, width, estimator.n_clusters, reconstruct)
+        return head, {}
+
+    def empty_head(self, module, state_dict, reconstruct):
+        if getattr(module, "vote", None) is not None:
+            return module
+        n_clusters, width = state_dict["output.weight"].shape
+        return SoftmaxClusteringModule(module, width, n_clusters, reconstruct)
+
+    def centers(self, module):
+        return None
+
+
+class CauchySchwarz(_SoftmaxAssignments):
     """DDC's loss: Cauchy–Schwarz divergence between clusters, orthogonality, simplex corners.
 
     Needs softmax assignments: those of :class:`SoftmaxHeadNetwork`, or a
@@ -285,7 +389,6 @@ class CauchySchwarz(_ClusteringLoss):
         self.simplex_weight = simplex_weight
         self.sigma_fraction = sigma_fraction
 
-    uses_softmax = True
     reference_batch_size = 100
     # Data of at most this many samples (two of the paper's batches) train in one batch.
     full_batch_size = 200
@@ -295,32 +398,47 @@ class CauchySchwarz(_ClusteringLoss):
             return int(n_samples)
         return super().auto_batch_size(n_samples)
 
-    def describe_start(self, estimator, where, network):
-        if getattr(network, "has_softmax_head", False):
-            return "as the network's softmax head, from random weights (no k-means)"
-        return f"as a softmax layer on {where}, from random weights (no k-means)"
-
-    def start(self, estimator, module, X_train, seed, reconstruct):
-        if getattr(module, "vote", None) is not None:  # the network has its softmax head
-            return module, {}
-        width = estimator._encode(module, X_train[:2]).shape[1]
-        head = SoftmaxClusteringModule(module, width, estimator.n_clusters, reconstruct)
-        return head, {}
-
-    def empty_head(self, module, state_dict, reconstruct):
-        if getattr(module, "vote", None) is not None:
-            return module
-        n_clusters, width = state_dict["output.weight"].shape
-        return SoftmaxClusteringModule(module, width, n_clusters, reconstruct)
-
     def criterion(self):
         return DDCLoss(
             cs_weight=self.cs_weight, orthogonality_weight=self.orthogonality_weight,
             simplex_weight=self.simplex_weight, sigma_fraction=self.sigma_fraction,
         )
 
-    def centers(self, module):
-        return None
+
+class MutualInformation(_SoftmaxAssignments):
+    """IMSAT's information maximisation: ``weight * (H(Y|X) - mu * H(Y))`` on each batch.
+
+    Minimising it makes each sample's assignment confident (low conditional
+    entropy ``H(Y|X)``) and the clusters equally used (high entropy ``H(Y)``
+    of the batch's mean assignment); with ``mu = 1`` it is minus the mutual
+    information between inputs and clusters
+    (:func:`~skdeepcluster.losses.information_maximization_loss`).  Needs
+    softmax assignments: those of :class:`SoftmaxHeadNetwork`, or a softmax
+    layer this loss puts on any other network's features.  Alone it has
+    trivial minima (any balanced partition); IMSAT pairs it with
+    :class:`VirtualAdversarial`.
+
+    Parameters
+    ----------
+    weight : float, default=0.1
+        Weight of the term (the paper's ``lambda``).
+    mu : float, default=4.0
+        Weight of the marginal entropy ``H(Y)``, the balance of the clusters.
+
+    Notes
+    -----
+    ``H(Y)`` is estimated on each batch; ``batch_size="auto"`` is the
+    paper's 250 on data of at least 50 such batches.
+    """
+
+    reference_batch_size = 250
+
+    def __init__(self, weight=0.1, mu=4.0):
+        self.weight = weight
+        self.mu = mu
+
+    def criterion(self):
+        return MutualInformationLoss(weight=self.weight, mu=self.mu)
 
 
 class DissimilarityMixtureLoss(_ClusteringLoss):

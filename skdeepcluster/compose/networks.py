@@ -24,6 +24,7 @@ from ..networks.runwise import (
     RunLoopBackbone,
     RunwiseClippedAdam,
     _reset_parameters,
+    small_normal_init_,
 )
 from ._base import Component
 from .auto import auto_hidden_dims
@@ -220,12 +221,15 @@ class IdentityNetwork(Component):
 
 
 class SoftmaxHeadNetwork(Component):
-    """DDC's network: a backbone, a hidden layer and a ``K``-way softmax, for ``R`` runs at once.
+    """A backbone, a hidden layer and a ``K``-way softmax (DDC's, IMSAT's), for ``R`` runs at once.
 
-    ``backbone -> FC(hidden_dim) -> ReLU -> BatchNorm -> FC(K) -> softmax``;
-    the clustering features are the hidden layer.  The runs of
-    :class:`~skdeepcluster.compose.BestOfRuns` are trained together as one
-    vectorised module (:class:`~skdeepcluster.networks.DDCNetwork`).
+    ``backbone -> FC(hidden_dim) -> ReLU -> BatchNorm -> FC(K) -> softmax``
+    (DDC's), or with ``batch_norm="before_relu"`` ``FC -> BatchNorm -> ReLU``
+    on every fully connected layer (IMSAT's ``d-1200-1200-K``:
+    ``hidden_dims=(1200,), hidden_dim=1200``); the clustering features are
+    the hidden layer.  The runs of :class:`~skdeepcluster.compose.BestOfRuns`
+    are trained together as one vectorised module
+    (:class:`~skdeepcluster.networks.DDCNetwork`).
 
     Parameters
     ----------
@@ -246,11 +250,22 @@ class SoftmaxHeadNetwork(Component):
         Your own backbone, copied and re-initialised once per run.
     max_grad_norm : float or None, default=5.0
         Gradient-norm clipping of each run; None disables it.
+    batch_norm : {"after_relu", "before_relu"}, default="after_relu"
+        BatchNorm after the ReLU of the backbone's last layer and of the
+        hidden layer (DDC's), or between every fully connected layer and its
+        ReLU (IMSAT's); the convolutional backbone has none either way.
+    weight_init : {"he", "small_normal"}, default="he"
+        He-uniform weights (DDC's), or normal weights of variance
+        ``0.1 / fan_in`` and ``1e-4 / fan_in`` for the softmax layer, so that
+        the assignments start almost uniform (IMSAT's code;
+        :func:`~skdeepcluster.networks.small_normal_init_`).  A user's
+        ``encoder`` keeps its own initialisation.
     """
 
     def __init__(
         self, architecture="mlp", *, hidden_dims="auto", hidden_dim=100,
-        input_shape=None, encoder=None, max_grad_norm=5.0,
+        input_shape=None, encoder=None, max_grad_norm=5.0, batch_norm="after_relu",
+        weight_init="he",
     ):
         self.architecture = architecture
         self.hidden_dims = hidden_dims
@@ -258,6 +273,8 @@ class SoftmaxHeadNetwork(Component):
         self.input_shape = input_shape
         self.encoder = encoder
         self.max_grad_norm = max_grad_norm
+        self.batch_norm = batch_norm
+        self.weight_init = weight_init
 
     # The head is part of this network: a softmax loss needs no head of its own.
     has_softmax_head = True
@@ -317,11 +334,19 @@ class SoftmaxHeadNetwork(Component):
             backbone_dim = backbone.output_dim
         else:
             widths = self.resolve_hidden_dims(n_features)
-            backbone = DDCMLPBackbone(n_features, list(widths), n_runs=n_runs)
+            backbone = DDCMLPBackbone(
+                n_features, list(widths), n_runs=n_runs, batch_norm=self.batch_norm
+            )
             backbone_dim = backbone.output_dim
-        return DDCNetwork(
-            backbone, backbone_dim, n_clusters, int(self.hidden_dim), n_runs=n_runs
+        if self.weight_init not in ("he", "small_normal"):
+            raise ValueError(
+                f"weight_init must be 'he' or 'small_normal'; got {self.weight_init!r}."
+            )
+        network = DDCNetwork(
+            backbone, backbone_dim, n_clusters, int(self.hidden_dim), n_runs=n_runs,
+            batch_norm=self.batch_norm,
         )
+        return small_normal_init_(network) if self.weight_init == "small_normal" else network
 
 
 class LayerFeatures(nn.Module):

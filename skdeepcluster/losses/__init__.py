@@ -7,7 +7,11 @@
 * :mod:`~skdeepcluster.losses.divergence`: DDC's Cauchy–Schwarz divergence;
 * :mod:`~skdeepcluster.losses.mixture`: DMAE's dissimilarity mixture;
 * :mod:`~skdeepcluster.losses.discriminative`: the discriminative latent
-  space method's pairwise cosine losses.
+  space method's pairwise cosine losses;
+* :mod:`~skdeepcluster.losses.information`: IMSAT's mutual information
+  between inputs and assignments;
+* :mod:`~skdeepcluster.losses.adversarial`: virtual adversarial training
+  (VAT), IMSAT's regulariser.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -15,6 +19,8 @@ modules combine them into the objectives the training engine minimises; they
 are called as ``criterion(outputs, X_batch, batch_indices)``.
 """
 
+from .adversarial import *  # noqa: F401,F403
+from .adversarial import __all__ as _adversarial
 from .combined import *  # noqa: F401,F403
 from .combined import __all__ as _combined
 from .discriminative import *  # noqa: F401,F403
@@ -23,6 +29,8 @@ from .divergence import *  # noqa: F401,F403
 from .divergence import __all__ as _divergence
 from .hardening import *  # noqa: F401,F403
 from .hardening import __all__ as _hardening
+from .information import *  # noqa: F401,F403
+from .information import __all__ as _information
 from .kmeans import *  # noqa: F401,F403
 from .kmeans import __all__ as _kmeans
 from .mixture import *  # noqa: F401,F403
@@ -32,5 +40,5 @@ from .reconstruction import __all__ as _reconstruction
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_combined,
+    *_information, *_adversarial, *_combined,
 ]

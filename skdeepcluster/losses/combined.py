@@ -46,7 +46,10 @@ class ReconstructionTerm(nn.Module):
 class CombinedLoss(nn.Module):
     """The clustering loss plus the non-clustering terms: ``L = L_c + sum_j L_j``.
 
-    Each term carries its own weight.  The clustering term comes first and
+    Each term carries its own weight.  A term whose ``needs_network`` is true
+    (:class:`~skdeepcluster.losses.VirtualAdversarialTerm`) is called with
+    ``network=`` the module being trained, which the engine passes to this
+    loss.  The clustering term comes first and
     holds the clustering state that the cluster updates refresh (targets,
     centres, assignments, stage; see :func:`skdeepcluster.updates.clustering_criterion`).
 
@@ -64,9 +67,23 @@ class CombinedLoss(nn.Module):
         self.clustering = clustering
         self.terms = nn.ModuleList(terms)
 
-    def forward(self, outputs, X, indices):
-        loss = None if self.clustering is None else self.clustering(outputs, X, indices)
-        for term in self.terms:
-            value = term(outputs, X, indices)
+    @property
+    def needs_network(self):
+        """Whether a term runs the network itself (the engine then passes ``network=``)."""
+        return any(_needs_network(term) for term in (self.clustering, *self.terms))
+
+    def forward(self, outputs, X, indices, network=None):
+        loss = None
+        for term in (self.clustering, *self.terms):
+            if term is None:
+                continue
+            if _needs_network(term):
+                value = term(outputs, X, indices, network=network)
+            else:
+                value = term(outputs, X, indices)
             loss = value if loss is None else loss + value
         return loss
+
+
+def _needs_network(term):
+    return getattr(term, "needs_network", False)

@@ -25,6 +25,7 @@ __all__ = [
     "DDCConvBackbone",
     "RunLoopBackbone",
     "DDCNetwork",
+    "small_normal_init_",
     "RunwiseClippedAdam",
     "DDCNet",
 ]
@@ -104,28 +105,48 @@ class RunwiseConv2d(_Runwise):
         return F.conv2d(x, weight, self.bias.reshape(-1), groups=groups)
 
 
+# Where the fully connected layers of a softmax-head network put BatchNorm.
+BATCH_NORM_PLACEMENTS = ("after_relu", "before_relu")
+
+
+def _check_batch_norm(batch_norm):
+    if batch_norm not in BATCH_NORM_PLACEMENTS:
+        raise ValueError(f"batch_norm must be one of {BATCH_NORM_PLACEMENTS}; got {batch_norm!r}.")
+
+
 class DDCMLPBackbone(nn.Module):
     """The paper's fully connected backbone for vectors, for ``R`` runs.
 
     ``Linear -> ReLU`` per width of ``hidden_dims``, with BatchNorm after the
-    last one (the paper's ``200-200-500`` with BatchNorm on the 500 layer).
-    Output ``(n, R, hidden_dims[-1])``; the identity (``(n, R, d)``) when
+    last one (``batch_norm="after_relu"``: the DDC paper's ``200-200-500``
+    with BatchNorm on the 500 layer), or ``Linear -> BatchNorm -> ReLU`` on
+    every layer (``"before_relu"``: IMSAT's network).  Output
+    ``(n, R, hidden_dims[-1])``; the identity (``(n, R, d)``) when
     ``hidden_dims`` is empty.
     """
 
-    def __init__(self, input_dim, hidden_dims=(200, 200, 500), n_runs=1):
+    def __init__(self, input_dim, hidden_dims=(200, 200, 500), n_runs=1, batch_norm="after_relu"):
         super().__init__()
+        _check_batch_norm(batch_norm)
         sizes = [int(input_dim), *map(int, hidden_dims)]
         self.n_runs = n_runs
+        self.batch_norm = batch_norm
         self.layers = nn.ModuleList(
             RunwiseLinear(a, b, n_runs) for a, b in zip(sizes[:-1], sizes[1:])
         )
-        self.norm = RunwiseBatchNorm(sizes[-1], n_runs) if len(sizes) > 1 else None
+        if batch_norm == "before_relu":
+            self.norms = nn.ModuleList(RunwiseBatchNorm(b, n_runs) for b in sizes[1:])
+        else:
+            self.norm = RunwiseBatchNorm(sizes[-1], n_runs) if len(sizes) > 1 else None
         self.output_dim = sizes[-1]
 
     def forward(self, x):
         if not self.layers:
             return x[:, None, :].expand(-1, self.n_runs, -1)
+        if self.batch_norm == "before_relu":
+            for layer, norm in zip(self.layers, self.norms):
+                x = F.relu(norm(layer(x)))
+            return x
         for layer in self.layers:
             x = F.relu(layer(x))
         return self.norm(x)
@@ -179,6 +200,33 @@ class RunLoopBackbone(nn.Module):
         return torch.stack([run(x).reshape(x.shape[0], -1) for run in self.runs], dim=1)
 
 
+def small_normal_init_(network, wscale=0.1, output_wscale=1e-4):
+    """Re-draw the run-wise layers of ``network`` small, as IMSAT's code; returns it.
+
+    Weights of every :class:`RunwiseLinear` and :class:`RunwiseConv2d` are
+    drawn from ``N(0, wscale / fan_in)``, those of the output layer
+    ``network.output`` with ``output_wscale``, and the biases are zero: the
+    authors' chainer (v1) ``Linear(..., wscale=0.1)``, and ``wscale=0.0001``
+    for the last layer, so that the softmax starts almost uniform.  A user's
+    backbone (:class:`RunLoopBackbone`) keeps its own initialisation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = small_normal_init_(DDCNetwork(DDCMLPBackbone(4, (8,)), 8, 3, embedding_dim=8))
+    >>> bool(net.output.weight.abs().max() < 1e-2)
+    True
+    """
+    with torch.no_grad():
+        for module in network.modules():
+            if isinstance(module, (RunwiseLinear, RunwiseConv2d)):
+                fan_in = math.prod(module.weight.shape[2:])
+                variance = (output_wscale if module is network.output else wscale) / fan_in
+                module.weight.normal_(0.0, math.sqrt(variance))
+                module.bias.zero_()
+    return network
+
+
 def _reset_parameters(module):
     for sub in module.modules():
         reset = getattr(sub, "reset_parameters", None)
@@ -189,7 +237,8 @@ def _reset_parameters(module):
 class DDCNetwork(nn.Module):
     """Backbone, hidden layer and softmax of ``R`` DDC runs evaluated together.
 
-    ``backbone -> FC(embedding_dim) -> ReLU -> BatchNorm -> FC(K) -> softmax``.
+    ``backbone -> FC(embedding_dim) -> ReLU -> BatchNorm -> FC(K) -> softmax``
+    (BatchNorm before the ReLU with ``batch_norm="before_relu"``).
     ``forward`` returns ``{"embedding": (n, R, embedding_dim),
     "assignments": (n, R, K)}`` for training.  After a fit the network holds
     the kept runs, best first and with their output units aligned to it:
@@ -209,6 +258,9 @@ class DDCNetwork(nn.Module):
         Width of the hidden layer the kernel is computed on.
     n_runs : int, default=1
         Number of independent runs ``R``.
+    batch_norm : {"after_relu", "before_relu"}, default="after_relu"
+        The hidden layer's order: ``FC -> ReLU -> BatchNorm`` (DDC's) or
+        ``FC -> BatchNorm -> ReLU`` (IMSAT's).
 
     Examples
     --------
@@ -220,8 +272,13 @@ class DDCNetwork(nn.Module):
     (torch.Size([6, 3, 4]), torch.Size([6, 3, 2]))
     """
 
-    def __init__(self, backbone, backbone_dim, n_clusters, embedding_dim=100, n_runs=1):
+    def __init__(
+        self, backbone, backbone_dim, n_clusters, embedding_dim=100, n_runs=1,
+        batch_norm="after_relu",
+    ):
         super().__init__()
+        _check_batch_norm(batch_norm)
+        self.batch_norm = batch_norm
         self.backbone = backbone
         self.hidden = RunwiseLinear(backbone_dim, embedding_dim, n_runs)
         self.hidden_norm = RunwiseBatchNorm(embedding_dim, n_runs)
@@ -231,7 +288,10 @@ class DDCNetwork(nn.Module):
         self.n_clusters = n_clusters
 
     def hidden_all(self, x):
-        return self.hidden_norm(F.relu(self.hidden(self.backbone(x))))
+        hidden = self.hidden(self.backbone(x))
+        if self.batch_norm == "before_relu":
+            return F.relu(self.hidden_norm(hidden))
+        return self.hidden_norm(F.relu(hidden))
 
     def forward(self, x):
         hidden = self.hidden_all(x)
