@@ -19,6 +19,7 @@ from .ddc import DDCClustering
 from .dec import AljalboutClustering, DECClustering, IDECClustering
 from .discriminative import DiscriminativeLatentClustering
 from .dmae import DMAEClustering, DMMClustering
+from .vade import VaDEClustering
 
 __all__ = [
     "DeepClustering",
@@ -30,6 +31,7 @@ __all__ = [
     "DMAEClustering",
     "DMMClustering",
     "DiscriminativeLatentClustering",
+    "VaDEClustering",
     "__version__",
 ]
 
@@ -49,6 +51,7 @@ _submodules = (
     "ddc",
     "dmae",
     "discriminative",
+    "vade",
     "compose",
     "updates",
 )

@@ -13,6 +13,7 @@ SMALL = {
     "DiscriminativeLatentClustering": dict(_AE, batch_size=20),
     "DDCClustering": dict(hidden_dims=(8,), embedding_dim=4, n_init=1, epochs=1, batch_size=10),
     "DMMClustering": dict(n_init=1, epochs=1),
+    "VaDEClustering": _AE,
 }
 
 # The presets; DeepClustering, their composition, has tests of its own (tests/test_compose.py).

@@ -6,13 +6,15 @@
 axis                        components
 ==========================  =====================================================
 1. network                  :class:`AutoencoderNetwork`, :class:`SoftmaxHeadNetwork`,
-                            :class:`IdentityNetwork`
+                            :class:`IdentityNetwork`,
+                            :class:`VariationalAutoencoderNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
-3. non-clustering loss      :class:`Reconstruction`
+3. non-clustering loss      :class:`Reconstruction`, :class:`ELBOReconstruction`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
-                            :class:`PairwiseDiscriminative`
-5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`
+                            :class:`PairwiseDiscriminative`, :class:`MixturePriorKL`
+5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
+                            :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
                             :class:`EpochAssignments`
@@ -25,15 +27,23 @@ from .estimator import DeepClustering
 from .losses import (
     CauchySchwarz,
     DissimilarityMixtureLoss,
+    ELBOReconstruction,
     Hardening,
     KMeansLoss,
+    MixturePriorKL,
     PairwiseDiscriminative,
     Reconstruction,
 )
-from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures, SoftmaxHeadNetwork
+from .networks import (
+    AutoencoderNetwork,
+    IdentityNetwork,
+    LayerFeatures,
+    SoftmaxHeadNetwork,
+    VariationalAutoencoderNetwork,
+)
 from .preset import Preset
 from .readouts import BestOfRuns
-from .schedules import Augmentation, JointTraining, PretrainThenCluster
+from .schedules import Augmentation, JointTraining, PretrainThenCluster, StepDecay
 from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
 
 __all__ = [
@@ -41,15 +51,19 @@ __all__ = [
     "AutoencoderNetwork",
     "SoftmaxHeadNetwork",
     "IdentityNetwork",
+    "VariationalAutoencoderNetwork",
     "LayerFeatures",
     "Reconstruction",
+    "ELBOReconstruction",
     "Hardening",
     "KMeansLoss",
     "CauchySchwarz",
     "DissimilarityMixtureLoss",
     "PairwiseDiscriminative",
+    "MixturePriorKL",
     "PretrainThenCluster",
     "JointTraining",
+    "StepDecay",
     "Augmentation",
     "Joint",
     "TargetRefresh",

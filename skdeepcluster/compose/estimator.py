@@ -115,6 +115,7 @@ class _Composition:
             if term.needs_decoder and not network.has_decoder():
                 raise ValueError(estimator._no_decoder_message(term))
         loss.check_update(update)
+        loss.check_network(network)
         features = self.features
         if features == "hidden" and not has_softmax:
             raise ValueError(
@@ -429,6 +430,8 @@ class DeepClustering(BaseDeepClustering):
             + (f", hidden_dims={self.hidden_dims_}" if self.hidden_dims_ is not None else "")
         )
         c.clustering_loss = c.clustering_loss.resolve(X_train, self.batch_size_, self.n_clusters)
+        if hasattr(c.network, "resolve"):  # a setting read off the data (a likelihood)
+            c.network = c.network.resolve(X_train)
         pretrain_augmentation, clustering_augmentation = self._augmentations()
         module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, c.n_runs)
         if isinstance(c.schedule, PretrainThenCluster) and not isinstance(
@@ -451,12 +454,15 @@ class DeepClustering(BaseDeepClustering):
         callbacks = [
             *c.clustering_loss.callbacks(self, c.schedule),
             *c.cluster_update.callbacks(self, start),
+            *getattr(c.schedule, "callbacks", lambda lr: [])(self.lr),
             *self._named_user_callbacks(),
         ]
         if hasattr(c.network, "net_options"):
             options = c.network.net_options()
         else:
             options = dict(optimizer=self.optimizer)
+            if hasattr(c.schedule, "optimizer_options"):
+                options.update(c.schedule.optimizer_options(self.optimizer))
         net = self._make_net(
             head, criterion, epochs=self.epochs_, lr=self.lr,
             seed=seed + c.schedule.clustering_seed_offset, callbacks=callbacks,

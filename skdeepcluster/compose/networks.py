@@ -6,6 +6,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from torch import nn
 
 from ..networks.autoencoders import (
@@ -14,6 +15,7 @@ from ..networks.autoencoders import (
     ConvAutoencoder,
     MLPAutoencoder,
     Unflatten,
+    VariationalAutoencoder,
     glorot_init,
 )
 from ..networks.runwise import (
@@ -28,7 +30,13 @@ from ..networks.runwise import (
 from ._base import Component
 from .auto import auto_hidden_dims
 
-__all__ = ["AutoencoderNetwork", "IdentityNetwork", "SoftmaxHeadNetwork", "LayerFeatures"]
+__all__ = [
+    "AutoencoderNetwork",
+    "VariationalAutoencoderNetwork",
+    "IdentityNetwork",
+    "SoftmaxHeadNetwork",
+    "LayerFeatures",
+]
 
 # The built-in image autoencoders, by the name ``architecture`` takes.
 _IMAGE_NETWORKS = {"conv": ConvAutoencoder, "conv_bn": BatchNormConvAutoencoder}
@@ -192,6 +200,92 @@ class AutoencoderNetwork(Component):
         if self.weight_init == "glorot":
             glorot_init(autoencoder)
         return autoencoder
+
+
+def data_in_unit_interval(X):
+    """Whether every value of the training data ``X`` lies in [0, 1] (pixel intensities).
+
+    ``X`` is a tensor, the engine's rows (in memory, sparse, or a file read a
+    chunk at a time).
+
+    >>> import torch
+    >>> data_in_unit_interval(torch.rand(5, 3)), data_in_unit_interval(torch.randn(50, 3))
+    (True, False)
+    """
+    from ..rows import LazyRows, MappedRows
+
+    if isinstance(X, (MappedRows, LazyRows)):  # a file: read it a chunk at a time
+        chunks = [X[start : start + 4096] for start in range(0, len(X), 4096)]
+        low, high = min(float(c.min()) for c in chunks), max(float(c.max()) for c in chunks)
+    else:
+        X = getattr(X, "X", X)  # HostRows keep the data as given in X
+        low, high = float(X.min()), float(X.max())
+    return low >= 0.0 and high <= 1.0
+
+
+class VariationalAutoencoderNetwork(AutoencoderNetwork):
+    """A fully connected variational autoencoder: VaDE's network.
+
+    ``d-hidden_dims`` trunk with two linear heads of width ``embedding_dim``
+    (the mean and the log variance of ``q(z | x)``), and the mirrored
+    decoder (:class:`~skdeepcluster.networks.VariationalAutoencoder`); the
+    layers are :class:`AutoencoderNetwork`'s.  It pretrains as an
+    autoencoder on its mean head, and the clustering features
+    (``transform``) are the mean.
+
+    Parameters
+    ----------
+    hidden_dims : tuple of int or "auto", default="auto"
+        Widths of the trunk, as for :class:`AutoencoderNetwork`
+        (``(500, 500, 2000)``, VaDE's, for inputs of more than 128 features).
+    embedding_dim : int, default=10
+        Width of the latent space.
+    likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
+        ``p(x | z)``: independent Bernoullis on a sigmoid decoder (the
+        paper's, for intensities in [0, 1]; not binarised), or a Gaussian of
+        unit variance on a linear one (squared error, for standardised
+        data).  ``"auto"`` is ``"bernoulli"`` when every training value lies
+        in [0, 1], ``"gaussian"`` otherwise.
+    weight_init : {"glorot", "torch"}, default="glorot"
+        As for :class:`AutoencoderNetwork`.
+
+    Examples
+    --------
+    >>> from skdeepcluster.compose import VariationalAutoencoderNetwork
+    >>> network = VariationalAutoencoderNetwork(hidden_dims=(16,), likelihood="bernoulli")
+    >>> network.build(8, None).mean
+    Linear(in_features=16, out_features=10, bias=True)
+    """
+
+    # Fixed settings AutoencoderNetwork's methods read: a fully connected network of its own.
+    architecture = "mlp"
+    input_shape = None
+    encoder = None
+    decoder = None
+
+    def __init__(self, *, hidden_dims="auto", embedding_dim=10, likelihood="auto",
+                 weight_init="glorot"):
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.likelihood = likelihood
+        self.weight_init = weight_init
+
+    def resolve(self, X_train):
+        """This network with ``likelihood="auto"`` resolved for the training data (a copy)."""
+        if self.likelihood != "auto":
+            return self
+        likelihood = "bernoulli" if data_in_unit_interval(X_train) else "gaussian"
+        return clone(self).set_params(likelihood=likelihood)
+
+    def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
+        """The untrained :class:`~skdeepcluster.networks.VariationalAutoencoder`."""
+        vae = VariationalAutoencoder(
+            n_features, self.resolve_hidden_dims(n_features, input_shape), self.embedding_dim,
+            bernoulli=self.likelihood == "bernoulli",
+        )
+        if self.weight_init == "glorot":
+            glorot_init(vae)
+        return vae
 
 
 class IdentityNetwork(Component):

@@ -7,7 +7,9 @@
 * :mod:`~skdeepcluster.losses.divergence`: DDC's Cauchy–Schwarz divergence;
 * :mod:`~skdeepcluster.losses.mixture`: DMAE's dissimilarity mixture;
 * :mod:`~skdeepcluster.losses.discriminative`: the discriminative latent
-  space method's pairwise cosine losses.
+  space method's pairwise cosine losses;
+* :mod:`~skdeepcluster.losses.variational`: VaDE's evidence lower bound
+  (the likelihood of the input, the KL to a Gaussian-mixture prior).
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -29,8 +31,10 @@ from .mixture import *  # noqa: F401,F403
 from .mixture import __all__ as _mixture
 from .reconstruction import *  # noqa: F401,F403
 from .reconstruction import __all__ as _reconstruction
+from .variational import *  # noqa: F401,F403
+from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_combined,
+    *_variational, *_combined,
 ]

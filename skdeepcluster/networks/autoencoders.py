@@ -16,6 +16,7 @@ __all__ = [
     "Autoencoder",
     "Unflatten",
     "MLPAutoencoder",
+    "VariationalAutoencoder",
     "ConvAutoencoder",
     "BatchNormConvAutoencoder",
     "float32_head",
@@ -187,6 +188,74 @@ class MLPAutoencoder(Autoencoder):
     def __init__(self, input_dim, hidden_dims=(500, 500, 2000), embedding_dim=10):
         sizes = [int(input_dim), *map(int, hidden_dims), int(embedding_dim)]
         super().__init__(_mlp(sizes), _mlp(sizes[::-1]))
+
+
+class VariationalAutoencoder(nn.Module):
+    """Fully connected variational autoencoder: ``d-hidden_dims`` trunk, mean and log-variance heads.
+
+    The encoder's trunk (ReLU after every layer, the last included) feeds two
+    linear heads of width ``embedding_dim``: the mean ``mu~`` and the log
+    variance ``log var~`` of ``q(z | x)``.  The decoder mirrors the trunk
+    (:class:`MLPAutoencoder`'s layers) and ends linear, or in a sigmoid for
+    a Bernoulli likelihood (VaDE's ``d-500-500-2000-10`` network on pixels
+    in [0, 1]).  ``encode`` and ``forward`` use the mean, so that the network
+    pretrains as a plain autoencoder on its mean head.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of input features ``d``.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Widths of the trunk; the decoder mirrors them.
+    embedding_dim : int, default=10
+        Width of the latent space.
+    bernoulli : bool, default=False
+        End the decoder in a sigmoid; its outputs then come with their
+        logits (``"reconstruction_logits"``) for the Bernoulli likelihood.
+
+    Examples
+    --------
+    >>> import torch
+    >>> vae = VariationalAutoencoder(784, bernoulli=True)
+    >>> mean, log_variance = vae.encode_distribution(torch.zeros(3, 784))
+    >>> mean.shape, sorted(vae(torch.zeros(3, 784)))
+    (torch.Size([3, 10]), ['embedding', 'reconstruction', 'reconstruction_logits'])
+    """
+
+    def __init__(self, input_dim, hidden_dims=(500, 500, 2000), embedding_dim=10,
+                 bernoulli=False):
+        super().__init__()
+        sizes = [int(input_dim), *map(int, hidden_dims)]
+        self.trunk = _mlp(sizes, final_activation=True)
+        self.mean = nn.Linear(sizes[-1], int(embedding_dim))
+        self.log_variance = nn.Linear(sizes[-1], int(embedding_dim))
+        self.decoder = _mlp([int(embedding_dim), *sizes[::-1]])
+        # A buffer, so that weights-only loading restores the likelihood with the weights.
+        self.register_buffer("bernoulli", torch.tensor(bool(bernoulli)))
+        self.sigmoid_output = bool(bernoulli)  # read in forward without a device sync
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.sigmoid_output = bool(self.bernoulli)
+
+    def encode_distribution(self, x):
+        """``(mu~, log var~)`` of ``q(z | x)``."""
+        hidden = self.trunk(x)
+        return self.mean(hidden), self.log_variance(hidden)
+
+    def encode(self, x):
+        return self.mean(self.trunk(x))
+
+    def decode(self, z):
+        """The decoder's mean of ``p(x | z)`` (``"reconstruction"``), and its logits if Bernoulli."""
+        out = self.decoder(z)
+        if self.sigmoid_output:
+            return {"reconstruction": torch.sigmoid(out), "reconstruction_logits": out}
+        return {"reconstruction": out}
+
+    def forward(self, x):
+        z = self.encode(x)
+        return {"embedding": z, **self.decode(z)}
 
 
 class Unflatten(nn.Module):
