@@ -24,6 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+from torch import nn
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
@@ -67,12 +68,22 @@ class VaDEClustering(Preset):
     n_clusters : int, default=8
         Number of clusters (mixture components).
     hidden_dims : tuple of int or "auto", default="auto"
-        Widths of the encoder's trunk; the decoder mirrors them.  ``"auto"``
+        Widths of the fully connected encoder's trunk (ReLU after each
+        layer); the decoder mirrors them.  ``"auto"``
         is ``(500, 500, 2000)`` (the paper's) for inputs of more than 128
         features, narrower for fewer (see
         :class:`~skdeepcluster.compose.AutoencoderNetwork`).
     embedding_dim : int, default=10
         Dimension of the latent space.
+    encoder, decoder : torch.nn.Module, default=None
+        Your own networks, replacing the fully connected ones: the encoder's
+        output feeds the two linear heads (mean and log variance, of width
+        ``embedding_dim``); the decoder maps latents to the input and ends
+        linear (the Bernoulli likelihood adds the sigmoid).  Both or neither;
+        they are copied, never modified, and keep their initialisation.
+    input_shape : tuple of int, default=None
+        ``(C, H, W)`` your ``encoder`` and ``decoder`` see images in, from flat
+        input.
     likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
         ``p(x | z)``: Bernoulli on a sigmoid decoder (the paper's, for
         values in [0, 1] such as pixels / 255, not binarised) or a Gaussian
@@ -96,7 +107,7 @@ class VaDEClustering(Preset):
     pretrain_optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
         Optimizer of pretraining.
     epochs : int or "auto", default="auto"
-        Epochs of the clustering phase.  ``"auto"`` is 300 (the learning rate
+        Epochs of the clustering phase.  ``"auto"`` is 250 (the learning rate
         reaches ``min_lr`` after 220), or more on a data set too small for
         1,500 steps; the reference runs 3,000 on MNIST.
     lr : float, default=0.002
@@ -197,6 +208,9 @@ class VaDEClustering(Preset):
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "hidden_dims": ["array-like", StrOptions({"auto"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "encoder": [nn.Module, None],
+        "decoder": [nn.Module, None],
+        "input_shape": ["array-like", None],
         "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
         "weight_init": [StrOptions({"torch", "glorot"})],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
@@ -225,6 +239,9 @@ class VaDEClustering(Preset):
         *,
         hidden_dims="auto",
         embedding_dim=10,
+        encoder=None,
+        decoder=None,
+        input_shape=None,
         likelihood="auto",
         weight_init="glorot",
         kl_weight=1.0,
@@ -249,6 +266,9 @@ class VaDEClustering(Preset):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.embedding_dim = embedding_dim
+        self.encoder = encoder
+        self.decoder = decoder
+        self.input_shape = input_shape
         self.likelihood = likelihood
         self.weight_init = weight_init
         self.kl_weight = kl_weight
@@ -274,12 +294,13 @@ class VaDEClustering(Preset):
         return DeepClustering(
             network=VariationalAutoencoderNetwork(
                 hidden_dims=self.hidden_dims, embedding_dim=self.embedding_dim,
-                likelihood=self.likelihood, weight_init=self.weight_init,
+                likelihood=self.likelihood, encoder=self.encoder, decoder=self.decoder,
+                input_shape=self.input_shape, weight_init=self.weight_init,
             ),
             non_clustering_loss=ELBOReconstruction(weight=1.0),
             clustering_loss=MixturePriorKL(weight=self.kl_weight),
             schedule=PretrainThenCluster(
-                **self._lengths(100, 300), pretrain_lr=self.pretrain_lr,
+                **self._lengths(100, 250), pretrain_lr=self.pretrain_lr,
                 pretrain_optimizer=self.pretrain_optimizer,
                 lr_decay=StepDecay(self.lr_decay_epochs, self.lr_decay, self.min_lr),
                 adam_eps=self.adam_eps,

@@ -35,6 +35,8 @@ PAPER_RECIPES = {
     "DMMClustering": (256, 0, 100, None),
     "DDCClustering": (100, 0, 100, (200, 200, 500)),
     "DiscriminativeLatentClustering": (1000, 50, 50, (500, 500, 2000)),
+    # VaDE's reference runs 3,000 clustering epochs; "auto" stops at 250, past the lr's floor.
+    "VaDEClustering": (100, 100, 250, (500, 500, 2000)),
 }
 
 

@@ -13,6 +13,7 @@ from skdeepcluster import (
     DiscriminativeLatentClustering,
     DMMClustering,
     IDECClustering,
+    VaDEClustering,
 )
 from skdeepcluster.compose import (
     AutoencoderNetwork,
@@ -49,6 +50,7 @@ ESTIMATORS = [
         random_state=0, hidden_dims=(16,), embedding_dim=4, pretrain_epochs=5, epochs=6,
         n_init=3, batch_size=64,
     ),
+    VaDEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

@@ -619,12 +619,21 @@ class MixturePriorKL(_ClusteringLoss):
     weight : float, default=1.0
         Weight of the KL term: 1 is the ELBO; less lets the latent spread
         beyond the prior, more pulls it onto the mixture (as a beta-VAE).
+    variance_start : {"prior", "network"}, default="prior"
+        How the encoder's log-variance head starts the clustering phase
+        (pretraining trains only the mean head).  ``"prior"``: zero weights
+        and, as bias, the log of the prior's variances averaged over the
+        components, so the first latent draws spread as far as a cluster;
+        ``"network"``: as it was built (the reference's, whose untrained head
+        can draw latents at a scale unrelated to the embedding's and break up
+        tight clusters of a short pretraining).
     """
 
     reference_batch_size = 100
 
-    def __init__(self, weight=1.0):
+    def __init__(self, weight=1.0, *, variance_start="prior"):
         self.weight = weight
+        self.variance_start = variance_start
 
     def describe_start(self, estimator, where, network):
         return (
@@ -633,6 +642,11 @@ class MixturePriorKL(_ClusteringLoss):
         )
 
     def check_network(self, network):
+        if self.variance_start not in ("prior", "network"):
+            raise ValueError(
+                f"MixturePriorKL(variance_start={self.variance_start!r}): use 'prior' or "
+                "'network'."
+            )
         if not isinstance(network, VariationalAutoencoderNetwork):
             raise ValueError(
                 f"clustering_loss=MixturePriorKL() needs a variational network (the mean and "
@@ -646,6 +660,10 @@ class MixturePriorKL(_ClusteringLoss):
         )
         head = MixturePriorModule(module, mixture.means_, mixture.covariances_,
                                   reconstruct=reconstruct)
+        if self.variance_start == "prior":
+            with torch.no_grad():
+                module.log_variance.weight.zero_()
+                module.log_variance.bias.copy_(head.log_variances.exp().mean(0).log())
         return head, {}
 
     def empty_head(self, module, state_dict, reconstruct):

@@ -15,6 +15,7 @@ from ..networks.autoencoders import (
     ConvAutoencoder,
     MLPAutoencoder,
     Unflatten,
+    MLPVariationalAutoencoder,
     VariationalAutoencoder,
     glorot_init,
 )
@@ -224,14 +225,15 @@ def data_in_unit_interval(X):
 
 
 class VariationalAutoencoderNetwork(AutoencoderNetwork):
-    """A fully connected variational autoencoder: VaDE's network.
+    """A variational autoencoder: VaDE's network.
 
-    ``d-hidden_dims`` trunk with two linear heads of width ``embedding_dim``
-    (the mean and the log variance of ``q(z | x)``), and the mirrored
-    decoder (:class:`~skdeepcluster.networks.VariationalAutoencoder`); the
-    layers are :class:`AutoencoderNetwork`'s.  It pretrains as an
-    autoencoder on its mean head, and the clustering features
-    (``transform``) are the mean.
+    A trunk with two linear heads of width ``embedding_dim`` (the mean and
+    the log variance of ``q(z | x)``) and a decoder: the fully connected
+    ``d-hidden_dims`` trunk and its mirror
+    (:class:`~skdeepcluster.networks.MLPVariationalAutoencoder`, the layers
+    of :class:`AutoencoderNetwork`), or your own trunk and decoder.  It
+    pretrains as an autoencoder on its mean head, and the clustering
+    features (``transform``) are the mean.
 
     Parameters
     ----------
@@ -246,8 +248,15 @@ class VariationalAutoencoderNetwork(AutoencoderNetwork):
         unit variance on a linear one (squared error, for standardised
         data).  ``"auto"`` is ``"bernoulli"`` when every training value lies
         in [0, 1], ``"gaussian"`` otherwise.
+    encoder, decoder : torch.nn.Module, default=None
+        Your own trunk (its output feeds the two heads, whose width is probed
+        on a batch) and decoder (from ``embedding_dim`` latents to the input,
+        ending linear: the sigmoid of the Bernoulli likelihood is added);
+        both or neither.  They are copied and keep their own initialisation.
+    input_shape : tuple of int, default=None
+        ``(C, H, W)`` your modules see images in, from flat input.
     weight_init : {"glorot", "torch"}, default="glorot"
-        As for :class:`AutoencoderNetwork`.
+        As for :class:`AutoencoderNetwork` (the built-in layers only).
 
     Examples
     --------
@@ -257,17 +266,17 @@ class VariationalAutoencoderNetwork(AutoencoderNetwork):
     Linear(in_features=16, out_features=10, bias=True)
     """
 
-    # Fixed settings AutoencoderNetwork's methods read: a fully connected network of its own.
+    # A fully connected network of its own, or the user's modules.
     architecture = "mlp"
-    input_shape = None
-    encoder = None
-    decoder = None
 
     def __init__(self, *, hidden_dims="auto", embedding_dim=10, likelihood="auto",
-                 weight_init="glorot"):
+                 encoder=None, decoder=None, input_shape=None, weight_init="glorot"):
         self.hidden_dims = hidden_dims
         self.embedding_dim = embedding_dim
         self.likelihood = likelihood
+        self.encoder = encoder
+        self.decoder = decoder
+        self.input_shape = input_shape
         self.weight_init = weight_init
 
     def resolve(self, X_train):
@@ -279,13 +288,31 @@ class VariationalAutoencoderNetwork(AutoencoderNetwork):
 
     def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
         """The untrained :class:`~skdeepcluster.networks.VariationalAutoencoder`."""
-        vae = VariationalAutoencoder(
-            n_features, self.resolve_hidden_dims(n_features, input_shape), self.embedding_dim,
-            bernoulli=self.likelihood == "bernoulli",
-        )
-        if self.weight_init == "glorot":
-            glorot_init(vae)
-        return vae
+        bernoulli = self.likelihood == "bernoulli"
+        if self.encoder is None and self.decoder is None:
+            vae = MLPVariationalAutoencoder(
+                n_features, self.resolve_hidden_dims(n_features, input_shape),
+                self.embedding_dim, bernoulli=bernoulli,
+            )
+            if self.weight_init == "glorot":
+                glorot_init(vae)
+            return vae
+        if self.encoder is None or self.decoder is None:
+            raise ValueError(
+                "A variational autoencoder reconstructs its input: pass both encoder= and "
+                "decoder=, or neither."
+            )
+        trunk, decoder = copy.deepcopy(self.encoder), copy.deepcopy(self.decoder)
+        if input_shape is not None:
+            # Batches travel flat; the user's modules see images and may return them.
+            trunk, decoder = nn.Sequential(Unflatten(input_shape), trunk), nn.Sequential(
+                decoder, nn.Flatten()
+            )
+        trunk = nn.Sequential(trunk, nn.Flatten())
+        probe = copy.deepcopy(trunk).eval()
+        with torch.no_grad():
+            width = probe(torch.zeros(2, n_features)).shape[1]
+        return VariationalAutoencoder(trunk, decoder, width, self.embedding_dim, bernoulli)
 
 
 class IdentityNetwork(Component):

@@ -20,6 +20,20 @@ class _StepFactor:
         return max(self.gamma ** (epoch // self.step_size), self.floor)
 
 
+class _LRSchedulerWithoutState(LRScheduler):
+    """skorch's ``LRScheduler`` that pickles without its PyTorch scheduler.
+
+    The scheduler holds the optimizer, whose tensors would be pickled outside
+    skorch's device mapping (a CUDA-trained model would not unpickle on a
+    CPU-only machine); it is made anew when training starts.
+    """
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("lr_scheduler_", None)
+        return state
+
+
 class StepDecay(Component):
     """The learning rate times ``gamma`` every ``step_size`` epochs, down to ``min_lr`` (VaDE).
 
@@ -45,7 +59,7 @@ class StepDecay(Component):
     def callback(self, lr):
         """The skorch callback for a phase that starts at learning rate ``lr``."""
         factor = _StepFactor(int(self.step_size), float(self.gamma), min(1.0, self.min_lr / lr))
-        return LRScheduler(policy=LambdaLR, lr_lambda=factor)
+        return _LRSchedulerWithoutState(policy=LambdaLR, lr_lambda=factor)
 
 
 class PretrainThenCluster(Component):
