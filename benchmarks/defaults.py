@@ -36,6 +36,7 @@ DATASETS = ("digits", "iris", "blobs", "moons", "circles", "toroidal")
 METHODS = (
     "DECClustering", "IDECClustering", "DCNClustering", "DMAEClustering", "DMMClustering",
     "DDCClustering", "DiscriminativeLatentClustering", "AljalboutClustering", "DeepClustering",
+    "VaDEClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.
 TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},
