@@ -14,7 +14,8 @@ import skdeepcluster
 
 SUBMODULES = [
     "metrics", "datasets", "plotting", "persistence", "augment", "dissimilarities", "networks",
-    "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative", "compose", "updates",
+    "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative", "vade", "compose",
+    "updates",
 ]
 
 
