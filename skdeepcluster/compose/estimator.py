@@ -161,8 +161,9 @@ class DeepClustering(BaseDeepClustering):
     network : component, default=None
         Axis 1: :class:`~skdeepcluster.compose.AutoencoderNetwork` (the
         default, ``AutoencoderNetwork()``: ``d-500-500-2000-10``),
-        :class:`~skdeepcluster.compose.SoftmaxHeadNetwork` (DDC's) or
-        :class:`~skdeepcluster.compose.IdentityNetwork` (no network).
+        :class:`~skdeepcluster.compose.SoftmaxHeadNetwork` (DDC's),
+        :class:`~skdeepcluster.compose.VariationalAutoencoderNetwork` (VaDE's)
+        or :class:`~skdeepcluster.compose.IdentityNetwork` (no network).
     features : {"auto", "embedding", "hidden", "layers"}, default="auto"
         Axis 2: the autoencoder's embedding, the hidden layer before a
         softmax head, or all layers of a fully connected encoder side by
@@ -170,13 +171,15 @@ class DeepClustering(BaseDeepClustering):
         ``"embedding"`` otherwise.  ``transform`` returns them.
     non_clustering_loss : component, list of them, or None, default=None
         Axis 3: :class:`~skdeepcluster.compose.Reconstruction` (kept during
-        the clustering phase), several, or none.
+        the clustering phase), :class:`~skdeepcluster.compose.ELBOReconstruction`
+        (a variational network's), several, or none.
     clustering_loss : component, default=None
         Axis 4: :class:`~skdeepcluster.compose.Hardening` (the default; DEC),
         :class:`~skdeepcluster.compose.KMeansLoss` (DCN),
         :class:`~skdeepcluster.compose.CauchySchwarz` (DDC),
-        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss` (DMAE) or
-        :class:`~skdeepcluster.compose.PairwiseDiscriminative`.
+        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss` (DMAE),
+        :class:`~skdeepcluster.compose.PairwiseDiscriminative` or
+        :class:`~skdeepcluster.compose.MixturePriorKL` (VaDE).
     schedule : component, default=None
         Axis 5: :class:`~skdeepcluster.compose.PretrainThenCluster` or
         :class:`~skdeepcluster.compose.JointTraining`.  None is
@@ -205,8 +208,8 @@ class DeepClustering(BaseDeepClustering):
         Number of k-means runs of the clustering head's initialisation.
     batch_size : int or "auto", default="auto"
         Mini-batch size of every phase.  ``"auto"`` is the clustering loss's
-        paper's (256; 100 for :class:`~skdeepcluster.compose.CauchySchwarz`,
-        1000 for :class:`~skdeepcluster.compose.PairwiseDiscriminative`) on
+        paper's (256; 100 for :class:`~skdeepcluster.compose.CauchySchwarz`
+        and :class:`~skdeepcluster.compose.MixturePriorKL`, 1000 for :class:`~skdeepcluster.compose.PairwiseDiscriminative`) on
         data of at least 50 such batches, and ``n_samples // 50`` (at least
         32) on smaller data.
     precision : {"float32", "tf32", "bf16"}, default="float32"
@@ -260,7 +263,7 @@ class DeepClustering(BaseDeepClustering):
     See Also
     --------
     DECClustering, IDECClustering, DCNClustering, DDCClustering, DMAEClustering,
-    DMMClustering, DiscriminativeLatentClustering : The presets.
+    DMMClustering, DiscriminativeLatentClustering, VaDEClustering : The presets.
 
     Examples
     --------
@@ -671,7 +674,9 @@ class DeepClustering(BaseDeepClustering):
         """The method's own objective on ``X`` (higher is better).
 
         The opposite of the dissimilarity-mixture loss for
-        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss`; otherwise the
+        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss`, the ELBO
+        (at the encoder's mean) for :class:`~skdeepcluster.compose.MixturePriorKL`;
+        otherwise the
         opposite of the within-cluster sum of squares of the features around
         ``cluster_centers_``, as ``KMeans.score`` on ``transform(X)``.
         Comparable between fits of one network, not across networks or

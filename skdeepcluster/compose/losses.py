@@ -674,6 +674,23 @@ class MixturePriorKL(_ClusteringLoss):
     def criterion(self):
         return MixturePriorKLLoss(self.weight)
 
+    def objective(self):
+        """``per_sample(module, x)``: the negative ELBO of each sample at its mean (for ``score``).
+
+        The reconstruction's negative log-likelihood plus the KL to the prior,
+        unweighted, with the latent at the encoder's mean (no draw), so that
+        ``score`` is deterministic.
+        """
+        kl, reconstruction = MixturePriorKLLoss(), ELBOReconstructionTerm()
+
+        def per_sample(module, x):
+            out = module(x)  # in evaluation mode the latent is the mean
+            if "reconstruction" not in out:
+                out.update(module.decode(out["embedding"]))
+            return reconstruction.per_sample(out, x) + kl.per_sample(out)
+
+        return per_sample
+
     def fitted_attributes(self, module):
         return {
             "weights_": module.weights.detach().cpu().numpy().astype(np.float64),

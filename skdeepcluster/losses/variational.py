@@ -174,8 +174,9 @@ class MixturePriorKLLoss(nn.Module):
         self.weight = weight
 
     def per_sample(self, outputs):
+        dtype = outputs["prior_means"].dtype  # float32 under bf16 autocast, float64 in float64
         return mixture_prior_kl(
-            outputs["embedding"].float(), outputs["log_variance"].float(),
+            outputs["embedding"].to(dtype), outputs["log_variance"].to(dtype),
             outputs["log_assignments"], outputs["prior_log_weights"],
             outputs["prior_means"], outputs["prior_log_variances"],
         )
@@ -206,9 +207,11 @@ class ELBOReconstructionTerm(nn.Module):
 
     def per_sample(self, outputs, X):
         logits = outputs.get(self.output + "_logits")
+        mean = outputs[self.output] if logits is None else logits
+        dtype = torch.promote_types(mean.dtype, torch.float32)  # at least float32 (bf16 training)
         if logits is not None:
-            return bernoulli_negative_log_likelihood(X.float(), logits.float())
-        return gaussian_negative_log_likelihood(X.float(), outputs[self.output].float())
+            return bernoulli_negative_log_likelihood(X.to(dtype), logits.to(dtype))
+        return gaussian_negative_log_likelihood(X.to(dtype), mean.to(dtype))
 
     def forward(self, outputs, X, indices):
         return self.weight * self.per_sample(outputs, X).mean()
