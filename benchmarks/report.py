@@ -41,6 +41,7 @@ PAPERS = {
     "ddc-vote": ("0.885", "Kampffmeyer et al. (2019), Table 1"),
     "ddls": ("0.974", "Tzoreff et al. (2018)"),
     "aljalbout": ("0.961", "Aljalbout et al. (2018), Table 1"),
+    "vade": ("0.945", "Jiang et al. (2017), weights trained for 3,000 epochs"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -279,6 +280,9 @@ def _headline_rows(r):
         "OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/research/ddls_step_curve.py --n 70000 "
         "--seed S --every 3 --set network=conv_bn --set pretrain_epochs=18 --set epochs=3 "
         "--set n_init=20", files)
+    data = r.json(VADE_FILE)
+    add("VaDE", "vade", VADE_SETTINGS, rows_of(data, method="vade"), PAPERS["vade"][0],
+        machine_of(data), VADE_COMMAND, [VADE_FILE])
     return out
 
 
@@ -295,7 +299,8 @@ def headline(r):
         [("DEC", PAPERS["dec"]), ("IDEC", PAPERS["idec"]), ("DEC-DA", PAPERS["dec-da"]),
          ("DCN", PAPERS["dcn"]), ("DDC and DDC-VOTE", (PAPERS["ddc"][0] + " and "
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
-         ("DDLS", PAPERS["ddls"]), ("Aljalbout", PAPERS["aljalbout"])])
+         ("DDLS", PAPERS["ddls"]), ("Aljalbout", PAPERS["aljalbout"]),
+         ("VaDE", PAPERS["vade"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
           "(DMAE's figure is for the Mahalanobis dissimilarity with augmented pretraining).")
     return Table(["Method", "Settings besides ``n_clusters``", "Seeds", "ACC per seed",
@@ -1196,6 +1201,42 @@ def ddls_embedding_dim(r):
     return Table(["Data", "Network", "``embedding_dim``", "Seed", "Start ACC", "ACC"], rows,
                  sources, "MNIST-10000: 600 pretraining steps at batch 1000 and 10 clustering "
                  "epochs; the digits: 50 + 10 epochs at batch 256.")
+
+
+# -- VaDE ----------------------------------------------------------------------
+
+VADE_FILE = "vade_mnist_all_cpu_15+20.json"
+VADE_SETTINGS = "``pretrain_epochs=15, epochs=20`` (the reference: 3,000 epochs)"
+VADE_COMMAND = ("python benchmarks/bench_vade.py --seeds 0 --pretrain-epochs 15 --epochs 20 "
+                "--eval-every 5 --threads 1 --device cpu --tag 15+20")
+
+
+@table("vade_mnist", "VaDE on MNIST-70k beside k-means and DEC, and its accuracy over epochs")
+def vade_mnist(r):
+    data = r.json(VADE_FILE)
+    rows = []
+    for x in rows_of(data, method="kmeans"):
+        rows.append(["k-means (pixels)", x["seed"], "–", f3(x["acc"]), f3(x["nmi"]),
+                     f3(x["ari"]), sec(x["seconds"])])
+    for x in rows_of(data, method="vade"):
+        curve = data["curves"][str(x["seed"])]
+        rows.append([f"VaDE, {x['pretrain_epochs']} + {x['epochs']} epochs", x["seed"],
+                     f"{f3(curve[0]['acc'])} / {f3(curve[0]['nmi'])}", f3(x["acc"]),
+                     f3(x["nmi"]), f3(x["ari"]), sec(x["seconds"])])
+    dec = data["dec_rows"]
+    for x in dec:
+        rows.append([f"DEC, the defaults (``{x['source']}``)", x["seed"], start(x), f3(x["acc"]),
+                     f3(x["nmi"]), f3(x["ari"]), sec(x["seconds"])])
+    for seed, curve in data["curves"].items():
+        rows.append([f"VaDE, seed {seed}, ACC over the clustering epochs", seed, "–",
+                     "; ".join(f"{p['epoch']}: {f3(p['acc'])}" for p in curve), "–", "–", "–"])
+    note = ("VaDE's start is the diagonal Gaussian mixture on the encoder's means of the "
+            "pretrained network (its ACC / NMI); the paper reports ACC "
+            f"{PAPERS['vade'][0]} ({PAPERS['vade'][1]}).  One thread, beside other jobs on the "
+            "machine.  DEC's rows are its MNIST-70k results files (100 + up to 100 epochs, "
+            "batch 256).")
+    return Table(["Method", "Seed", "Start ACC / NMI", "ACC", "NMI", "ARI", "Seconds"], rows,
+                 [Source(machine_of(data), VADE_COMMAND, [VADE_FILE])], note)
 
 
 # -- every estimator at its defaults -----------------------------------------------

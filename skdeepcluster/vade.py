@@ -185,7 +185,13 @@ class VaDEClustering(Preset):
     KL term has ``sum_c g_c log pi_c`` once per sample (the code raises
     ``pi_c`` to the latent dimension and adds constants), and ``pi`` is a
     softmax of free logits and ``lam`` an exponential, so they stay on the
-    simplex and positive (the code clips them).  The responsibilities are
+    simplex and positive (the code trains ``pi`` and ``lam`` themselves,
+    unconstrained).  Two choices are this package's: the encoder's
+    log-variance head, which pretraining leaves untrained, starts the
+    clustering phase with zero weights and the log of the prior's average
+    variance as bias (``to_deep_clustering().set_params(
+    clustering_loss__variance_start="network")`` keeps the reference's
+    random head), and the Gaussian likelihood for data outside [0, 1].  The responsibilities are
     computed from the drawn latent, with their gradient, as the code does.
 
     Examples
