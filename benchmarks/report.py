@@ -1269,7 +1269,12 @@ def defaults_table(r):
                           "python benchmarks/defaults.py --datasets iris blobs moons circles "
                           "--threads 1 --output B.json",
                           "python benchmarks/defaults.py --combine A.json B.json "
-                          "--output benchmarks/results/defaults_cpu.json"], name)])
+                          "--output benchmarks/results/defaults_cpu.json",
+                          "python benchmarks/defaults.py --datasets digits moons --methods VaDE "
+                          "--seeds 0 1 2 --threads 1 --output "
+                          "benchmarks/results/defaults_cpu_vade.json (its VaDEClustering runs "
+                          "added to defaults_cpu.json; its k-means runs were the same)"],
+                         [name, "defaults_cpu_vade.json"])])
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")
