@@ -343,9 +343,9 @@ class VaDEClustering(Preset):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features) or (n_samples, *input_shape_)
-            The generated samples, images when the model was fitted on
-            images, sorted by cluster.
+        X : ndarray of shape (n_samples, n_features)
+            The generated samples, sorted by cluster; of shape
+            ``(n_samples, *input_shape_)`` when the model was fitted on images.
         labels : ndarray of shape (n_samples,)
             The cluster of each sample.
         """
