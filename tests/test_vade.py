@@ -273,9 +273,10 @@ def test_score_is_the_elbo_at_the_mean(blobs):
     X, _ = blobs
     vade = VaDEClustering(3, random_state=0, **dict(SMALL, pretrain_epochs=2, epochs=2)).fit(X)
     module = vade.net_.module_.eval()
+    x = torch.as_tensor(X, dtype=torch.float32)
     with torch.no_grad():
-        out = module(torch.as_tensor(X, dtype=torch.float32))
-        expected = (ELBOReconstructionTerm().per_sample(out, torch.as_tensor(X, dtype=torch.float32))
+        out = module(x)
+        expected = (ELBOReconstructionTerm().per_sample(out, x)
                     + MixturePriorKLLoss().per_sample(out)).sum()
     np.testing.assert_allclose(vade.score(X.astype(np.float32)), -float(expected), rtol=1e-4)
     assert np.isfinite(vade.score(X))  # float64 input runs a float64 copy

@@ -209,9 +209,10 @@ class DeepClustering(BaseDeepClustering):
     batch_size : int or "auto", default="auto"
         Mini-batch size of every phase.  ``"auto"`` is the clustering loss's
         paper's (256; 100 for :class:`~skdeepcluster.compose.CauchySchwarz`
-        and :class:`~skdeepcluster.compose.MixturePriorKL`, 1000 for :class:`~skdeepcluster.compose.PairwiseDiscriminative`) on
-        data of at least 50 such batches, and ``n_samples // 50`` (at least
-        32) on smaller data.
+        and :class:`~skdeepcluster.compose.MixturePriorKL`, 1000 for
+        :class:`~skdeepcluster.compose.PairwiseDiscriminative`) on data of at
+        least 50 such batches, and ``n_samples // 50`` (at least 32) on
+        smaller data.
     precision : {"float32", "tf32", "bf16"}, default="float32"
         Arithmetic of training (see the user guide's :ref:`precision`).
     callbacks : list of skorch callbacks, default=None
@@ -675,8 +676,8 @@ class DeepClustering(BaseDeepClustering):
 
         The opposite of the dissimilarity-mixture loss for
         :class:`~skdeepcluster.compose.DissimilarityMixtureLoss`, the ELBO
-        (at the encoder's mean) for :class:`~skdeepcluster.compose.MixturePriorKL`;
-        otherwise the
+        (at the encoder's mean) for
+        :class:`~skdeepcluster.compose.MixturePriorKL`; otherwise the
         opposite of the within-cluster sum of squares of the features around
         ``cluster_centers_``, as ``KMeans.score`` on ``transform(X)``.
         Comparable between fits of one network, not across networks or

@@ -240,7 +240,7 @@ class VariationalAutoencoder(nn.Module):
         return self.mean(self.trunk(x))
 
     def decode(self, z):
-        """The decoder's mean of ``p(x | z)`` (``"reconstruction"``), and its logits if Bernoulli."""
+        """The decoder's mean of ``p(x | z)`` (``"reconstruction"``), its logits if Bernoulli."""
         out = self.decoder(z)
         if self.sigmoid_output:
             return {"reconstruction": torch.sigmoid(out), "reconstruction_logits": out}
