@@ -280,3 +280,10 @@ def test_score_is_the_elbo_at_the_mean(blobs):
                     + MixturePriorKLLoss().per_sample(out)).sum()
     np.testing.assert_allclose(vade.score(X.astype(np.float32)), -float(expected), rtol=1e-4)
     assert np.isfinite(vade.score(X))  # float64 input runs a float64 copy
+
+
+def test_layer_features_refuse_a_variational_network(blobs):
+    X, _ = blobs
+    model = VaDEClustering(3, **SMALL).to_deep_clustering().set_params(features="layers")
+    with pytest.raises(ValueError, match="features='layers'"):
+        model.fit(X)

@@ -128,7 +128,7 @@ class _Composition:
                 "features='hidden' (or 'auto')."
             )
         if features == "layers":
-            if not (isinstance(network, AutoencoderNetwork) and network.encoder is None
+            if not (type(network) is AutoencoderNetwork and network.encoder is None
                     and network.built_architecture(estimator.input_shape_) == "mlp"):
                 raise ValueError(
                     "features='layers' concatenates the layers of a fully connected encoder; "
