@@ -38,6 +38,7 @@ METHODS = (
     "DDCClustering", "DiscriminativeLatentClustering", "AljalboutClustering", "DeepClustering",
     "NeuralClustering",
     "IMSATClustering",
+    "VaDEClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.
 TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},

@@ -42,6 +42,7 @@ PAPERS = {
     "ddls": ("0.974", "Tzoreff et al. (2018)"),
     "aljalbout": ("0.961", "Aljalbout et al. (2018), Table 1"),
     "imsat": ("0.984", "Hu et al. (2017), Table 2"),
+    "vade": ("0.945", "Jiang et al. (2017), weights trained for 3,000 epochs"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -285,6 +286,9 @@ def _headline_rows(r):
     add("IMSAT", "imsat", f"``epochs={data[0]['rows'][0]['epochs']}`` (the paper: 50), input "
         "``x / 128 - 1``", [one(d, method="imsat") for d in data], PAPERS["imsat"][0],
         machine_of(data[0]), IMSAT_COMMAND, files)
+    data = [r.json(f) for f in VADE_FILES]
+    add("VaDE", "vade", VADE_SETTINGS, [row for d in data for row in rows_of(d, method="vade")],
+        PAPERS["vade"][0], machine_of(data[0]), VADE_COMMAND, VADE_FILES)
     return out
 
 
@@ -301,7 +305,7 @@ def headline(r):
         [("DEC", PAPERS["dec"]), ("IDEC", PAPERS["idec"]), ("DEC-DA", PAPERS["dec-da"]),
          ("DCN", PAPERS["dcn"]), ("DDC and DDC-VOTE", (PAPERS["ddc"][0] + " and "
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
-         ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]),
+         ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]), ("VaDE", PAPERS["vade"]),
          ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
           "(DMAE's figure is for the Mahalanobis dissimilarity with augmented pretraining).")
@@ -1264,6 +1268,48 @@ def ddls_embedding_dim(r):
                  "epochs; the digits: 50 + 10 epochs at batch 256.")
 
 
+# -- VaDE ----------------------------------------------------------------------
+
+VADE_FILES = ["vade_mnist_all_cpu_15+20.json", "vade_mnist_all_cpu_15+20_seed1.json"]
+VADE_SETTINGS = "``pretrain_epochs=15, epochs=20`` (the reference: 3,000 epochs)"
+VADE_COMMAND = ("python benchmarks/bench_vade.py --seeds S --pretrain-epochs 15 --epochs 20 "
+                "--eval-every 5 --threads 1 --device cpu --tag 15+20 (seed 0; seed 1 with "
+                "--no-kmeans --tag 15+20_seed1)")
+
+
+@table("vade_mnist", "VaDE on MNIST-70k beside k-means and DEC, and its accuracy over epochs")
+def vade_mnist(r):
+    data = [r.json(f) for f in VADE_FILES]
+    rows = []
+    for x in [x for d in data for x in rows_of(d, method="kmeans")]:
+        rows.append(["k-means (pixels)", x["seed"], "–", f3(x["acc"]), f3(x["nmi"]),
+                     f3(x["ari"]), sec(x["seconds"])])
+    vade = [(d, x) for d in data for x in rows_of(d, method="vade")]
+    for d, x in vade:
+        curve = d["curves"][str(x["seed"])]
+        rows.append([f"VaDE, {x['pretrain_epochs']} + {x['epochs']} epochs", x["seed"],
+                     f"{f3(curve[0]['acc'])} / {f3(curve[0]['nmi'])}", f3(x["acc"]),
+                     f3(x["nmi"]), f3(x["ari"]), sec(x["seconds"])])
+    accs = [x["acc"] for _, x in vade]
+    rows.append(["VaDE, mean ± std over the seeds", " ".join(str(x["seed"]) for _, x in vade),
+                 "–", f"**{pm(accs)}**", pm([x["nmi"] for _, x in vade]),
+                 pm([x["ari"] for _, x in vade]), "–"])
+    for x in data[0]["dec_rows"]:
+        rows.append([f"DEC, the defaults (``{x['source']}``)", x["seed"], start(x), f3(x["acc"]),
+                     f3(x["nmi"]), f3(x["ari"]), sec(x["seconds"])])
+    for d, x in vade:
+        curve = d["curves"][str(x["seed"])]
+        rows.append([f"VaDE, seed {x['seed']}, ACC over the clustering epochs", x["seed"], "–",
+                     "; ".join(f"{p['epoch']}: {f3(p['acc'])}" for p in curve), "–", "–", "–"])
+    note = ("VaDE's start is the diagonal Gaussian mixture on the encoder's means of the "
+            "pretrained network (its ACC / NMI); the paper reports ACC "
+            f"{PAPERS['vade'][0]} ({PAPERS['vade'][1]}).  One thread, beside other jobs on the "
+            "machine.  DEC's rows are its MNIST-70k results files (100 + up to 100 epochs, "
+            "batch 256).")
+    return Table(["Method", "Seed", "Start ACC / NMI", "ACC", "NMI", "ARI", "Seconds"], rows,
+                 [Source(machine_of(data[0]), VADE_COMMAND, VADE_FILES)], note)
+
+
 # -- every estimator at its defaults -----------------------------------------------
 
 
@@ -1305,7 +1351,15 @@ def defaults_table(r):
                           "benchmarks/results/defaults_cpu.json "
                           "benchmarks/results/defaults_cpu_imsat.json "
                           "--output benchmarks/results/defaults_cpu.json (the IMSAT rows, "
-                          "k-means rerun with the same seeds)"], [name, IMSAT_DEFAULTS])])
+                          "k-means rerun with the same seeds)",
+                          "python benchmarks/defaults.py --datasets digits moons --methods VaDE "
+                          "--seeds 0 1 2 --threads 1 --output "
+                          "benchmarks/results/defaults_cpu_vade.json (its VaDEClustering runs "
+                          "added to defaults_cpu.json; its k-means runs were the same)",
+                          "python benchmarks/defaults.py --methods NeuralClustering --datasets "
+                          "digits iris blobs moons circles --threads 1 (its NeuralClustering "
+                          "runs added to defaults_cpu.json)"],
+                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json"])])
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")

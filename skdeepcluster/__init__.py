@@ -21,6 +21,7 @@ from .discriminative import DiscriminativeLatentClustering
 from .dmae import DMAEClustering, DMMClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
+from .vade import VaDEClustering
 
 __all__ = [
     "DeepClustering",
@@ -34,6 +35,7 @@ __all__ = [
     "DiscriminativeLatentClustering",
     "NeuralClustering",
     "IMSATClustering",
+    "VaDEClustering",
     "__version__",
 ]
 
@@ -55,6 +57,7 @@ _submodules = (
     "discriminative",
     "neural_clustering",
     "imsat",
+    "vade",
     "compose",
     "updates",
     "selection",

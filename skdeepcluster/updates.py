@@ -13,7 +13,8 @@ The training engine runs these as skorch callbacks:
 
 The initialisations of the clustering heads live here too: k-means on the
 features (:func:`kmeans_start`), k-means++ under any dissimilarity, the
-Mahalanobis precisions and the Gaussian-mixture start.
+Mahalanobis precisions, the Gaussian-mixture start and VaDE's diagonal
+mixture prior (:func:`diagonal_mixture_start`).
 """
 
 import numpy as np
@@ -36,6 +37,7 @@ __all__ = [
     "dissimilarity_kmeans_plusplus",
     "precision_factors",
     "gaussian_mixture_start",
+    "diagonal_mixture_start",
     "TargetDistributionUpdate",
     "AlternatingKMeansUpdate",
     "CenterUpdate",
@@ -99,6 +101,31 @@ def kmeans_start(features, n_clusters, n_init, random_state, max_samples=None):
         for i in range(0, len(features), 65536)
     ])
     return kmeans
+
+
+def diagonal_mixture_start(features, n_clusters, n_init, random_state):
+    """A Gaussian mixture of diagonal covariances on ``features``: VaDE's prior starts from it.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_samples, n_features)
+        The encoder's means of the training data (cast to float64).
+    n_clusters, n_init : int
+        As for :class:`~sklearn.mixture.GaussianMixture` (``n_components``;
+        each run starts from k-means).
+    random_state : int
+        Seeds the mixture.
+
+    Returns
+    -------
+    mixture : sklearn.mixture.GaussianMixture
+        Fitted, ``covariance_type="diag"``; its ``means_`` and
+        ``covariances_`` start the prior (the mixing weights start uniform).
+    """
+    mixture = GaussianMixture(
+        n_clusters, covariance_type="diag", n_init=n_init, random_state=random_state
+    )
+    return mixture.fit(np.asarray(features).astype(np.float64))
 
 
 def dissimilarity_kmeans_plusplus(

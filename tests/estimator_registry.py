@@ -15,6 +15,7 @@ SMALL = {
     "DMMClustering": dict(n_init=1, epochs=1),
     "NeuralClustering": dict(hidden_dims=(8,), embedding_dim=2, n_init=1, epochs=1),
     "IMSATClustering": dict(hidden_dims=(8, 8), epochs=1, batch_size=10),
+    "VaDEClustering": _AE,
 }
 
 # The presets; DeepClustering, their composition, has tests of its own (tests/test_compose.py).

@@ -38,6 +38,8 @@ PAPER_RECIPES = {
     "NeuralClustering": (256, 0, 100, (500, 500, 2000)),
     # The backbone before the hidden layer (1200 too): d-1200-1200-K on every input.
     "IMSATClustering": (250, 0, 50, (1200,)),
+    # VaDE's reference runs 3,000 clustering epochs; "auto" stops at 250, past the lr's floor.
+    "VaDEClustering": (100, 100, 250, (500, 500, 2000)),
 }
 # Presets that keep their paper's widths whatever the input's (no "auto" widths).
 FIXED_WIDTHS = {"IMSATClustering"}

@@ -14,6 +14,7 @@ from skdeepcluster import (
     DMMClustering,
     IDECClustering,
     IMSATClustering,
+    VaDEClustering,
 )
 from skdeepcluster.compose import (
     AutoencoderNetwork,
@@ -51,6 +52,7 @@ ESTIMATORS = [
         n_init=3, batch_size=64,
     ),
     IMSATClustering(random_state=0, hidden_dims=(16, 16), epochs=50, batch_size=50, lr=0.01),
+    VaDEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

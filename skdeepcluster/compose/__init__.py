@@ -6,14 +6,17 @@
 axis                        components
 ==========================  =====================================================
 1. network                  :class:`AutoencoderNetwork`, :class:`SoftmaxHeadNetwork`,
-                            :class:`IdentityNetwork`
+                            :class:`IdentityNetwork`,
+                            :class:`VariationalAutoencoderNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
-3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`
+3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
+                            :class:`ELBOReconstruction`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
-                            :class:`NoClusteringLoss`
-5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`
+                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`
+5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
+                            :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
                             :class:`EpochAssignments`
@@ -26,18 +29,26 @@ from .estimator import DeepClustering
 from .losses import (
     CauchySchwarz,
     DissimilarityMixtureLoss,
+    ELBOReconstruction,
     Hardening,
     KMeansLoss,
     NoClusteringLoss,
     MutualInformation,
+    MixturePriorKL,
     PairwiseDiscriminative,
     Reconstruction,
     VirtualAdversarial,
 )
-from .networks import AutoencoderNetwork, IdentityNetwork, LayerFeatures, SoftmaxHeadNetwork
+from .networks import (
+    AutoencoderNetwork,
+    IdentityNetwork,
+    LayerFeatures,
+    SoftmaxHeadNetwork,
+    VariationalAutoencoderNetwork,
+)
 from .preset import Preset
 from .readouts import BestOfRuns
-from .schedules import Augmentation, JointTraining, PretrainThenCluster
+from .schedules import Augmentation, JointTraining, PretrainThenCluster, StepDecay
 from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
 
 __all__ = [
@@ -45,9 +56,11 @@ __all__ = [
     "AutoencoderNetwork",
     "SoftmaxHeadNetwork",
     "IdentityNetwork",
+    "VariationalAutoencoderNetwork",
     "LayerFeatures",
     "Reconstruction",
     "VirtualAdversarial",
+    "ELBOReconstruction",
     "Hardening",
     "KMeansLoss",
     "CauchySchwarz",
@@ -55,8 +68,10 @@ __all__ = [
     "PairwiseDiscriminative",
     "NoClusteringLoss",
     "MutualInformation",
+    "MixturePriorKL",
     "PretrainThenCluster",
     "JointTraining",
+    "StepDecay",
     "Augmentation",
     "Joint",
     "TargetRefresh",

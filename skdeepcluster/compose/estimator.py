@@ -142,6 +142,7 @@ class _Composition:
                     f"clustering_loss={name}() trains on the non-clustering losses alone, and "
                     "there is none; pass non_clustering_loss=Reconstruction()."
                 )
+        loss.check_network(network)
         features = self.features
         if features == "hidden" and not has_softmax:
             raise ValueError(
@@ -154,7 +155,7 @@ class _Composition:
                 "features='hidden' (or 'auto')."
             )
         if features == "layers":
-            if not (isinstance(network, AutoencoderNetwork) and network.encoder is None
+            if not (type(network) is AutoencoderNetwork and network.encoder is None
                     and network.built_architecture(estimator.input_shape_) == "mlp"):
                 raise ValueError(
                     "features='layers' concatenates the layers of a fully connected encoder; "
@@ -187,8 +188,9 @@ class DeepClustering(BaseDeepClustering):
     network : component, default=None
         Axis 1: :class:`~skdeepcluster.compose.AutoencoderNetwork` (the
         default, ``AutoencoderNetwork()``: ``d-500-500-2000-10``),
-        :class:`~skdeepcluster.compose.SoftmaxHeadNetwork` (DDC's) or
-        :class:`~skdeepcluster.compose.IdentityNetwork` (no network).
+        :class:`~skdeepcluster.compose.SoftmaxHeadNetwork` (DDC's),
+        :class:`~skdeepcluster.compose.VariationalAutoencoderNetwork` (VaDE's)
+        or :class:`~skdeepcluster.compose.IdentityNetwork` (no network).
     features : {"auto", "embedding", "hidden", "layers"}, default="auto"
         Axis 2: the autoencoder's embedding, the hidden layer before a
         softmax head, or all layers of a fully connected encoder side by
@@ -196,13 +198,15 @@ class DeepClustering(BaseDeepClustering):
         ``"embedding"`` otherwise.  ``transform`` returns them.
     non_clustering_loss : component, list of them, or None, default=None
         Axis 3: :class:`~skdeepcluster.compose.Reconstruction` (kept during
-        the clustering phase), several, or none.
+        the clustering phase), :class:`~skdeepcluster.compose.ELBOReconstruction`
+        (a variational network's), several, or none.
     clustering_loss : component, default=None
         Axis 4: :class:`~skdeepcluster.compose.Hardening` (the default; DEC),
         :class:`~skdeepcluster.compose.KMeansLoss` (DCN),
         :class:`~skdeepcluster.compose.CauchySchwarz` (DDC),
-        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss` (DMAE) or
-        :class:`~skdeepcluster.compose.PairwiseDiscriminative`.
+        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss` (DMAE),
+        :class:`~skdeepcluster.compose.PairwiseDiscriminative` or
+        :class:`~skdeepcluster.compose.MixturePriorKL` (VaDE).
     schedule : component, default=None
         Axis 5: :class:`~skdeepcluster.compose.PretrainThenCluster` or
         :class:`~skdeepcluster.compose.JointTraining`.  None is
@@ -231,10 +235,11 @@ class DeepClustering(BaseDeepClustering):
         Number of k-means runs of the clustering head's initialisation.
     batch_size : int or "auto", default="auto"
         Mini-batch size of every phase.  ``"auto"`` is the clustering loss's
-        paper's (256; 100 for :class:`~skdeepcluster.compose.CauchySchwarz`,
-        1000 for :class:`~skdeepcluster.compose.PairwiseDiscriminative`) on
-        data of at least 50 such batches, and ``n_samples // 50`` (at least
-        32) on smaller data.
+        paper's (256; 100 for :class:`~skdeepcluster.compose.CauchySchwarz`
+        and :class:`~skdeepcluster.compose.MixturePriorKL`, 1000 for
+        :class:`~skdeepcluster.compose.PairwiseDiscriminative`) on data of at
+        least 50 such batches, and ``n_samples // 50`` (at least 32) on
+        smaller data.
     precision : {"float32", "tf32", "bf16"}, default="float32"
         Arithmetic of training (see the user guide's :ref:`precision`).
     callbacks : list of skorch callbacks, default=None
@@ -286,7 +291,7 @@ class DeepClustering(BaseDeepClustering):
     See Also
     --------
     DECClustering, IDECClustering, DCNClustering, DDCClustering, DMAEClustering,
-    DMMClustering, DiscriminativeLatentClustering : The presets.
+    DMMClustering, DiscriminativeLatentClustering, VaDEClustering : The presets.
 
     Examples
     --------
@@ -456,6 +461,8 @@ class DeepClustering(BaseDeepClustering):
             + (f", hidden_dims={self.hidden_dims_}" if self.hidden_dims_ is not None else "")
         )
         c.clustering_loss = c.clustering_loss.resolve(X_train, self.batch_size_, self.n_clusters)
+        if hasattr(c.network, "resolve"):  # a setting read off the data (a likelihood)
+            c.network = c.network.resolve(X_train)
         pretrain_augmentation, clustering_augmentation = self._augmentations()
         module = c.network.build(X_train.shape[1], self.input_shape_, self.n_clusters, c.n_runs)
         if isinstance(c.schedule, PretrainThenCluster) and not isinstance(
@@ -483,12 +490,15 @@ class DeepClustering(BaseDeepClustering):
         callbacks = [
             *c.clustering_loss.callbacks(self, c.schedule),
             *c.cluster_update.callbacks(self, start),
+            *getattr(c.schedule, "callbacks", lambda lr: [])(self.lr),
             *self._named_user_callbacks(),
         ]
         if hasattr(c.network, "net_options"):
             options = c.network.net_options()
         else:
             options = dict(optimizer=self.optimizer)
+            if hasattr(c.schedule, "optimizer_options"):
+                options.update(c.schedule.optimizer_options(self.optimizer))
         net = self._make_net(
             head, criterion, epochs=self.epochs_, lr=self.lr,
             seed=seed + c.schedule.clustering_seed_offset, callbacks=callbacks,
@@ -735,7 +745,9 @@ class DeepClustering(BaseDeepClustering):
         """The method's own objective on ``X`` (higher is better).
 
         The opposite of the dissimilarity-mixture loss for
-        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss`; otherwise the
+        :class:`~skdeepcluster.compose.DissimilarityMixtureLoss`, the ELBO
+        (at the encoder's mean) for
+        :class:`~skdeepcluster.compose.MixturePriorKL`; otherwise the
         opposite of the within-cluster sum of squares of the features around
         ``cluster_centers_``, as ``KMeans.score`` on ``transform(X)``.
         Comparable between fits of one network, not across networks or

@@ -29,18 +29,21 @@ from ..losses.information import MutualInformationLoss
 from ..losses.kmeans import KMeansClusteringLoss
 from ..losses.combined import ReconstructionTerm
 from ..losses.mixture import DMAELoss
+from ..losses.variational import ELBOReconstructionTerm, MixturePriorKLLoss
 from ..rows import LazyRows, MappedRows
 from ..networks.heads import (
     CosineClusteringModule,
     DissimilarityMixture,
     DMAEModule,
     KMeansClusteringModule,
+    MixturePriorModule,
     SoftmaxClusteringModule,
     StudentTClusteringModule,
     _gram,
 )
 from ..updates import (
     ClusteringStageSchedule,
+    diagonal_mixture_start,
     dissimilarity_kmeans_plusplus,
     gaussian_mixture_start,
     kmeans_start,
@@ -49,10 +52,12 @@ from ..updates import (
 )
 from ._base import Component
 from .auto import auto_batch_size
+from .networks import VariationalAutoencoderNetwork
 from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
 
 __all__ = [
     "Reconstruction",
+    "ELBOReconstruction",
     "VirtualAdversarial",
     "Hardening",
     "KMeansLoss",
@@ -61,6 +66,7 @@ __all__ = [
     "PairwiseDiscriminative",
     "NoClusteringLoss",
     "MutualInformation",
+    "MixturePriorKL",
 ]
 
 
@@ -94,6 +100,33 @@ class Reconstruction(Component):
     def term(self, output="reconstruction", estimator=None, X_train=None):
         """The criterion term reading the network output ``output``."""
         return ReconstructionTerm(self.weight, self.reduction, output)
+
+
+class ELBOReconstruction(Component):
+    """The reconstruction term of a variational ELBO: ``weight * E_q[-log p(x | z)]``.
+
+    The negative log-likelihood of the input under the decoder's output for
+    one latent drawn from ``q(z | x)``, summed over the features and averaged
+    over the batch: Bernoulli (cross-entropy) for a network with a sigmoid
+    decoder, a unit Gaussian (half the squared error) otherwise (see
+    :class:`VariationalAutoencoderNetwork`'s ``likelihood``).  With
+    :class:`MixturePriorKL` it makes VaDE's negative ELBO.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the term (1 in the ELBO).
+    """
+
+    needs_decoder = True
+    source = "embedding"
+
+    def __init__(self, weight=1.0):
+        self.weight = weight
+
+    def term(self, output="reconstruction", estimator=None, X_train=None):
+        """The criterion term reading the network output ``output``."""
+        return ELBOReconstructionTerm(self.weight, output)
 
 
 class VirtualAdversarial(Component):
@@ -189,6 +222,9 @@ class _ClusteringLoss(Component):
 
     def check_update(self, update):
         """Raise a ValueError if ``update`` (one of :attr:`updates`) does not fit these settings."""
+
+    def check_network(self, network):
+        """Raise a ValueError if this loss cannot run on ``network`` (a component)."""
 
     def resolve(self, X_train, batch_size=None, n_clusters=None):
         """This loss with its ``"auto"`` settings resolved for the training data (a copy).
@@ -743,3 +779,98 @@ class NoClusteringLoss(_ClusteringLoss):
 
     def centers(self, module):
         return None
+
+
+class MixturePriorKL(_ClusteringLoss):
+    """VaDE's clustering term: ``weight * KL(q(z, c | x) || p(z, c))`` to a Gaussian-mixture prior.
+
+    The prior's ``pi_c``, ``mu_c`` and diagonal ``lam_c`` live in the head
+    (:class:`~skdeepcluster.networks.MixturePriorModule`), trained with the
+    network; a diagonal :class:`~sklearn.mixture.GaussianMixture` on the
+    encoder's means of all the training data starts ``mu_c`` and ``lam_c``
+    (``pi`` uniform).  The soft assignments are the responsibilities
+    ``g_c = p(c | z)`` (see :func:`~skdeepcluster.losses.mixture_prior_kl`).
+    Needs :class:`VariationalAutoencoderNetwork`.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the KL term: 1 is the ELBO; less lets the latent spread
+        beyond the prior, more pulls it onto the mixture (as a beta-VAE).
+    variance_start : {"prior", "network"}, default="prior"
+        How the encoder's log-variance head starts the clustering phase
+        (pretraining trains only the mean head).  ``"prior"``: zero weights
+        and, as bias, the log of the prior's variances averaged over the
+        components, so the first latent draws spread as far as a cluster;
+        ``"network"``: as it was built (the reference's, whose untrained head
+        can draw latents at a scale unrelated to the embedding's and break up
+        tight clusters of a short pretraining).
+    """
+
+    reference_batch_size = 100
+
+    def __init__(self, weight=1.0, *, variance_start="prior"):
+        self.weight = weight
+        self.variance_start = variance_start
+
+    def describe_start(self, estimator, where, network):
+        return (
+            f"with a diagonal Gaussian mixture (n_init={estimator.n_init}) on {where} "
+            "(the encoder's means), uniform weights"
+        )
+
+    def check_network(self, network):
+        if self.variance_start not in ("prior", "network"):
+            raise ValueError(
+                f"MixturePriorKL(variance_start={self.variance_start!r}): use 'prior' or "
+                "'network'."
+            )
+        if not isinstance(network, VariationalAutoencoderNetwork):
+            raise ValueError(
+                f"clustering_loss=MixturePriorKL() needs a variational network (the mean and "
+                f"variance of q(z | x)); network={type(network).__name__}() has none: use "
+                "network=VariationalAutoencoderNetwork()."
+            )
+
+    def start(self, estimator, module, X_train, seed, reconstruct):
+        mixture = diagonal_mixture_start(
+            estimator._encode(module, X_train), estimator.n_clusters, estimator.n_init, seed
+        )
+        head = MixturePriorModule(module, mixture.means_, mixture.covariances_,
+                                  reconstruct=reconstruct)
+        if self.variance_start == "prior":
+            with torch.no_grad():
+                module.log_variance.weight.zero_()
+                module.log_variance.bias.copy_(head.log_variances.exp().mean(0).log())
+        return head, {}
+
+    def empty_head(self, module, state_dict, reconstruct):
+        means = state_dict["means"]
+        return MixturePriorModule(module, torch.zeros_like(means), torch.ones_like(means),
+                                  reconstruct=reconstruct)
+
+    def criterion(self):
+        return MixturePriorKLLoss(self.weight)
+
+    def objective(self):
+        """``per_sample(module, x)``: the negative ELBO of each sample at its mean (for ``score``).
+
+        The reconstruction's negative log-likelihood plus the KL to the prior,
+        unweighted, with the latent at the encoder's mean (no draw), so that
+        ``score`` is deterministic.
+        """
+        kl, reconstruction = MixturePriorKLLoss(), ELBOReconstructionTerm()
+
+        def per_sample(module, x):
+            out = module(x)  # in evaluation mode the latent is the mean
+            if "reconstruction" not in out:
+                out.update(module.decode(out["embedding"]))
+            return reconstruction.per_sample(out, x) + kl.per_sample(out)
+
+        return per_sample
+
+    def fitted_attributes(self, module):
+        return {
+            "weights_": module.weights.detach().cpu().numpy().astype(np.float64),
+            "covariances_": module.log_variances.detach().exp().cpu().numpy().astype(np.float64),
+        }

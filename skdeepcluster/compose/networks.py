@@ -6,6 +6,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from torch import nn
 
 from ..networks.autoencoders import (
@@ -14,6 +15,8 @@ from ..networks.autoencoders import (
     ConvAutoencoder,
     MLPAutoencoder,
     Unflatten,
+    MLPVariationalAutoencoder,
+    VariationalAutoencoder,
     glorot_init,
 )
 from ..networks.runwise import (
@@ -29,7 +32,13 @@ from ..networks.runwise import (
 from ._base import Component
 from .auto import auto_hidden_dims
 
-__all__ = ["AutoencoderNetwork", "IdentityNetwork", "SoftmaxHeadNetwork", "LayerFeatures"]
+__all__ = [
+    "AutoencoderNetwork",
+    "VariationalAutoencoderNetwork",
+    "IdentityNetwork",
+    "SoftmaxHeadNetwork",
+    "LayerFeatures",
+]
 
 # The built-in image autoencoders, by the name ``architecture`` takes.
 _IMAGE_NETWORKS = {"conv": ConvAutoencoder, "conv_bn": BatchNormConvAutoencoder}
@@ -193,6 +202,118 @@ class AutoencoderNetwork(Component):
         if self.weight_init == "glorot":
             glorot_init(autoencoder)
         return autoencoder
+
+
+def data_in_unit_interval(X):
+    """Whether every value of the training data ``X`` lies in [0, 1] (pixel intensities).
+
+    ``X`` is a tensor, the engine's rows (in memory, sparse, or a file read a
+    chunk at a time).
+
+    >>> import torch
+    >>> data_in_unit_interval(torch.rand(5, 3)), data_in_unit_interval(torch.randn(50, 3))
+    (True, False)
+    """
+    from ..rows import LazyRows, MappedRows
+
+    if isinstance(X, (MappedRows, LazyRows)):  # a file: read it a chunk at a time
+        chunks = [X[start : start + 4096] for start in range(0, len(X), 4096)]
+        low, high = min(float(c.min()) for c in chunks), max(float(c.max()) for c in chunks)
+    else:
+        X = getattr(X, "X", X)  # HostRows keep the data as given in X
+        low, high = float(X.min()), float(X.max())
+    return low >= 0.0 and high <= 1.0
+
+
+class VariationalAutoencoderNetwork(AutoencoderNetwork):
+    """A variational autoencoder: VaDE's network.
+
+    A trunk with two linear heads of width ``embedding_dim`` (the mean and
+    the log variance of ``q(z | x)``) and a decoder: the fully connected
+    ``d-hidden_dims`` trunk and its mirror
+    (:class:`~skdeepcluster.networks.MLPVariationalAutoencoder`, the layers
+    of :class:`AutoencoderNetwork`), or your own trunk and decoder.  It
+    pretrains as an autoencoder on its mean head, and the clustering
+    features (``transform``) are the mean.
+
+    Parameters
+    ----------
+    hidden_dims : tuple of int or "auto", default="auto"
+        Widths of the trunk, as for :class:`AutoencoderNetwork`
+        (``(500, 500, 2000)``, VaDE's, for inputs of more than 128 features).
+    embedding_dim : int, default=10
+        Width of the latent space.
+    likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
+        ``p(x | z)``: independent Bernoullis on a sigmoid decoder (the
+        paper's, for intensities in [0, 1]; not binarised), or a Gaussian of
+        unit variance on a linear one (squared error, for standardised
+        data).  ``"auto"`` is ``"bernoulli"`` when every training value lies
+        in [0, 1], ``"gaussian"`` otherwise.
+    encoder, decoder : torch.nn.Module, default=None
+        Your own trunk (its output feeds the two heads, whose width is probed
+        on a batch) and decoder (from ``embedding_dim`` latents to the input,
+        ending linear: the sigmoid of the Bernoulli likelihood is added);
+        both or neither.  They are copied and keep their own initialisation.
+    input_shape : tuple of int, default=None
+        ``(C, H, W)`` your modules see images in, from flat input.
+    weight_init : {"glorot", "torch"}, default="glorot"
+        As for :class:`AutoencoderNetwork` (the built-in layers only).
+
+    Examples
+    --------
+    >>> from skdeepcluster.compose import VariationalAutoencoderNetwork
+    >>> network = VariationalAutoencoderNetwork(hidden_dims=(16,), likelihood="bernoulli")
+    >>> network.build(8, None).mean
+    Linear(in_features=16, out_features=10, bias=True)
+    """
+
+    # A fully connected network of its own, or the user's modules.
+    architecture = "mlp"
+
+    def __init__(self, *, hidden_dims="auto", embedding_dim=10, likelihood="auto",
+                 encoder=None, decoder=None, input_shape=None, weight_init="glorot"):
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.likelihood = likelihood
+        self.encoder = encoder
+        self.decoder = decoder
+        self.input_shape = input_shape
+        self.weight_init = weight_init
+
+    def resolve(self, X_train):
+        """This network with ``likelihood="auto"`` resolved for the training data (a copy)."""
+        if self.likelihood != "auto":
+            return self
+        likelihood = "bernoulli" if data_in_unit_interval(X_train) else "gaussian"
+        return clone(self).set_params(likelihood=likelihood)
+
+    def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
+        """The untrained :class:`~skdeepcluster.networks.VariationalAutoencoder`."""
+        bernoulli = self.likelihood == "bernoulli"
+        if self.encoder is None and self.decoder is None:
+            vae = MLPVariationalAutoencoder(
+                n_features, self.resolve_hidden_dims(n_features, input_shape),
+                self.embedding_dim, bernoulli=bernoulli,
+            )
+            if self.weight_init == "glorot":
+                glorot_init(vae)
+            return vae
+        if self.encoder is None or self.decoder is None:
+            raise ValueError(
+                "A variational autoencoder reconstructs its input: pass both encoder= and "
+                "decoder=, or neither."
+            )
+        trunk, decoder = copy.deepcopy(self.encoder), copy.deepcopy(self.decoder)
+        if input_shape is not None:
+            # Batches travel flat; the user's modules see images and may return them.
+            trunk, decoder = nn.Sequential(Unflatten(input_shape), trunk), nn.Sequential(
+                decoder, nn.Flatten()
+            )
+        trunk = nn.Sequential(trunk, nn.Flatten())
+        probe = copy.deepcopy(trunk).eval()
+        with torch.no_grad():
+            width = probe(torch.zeros(2, n_features)).shape[1]
+        return VariationalAutoencoder(trunk, decoder, width, self.embedding_dim, bernoulli)
 
 
 class IdentityNetwork(Component):

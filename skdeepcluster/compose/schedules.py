@@ -1,9 +1,65 @@
 """Axis 5 of the taxonomy: how the losses combine over training."""
 
+import torch
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import LambdaLR
+
 from ._base import Component
 from .auto import auto_epochs
 
-__all__ = ["PretrainThenCluster", "JointTraining", "Augmentation"]
+__all__ = ["PretrainThenCluster", "JointTraining", "Augmentation", "StepDecay"]
+
+
+class _StepFactor:
+    """``max(gamma ** (epoch // step_size), floor)``: a picklable ``lr_lambda``."""
+
+    def __init__(self, step_size, gamma, floor):
+        self.step_size, self.gamma, self.floor = step_size, gamma, floor
+
+    def __call__(self, epoch):
+        return max(self.gamma ** (epoch // self.step_size), self.floor)
+
+
+class _LRSchedulerWithoutState(LRScheduler):
+    """skorch's ``LRScheduler`` that pickles without its PyTorch scheduler.
+
+    The scheduler holds the optimizer, whose tensors would be pickled outside
+    skorch's device mapping (a CUDA-trained model would not unpickle on a
+    CPU-only machine); it is made anew when training starts.
+    """
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("lr_scheduler_", None)
+        return state
+
+
+class StepDecay(Component):
+    """The learning rate times ``gamma`` every ``step_size`` epochs, down to ``min_lr`` (VaDE).
+
+    ``lr_n = max(lr * gamma ** (n // step_size), min_lr)`` in epoch ``n``
+    (from 0) of the clustering phase, as skorch's
+    :class:`~skorch.callbacks.LRScheduler` around PyTorch's ``LambdaLR``.
+
+    Parameters
+    ----------
+    step_size : int, default=10
+        Epochs between two decays.
+    gamma : float, default=0.9
+        Factor of each decay.
+    min_lr : float, default=0.0
+        Floor of the learning rate.
+    """
+
+    def __init__(self, step_size=10, gamma=0.9, min_lr=0.0):
+        self.step_size = step_size
+        self.gamma = gamma
+        self.min_lr = min_lr
+
+    def callback(self, lr):
+        """The skorch callback for a phase that starts at learning rate ``lr``."""
+        factor = _StepFactor(int(self.step_size), float(self.gamma), min(1.0, self.min_lr / lr))
+        return _LRSchedulerWithoutState(policy=LambdaLR, lr_lambda=factor)
 
 
 class PretrainThenCluster(Component):
@@ -34,11 +90,18 @@ class PretrainThenCluster(Component):
         Gradient steps each phase takes at least: on a data set too small for
         that many in ``pretrain_epochs`` (``epochs``), more epochs.  The
         estimator's ``pretrain_epochs_`` and ``epochs_`` hold the numbers used.
+    lr_decay : StepDecay or None, default=None
+        How the clustering phase's learning rate decays over its epochs;
+        None keeps it constant.
+    adam_eps : float or None, default=None
+        ``eps`` of Adam in the clustering phase (VaDE's reference: 1e-4);
+        None is PyTorch's 1e-8.  Ignored by other optimizers.
     """
 
     def __init__(
         self, pretrain_epochs=100, epochs=100, *, pretrain_lr=1e-3, pretrain_optimizer="adam",
         pretrain_features=None, freeze_encoder=False, min_pretrain_steps=0, min_steps=0,
+        lr_decay=None, adam_eps=None,
     ):
         self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
@@ -48,6 +111,19 @@ class PretrainThenCluster(Component):
         self.freeze_encoder = freeze_encoder
         self.min_pretrain_steps = min_pretrain_steps
         self.min_steps = min_steps
+        self.lr_decay = lr_decay
+        self.adam_eps = adam_eps
+
+    def callbacks(self, lr):
+        """The clustering phase's schedule callbacks, for its learning rate ``lr``."""
+        return [] if self.lr_decay is None else [("lr_decay", self.lr_decay.callback(lr))]
+
+    def optimizer_options(self, optimizer):
+        """skorch's ``optimizer__*`` settings of the clustering phase's ``optimizer``."""
+        adam = optimizer == "adam" or (
+            isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Adam)
+        )
+        return {"optimizer__eps": self.adam_eps} if adam and self.adam_eps is not None else {}
 
     # The clustering phase's batches are drawn with the seed after pretraining's.
     clustering_seed_offset = 1

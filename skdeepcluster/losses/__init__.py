@@ -12,6 +12,8 @@
   between inputs and assignments;
 * :mod:`~skdeepcluster.losses.adversarial`: virtual adversarial training
   (VAT), IMSAT's regulariser.
+* :mod:`~skdeepcluster.losses.variational`: VaDE's evidence lower bound
+  (the likelihood of the input, the KL to a Gaussian-mixture prior).
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -37,8 +39,10 @@ from .mixture import *  # noqa: F401,F403
 from .mixture import __all__ as _mixture
 from .reconstruction import *  # noqa: F401,F403
 from .reconstruction import __all__ as _reconstruction
+from .variational import *  # noqa: F401,F403
+from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_information, *_adversarial, *_combined,
+    *_information, *_adversarial, *_variational, *_combined,
 ]

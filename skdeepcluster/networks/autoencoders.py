@@ -16,6 +16,8 @@ __all__ = [
     "Autoencoder",
     "Unflatten",
     "MLPAutoencoder",
+    "VariationalAutoencoder",
+    "MLPVariationalAutoencoder",
     "ConvAutoencoder",
     "BatchNormConvAutoencoder",
     "float32_head",
@@ -187,6 +189,101 @@ class MLPAutoencoder(Autoencoder):
     def __init__(self, input_dim, hidden_dims=(500, 500, 2000), embedding_dim=10):
         sizes = [int(input_dim), *map(int, hidden_dims), int(embedding_dim)]
         super().__init__(_mlp(sizes), _mlp(sizes[::-1]))
+
+
+class VariationalAutoencoder(nn.Module):
+    """A variational autoencoder: a trunk, mean and log-variance heads, and a decoder.
+
+    The trunk maps a batch to ``(n, trunk_dim)`` features; two linear heads of
+    width ``embedding_dim`` give the mean ``mu~`` and the log variance
+    ``log var~`` of ``q(z | x)``; the decoder maps latents back, linear or
+    followed by a sigmoid for a Bernoulli likelihood.  ``encode`` and
+    ``forward`` use the mean, so that the network pretrains as a plain
+    autoencoder on its mean head.
+
+    Parameters
+    ----------
+    trunk : torch.nn.Module
+        The encoder up to the heads.
+    decoder : torch.nn.Module
+        Maps ``(n, embedding_dim)`` latents to the input space, without a
+        final sigmoid.
+    trunk_dim : int
+        Width of the trunk's output.
+    embedding_dim : int, default=10
+        Width of the latent space.
+    bernoulli : bool, default=False
+        Follow the decoder with a sigmoid; its outputs then come with their
+        logits (``"reconstruction_logits"``) for the Bernoulli likelihood.
+    """
+
+    def __init__(self, trunk, decoder, trunk_dim, embedding_dim=10, bernoulli=False):
+        super().__init__()
+        self.trunk = trunk
+        self.mean = nn.Linear(int(trunk_dim), int(embedding_dim))
+        self.log_variance = nn.Linear(int(trunk_dim), int(embedding_dim))
+        self.decoder = decoder
+        # A buffer, so that weights-only loading restores the likelihood with the weights.
+        self.register_buffer("bernoulli", torch.tensor(bool(bernoulli)))
+        self.sigmoid_output = bool(bernoulli)  # read in forward without a device sync
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.sigmoid_output = bool(self.bernoulli)
+
+    def encode_distribution(self, x):
+        """``(mu~, log var~)`` of ``q(z | x)``."""
+        hidden = self.trunk(x)
+        return self.mean(hidden), self.log_variance(hidden)
+
+    def encode(self, x):
+        return self.mean(self.trunk(x))
+
+    def decode(self, z):
+        """The decoder's mean of ``p(x | z)`` (``"reconstruction"``), its logits if Bernoulli."""
+        out = self.decoder(z)
+        if self.sigmoid_output:
+            return {"reconstruction": torch.sigmoid(out), "reconstruction_logits": out}
+        return {"reconstruction": out}
+
+    def forward(self, x):
+        z = self.encode(x)
+        return {"embedding": z, **self.decode(z)}
+
+
+class MLPVariationalAutoencoder(VariationalAutoencoder):
+    """Fully connected variational autoencoder: VaDE's ``d-500-500-2000`` trunk and ``10``-d heads.
+
+    The trunk has a ReLU after every layer, its last included; the decoder
+    mirrors it (:class:`MLPAutoencoder`'s layers), ending linear.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of input features ``d``.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Widths of the trunk; the decoder mirrors them.
+    embedding_dim : int, default=10
+        Width of the latent space.
+    bernoulli : bool, default=False
+        As for :class:`VariationalAutoencoder`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> vae = MLPVariationalAutoencoder(784, bernoulli=True)
+    >>> mean, log_variance = vae.encode_distribution(torch.zeros(3, 784))
+    >>> mean.shape, sorted(vae(torch.zeros(3, 784)))
+    (torch.Size([3, 10]), ['embedding', 'reconstruction', 'reconstruction_logits'])
+    """
+
+    def __init__(self, input_dim, hidden_dims=(500, 500, 2000), embedding_dim=10,
+                 bernoulli=False):
+        sizes = [int(input_dim), *map(int, hidden_dims)]
+        super().__init__(
+            _mlp(sizes, final_activation=True), _mlp([int(embedding_dim), *sizes[::-1]]),
+            sizes[-1], embedding_dim, bernoulli,
+        )
 
 
 class Unflatten(nn.Module):

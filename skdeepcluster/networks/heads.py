@@ -4,8 +4,9 @@ Each wraps a network (``encode(x)``, ``forward(x) -> dict``) and adds the
 clustering parameters of one family of clustering losses: Student's t
 centroids (DEC's hardening), k-means centroids and counts (DCN), a
 dissimilarity mixture (DMAE), centroids on the unit sphere (the
-discriminative latent space method) or a softmax layer (DDC's head on an
-autoencoder).  ``assign(z)`` gives the soft assignments of features ``z``.
+discriminative latent space method), a softmax layer (DDC's head on an
+autoencoder) or a Gaussian-mixture prior on a variational autoencoder's
+latent space (VaDE).  ``assign(z)`` gives the soft assignments of features ``z``.
 """
 
 import torch
@@ -16,6 +17,7 @@ from ..dissimilarities import pairwise_dissimilarities
 from ..losses.hardening import student_t_assignments, student_t_kernel
 from ..losses.kmeans import squared_distances
 from ..losses.mixture import mixture_assignments
+from ..losses.variational import mixture_log_responsibilities
 from .autoencoders import float32_head
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "DMAEModule",
     "CosineClusteringModule",
     "SoftmaxClusteringModule",
+    "MixturePriorModule",
 ]
 
 
@@ -343,4 +346,89 @@ class SoftmaxClusteringModule(nn.Module):
         else:
             out = {"embedding": self.autoencoder.encode(x)}
         out["assignments"] = self.assign(out["embedding"])
+        return out
+
+
+class MixturePriorModule(nn.Module):
+    """A variational autoencoder with a Gaussian-mixture prior on its latent space (VaDE).
+
+    The prior ``p(c) = pi_c``, ``p(z | c) = N(mu_c, diag lam_c)`` has free
+    parameters: ``pi = softmax(mixing_logits)`` stays on the simplex and
+    ``lam = exp(log_variances)`` positive.  In training ``forward`` draws one
+    latent ``z = mu~ + exp(log var~ / 2) * eps`` per sample (the
+    reparameterisation), decodes it and gives its responsibilities
+    ``g = p(c | z)``; in evaluation ``z`` is the mean ``mu~``, so the
+    assignments are those of ``predict``.
+
+    Parameters
+    ----------
+    vae : VariationalAutoencoder
+        The (pretrained) network: ``encode_distribution(x)``, ``encode(x)``
+        (the mean) and ``decode(z)``.
+    means, variances : array-like of shape (n_clusters, embedding_dim)
+        Initial ``mu_c`` and ``lam_c``.
+    weights : array-like of shape (n_clusters,), default=None
+        Initial ``pi_c``; None is uniform.
+    reconstruct : bool, default=True
+        Whether ``forward`` decodes the latent.
+    """
+
+    def __init__(self, vae, means, variances, weights=None, reconstruct=True):
+        super().__init__()
+        self.vae = vae
+        means = torch.as_tensor(means, dtype=torch.float32).clone()
+        self.means = nn.Parameter(means)
+        self.log_variances = nn.Parameter(
+            torch.log(torch.as_tensor(variances, dtype=torch.float32)).clone()
+        )
+        logits = torch.zeros(means.shape[0]) if weights is None else torch.log(
+            torch.as_tensor(weights, dtype=torch.float32)
+        )
+        self.mixing_logits = nn.Parameter(logits.clone())
+        self.reconstruct = reconstruct
+
+    @property
+    def centers(self):
+        return self.means
+
+    @property
+    def weights(self):
+        """Mixing weights ``pi_c`` (they sum to one)."""
+        return torch.softmax(self.mixing_logits, dim=0)
+
+    @property
+    def decoder(self):
+        return self.vae.decoder
+
+    def encode(self, x):
+        return self.vae.encode(x)
+
+    @float32_head
+    def log_assign(self, z):
+        """``log p(c | z)``, shape ``(n, n_clusters)``."""
+        return mixture_log_responsibilities(
+            z, torch.log_softmax(self.mixing_logits, dim=0), self.means, self.log_variances
+        )
+
+    def assign(self, z):
+        return self.log_assign(z).exp()
+
+    def decode(self, z):
+        """The decoder's outputs for latents ``z`` (see :meth:`VariationalAutoencoder.decode`)."""
+        return self.vae.decode(z)
+
+    def forward(self, x):
+        mean, log_variance = self.vae.encode_distribution(x)
+        z = mean
+        if self.training:
+            z = mean + torch.exp(0.5 * log_variance) * torch.randn_like(mean)
+        log_g = self.log_assign(z)
+        out = {
+            "embedding": mean, "log_variance": log_variance, "log_assignments": log_g,
+            "assignments": log_g.exp(),
+            "prior_log_weights": torch.log_softmax(self.mixing_logits, dim=0),
+            "prior_means": self.means, "prior_log_variances": self.log_variances,
+        }
+        if self.reconstruct:
+            out.update(self.vae.decode(z))
         return out
