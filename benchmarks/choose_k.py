@@ -10,7 +10,7 @@ on the grid.  Writes ``benchmarks/results/choose_k_cpu.json`` (both parts).
 
     python benchmarks/choose_k.py                               # digits and the synthetic sets
     python benchmarks/choose_k.py --part k --datasets mnist --n-samples 10000 \\
-        --set pretrain_epochs=30 epochs=20 --k 5 8 10 12 15 --seeds 2
+        --set pretrain_epochs=20 epochs=10 "hidden_dims=(256, 128)" --k 6 8 10 12 14 --seeds 2
     python benchmarks/choose_k.py --part weights --datasets digits
 """
 

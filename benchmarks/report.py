@@ -42,6 +42,7 @@ PAPERS = {
     "ddls": ("0.974", "Tzoreff et al. (2018)"),
     "aljalbout": ("0.961", "Aljalbout et al. (2018), Table 1"),
     "imsat": ("0.984", "Hu et al. (2017), Table 2"),
+    "neural": ("0.966", "Aljalbout et al. (2018), Table 1, for Saito and Tan (2017)"),
     "vade": ("0.945", "Jiang et al. (2017), weights trained for 3,000 epochs"),
 }
 
@@ -286,6 +287,10 @@ def _headline_rows(r):
     add("IMSAT", "imsat", f"``epochs={data[0]['rows'][0]['epochs']}`` (the paper: 50), input "
         "``x / 128 - 1``", [one(d, method="imsat") for d in data], PAPERS["imsat"][0],
         machine_of(data[0]), IMSAT_COMMAND, files)
+    data = [r.json(f) for f in NEURAL_FILES]
+    add("Neural Clustering", "neural", "``epochs=30`` (the autoencoder's; DEC's recipe: 100)",
+        [row for d in data for row in rows_of(d, method="neural")], PAPERS["neural"][0],
+        machine_of(data[0]), NEURAL_COMMAND, NEURAL_FILES)
     data = [r.json(f) for f in VADE_FILES]
     add("VaDE", "vade", VADE_SETTINGS, [row for d in data for row in rows_of(d, method="vade")],
         PAPERS["vade"][0], machine_of(data[0]), VADE_COMMAND, VADE_FILES)
@@ -306,6 +311,7 @@ def headline(r):
          ("DCN", PAPERS["dcn"]), ("DDC and DDC-VOTE", (PAPERS["ddc"][0] + " and "
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
          ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]), ("VaDE", PAPERS["vade"]),
+         ("Neural Clustering", PAPERS["neural"]),
          ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
           "(DMAE's figure is for the Mahalanobis dissimilarity with augmented pretraining).")
@@ -748,6 +754,10 @@ def ddc_curves(r):
 
 # -- IMSAT ---------------------------------------------------------------------
 
+
+NEURAL_FILES = ["mnist_all_cpu_neural_30ep_seed0.json"]
+NEURAL_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods neural --seeds S "
+                  "--epochs 30 --threads 1 --tag neural_30ep_seedS")
 
 IMSAT_FILES = seeds_files("imsat_mnist_all_cpu_8epochs_seeds{s}.json", range(3))
 IMSAT_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_imsat.py --seeds S --epochs 8 "
@@ -1456,7 +1466,8 @@ def _choose_k_source(d):
     return Source(d["machine"], [
         "python benchmarks/choose_k.py --part k",
         "python benchmarks/choose_k.py --part k --datasets mnist --n-samples 10000 "
-        "--set pretrain_epochs=30 epochs=20 --k 5 8 10 12 15 --seeds 2",
+        "--set pretrain_epochs=20 epochs=10 \"hidden_dims=(256, 128)\" --k 6 8 10 12 14 "
+        "--seeds 2",
     ], CHOOSE_K)
 
 

@@ -68,6 +68,9 @@ HEADLINE_ROWS = {
     "DMAEClustering": "DMAE, Mahalanobis",
     "DMMClustering": "DMM",
     "DiscriminativeLatentClustering": "DDLS",
+    "IMSATClustering": "IMSAT",
+    "VaDEClustering": "VaDE",
+    "NeuralClustering": "Neural Clustering",
 }
 
 
