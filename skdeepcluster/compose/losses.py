@@ -833,9 +833,10 @@ class MixturePriorKL(_ClusteringLoss):
             )
 
     def start(self, estimator, module, X_train, seed, reconstruct):
-        mixture = diagonal_mixture_start(
-            estimator._encode(module, X_train), estimator.n_clusters, estimator.n_init, seed
-        )
+        # out of core, the mixture starts on a sample's features, as DMAE's does
+        rows = start_sample(len(X_train), start_samples(X_train), seed)
+        features = estimator._encode(module, X_train if rows is None else X_train[rows])
+        mixture = diagonal_mixture_start(features, estimator.n_clusters, estimator.n_init, seed)
         head = MixturePriorModule(module, mixture.means_, mixture.covariances_,
                                   reconstruct=reconstruct)
         if self.variance_start == "prior":
