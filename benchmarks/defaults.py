@@ -37,6 +37,7 @@ METHODS = (
     "DECClustering", "IDECClustering", "DCNClustering", "DMAEClustering", "DMMClustering",
     "DDCClustering", "DiscriminativeLatentClustering", "AljalboutClustering", "DeepClustering",
     "NeuralClustering",
+    "DENClustering",
     "IMSATClustering",
     "VaDEClustering",
 )

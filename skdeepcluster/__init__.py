@@ -19,6 +19,7 @@ from .ddc import DDCClustering
 from .dec import AljalboutClustering, DECClustering, IDECClustering
 from .discriminative import DiscriminativeLatentClustering
 from .dmae import DMAEClustering, DMMClustering
+from .den import DENClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
 from .vade import VaDEClustering
@@ -34,6 +35,7 @@ __all__ = [
     "DMMClustering",
     "DiscriminativeLatentClustering",
     "NeuralClustering",
+    "DENClustering",
     "IMSATClustering",
     "VaDEClustering",
     "__version__",
@@ -56,6 +58,7 @@ _submodules = (
     "dmae",
     "discriminative",
     "neural_clustering",
+    "den",
     "imsat",
     "vade",
     "compose",

@@ -14,6 +14,7 @@ SMALL = {
     "DDCClustering": dict(hidden_dims=(8,), embedding_dim=4, n_init=1, epochs=1, batch_size=10),
     "DMMClustering": dict(n_init=1, epochs=1),
     "NeuralClustering": dict(hidden_dims=(8,), embedding_dim=2, n_init=1, epochs=1),
+    "DENClustering": dict(hidden_dims=(8,), group_size=1, n_init=1, epochs=1),
     "IMSATClustering": dict(hidden_dims=(8, 8), epochs=1, batch_size=10),
     "VaDEClustering": _AE,
 }

@@ -36,6 +36,7 @@ PAPER_RECIPES = {
     "DDCClustering": (100, 0, 100, (200, 200, 500)),
     "DiscriminativeLatentClustering": (1000, 50, 50, (500, 500, 2000)),
     "NeuralClustering": (256, 0, 100, (500, 500, 2000)),
+    "DENClustering": (256, 0, 100, (500, 500, 2000)),
     # The backbone before the hidden layer (1200 too): d-1200-1200-K on every input.
     "IMSATClustering": (250, 0, 50, (1200,)),
     # VaDE's reference runs 3,000 clustering epochs; "auto" stops at 250, past the lr's floor.
@@ -45,7 +46,7 @@ PAPER_RECIPES = {
 FIXED_WIDTHS = {"IMSATClustering"}
 
 # Presets whose one phase trains as long as the others' pretraining (the autoencoder alone).
-TRAINING_STEPS = {"NeuralClustering": AUTO_MIN_STEPS[0]}
+TRAINING_STEPS = {"NeuralClustering": AUTO_MIN_STEPS[0], "DENClustering": AUTO_MIN_STEPS[0]}
 
 
 def resolved(model, n_samples, n_features, input_shape=None):

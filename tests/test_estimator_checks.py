@@ -9,11 +9,13 @@ from skdeepcluster import (
     DCNClustering,
     DDCClustering,
     DECClustering,
+    DENClustering,
     DMAEClustering,
     DiscriminativeLatentClustering,
     DMMClustering,
     IDECClustering,
     IMSATClustering,
+    NeuralClustering,
     VaDEClustering,
 )
 from skdeepcluster.compose import (
@@ -53,6 +55,8 @@ ESTIMATORS = [
     ),
     IMSATClustering(random_state=0, hidden_dims=(16, 16), epochs=50, batch_size=50, lr=0.01),
     VaDEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
+    NeuralClustering(random_state=0, hidden_dims=(32,), embedding_dim=4, epochs=10, n_init=3),
+    DENClustering(random_state=0, hidden_dims=(32,), epochs=10, n_init=3),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

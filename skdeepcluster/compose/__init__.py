@@ -10,7 +10,8 @@ axis                        components
                             :class:`VariationalAutoencoderNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
 3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
-                            :class:`ELBOReconstruction`
+                            :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
+                            :class:`GroupSparsity`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
@@ -30,8 +31,10 @@ from .losses import (
     CauchySchwarz,
     DissimilarityMixtureLoss,
     ELBOReconstruction,
+    GroupSparsity,
     Hardening,
     KMeansLoss,
+    LocalityPreservation,
     NoClusteringLoss,
     MutualInformation,
     MixturePriorKL,
@@ -61,6 +64,8 @@ __all__ = [
     "Reconstruction",
     "VirtualAdversarial",
     "ELBOReconstruction",
+    "LocalityPreservation",
+    "GroupSparsity",
     "Hardening",
     "KMeansLoss",
     "CauchySchwarz",

@@ -29,6 +29,7 @@ from ..losses.information import MutualInformationLoss
 from ..losses.kmeans import KMeansClusteringLoss
 from ..losses.combined import ReconstructionTerm
 from ..losses.mixture import DMAELoss
+from ..losses.locality import GroupSparsityTerm, LocalityPreservingTerm, heat_kernel
 from ..losses.variational import ELBOReconstructionTerm, MixturePriorKLLoss
 from ..rows import LazyRows, MappedRows
 from ..networks.heads import (
@@ -59,6 +60,8 @@ __all__ = [
     "Reconstruction",
     "ELBOReconstruction",
     "VirtualAdversarial",
+    "LocalityPreservation",
+    "GroupSparsity",
     "Hardening",
     "KMeansLoss",
     "CauchySchwarz",
@@ -193,6 +196,86 @@ class VirtualAdversarial(Component):
             self.weight, xi=self.xi, eps_scale=self.eps_scale,
             n_power_iterations=self.n_power_iterations, distances=distances,
         )
+
+
+class LocalityPreservation(Component):
+    """DEN's locality preservation: input neighbours stay close in the embedding.
+
+    ``weight * mean_i sum_j w_ij ||z_i - z_j||^2`` over each sample's
+    ``n_neighbors`` nearest other training samples in the input, with the
+    heat kernel ``w_ij = exp(-||x_i - x_j||^2 / t)``
+    (:func:`~skdeepcluster.losses.locality_preserving_loss`).  The neighbours
+    are found once, at the start of training, by scikit-learn's
+    :class:`~sklearn.neighbors.NearestNeighbors` on the training data; each
+    step encodes the batch's neighbours too (the term is handed the network).
+
+    Parameters
+    ----------
+    weight : float, default=0.5
+        Weight of the term.
+    n_neighbors : int, default=2
+        Neighbours of each sample, itself excluded (at most the other
+        training samples).
+    t : float or "auto", default="auto"
+        Width of the heat kernel; ``"auto"`` is the mean squared distance of
+        the training samples to their neighbours, so that a typical pair
+        weighs ``exp(-1)``.
+    """
+
+    needs_decoder = False
+    source = None
+
+    def __init__(self, weight=0.5, *, n_neighbors=2, t="auto"):
+        self.weight = weight
+        self.n_neighbors = n_neighbors
+        self.t = t
+
+    def term(self, output=None, estimator=None, X_train=None):
+        """The criterion term; with ``X_train``, each sample's neighbours are found."""
+        if X_train is None:
+            return LocalityPreservingTerm(self.weight)
+        from sklearn.neighbors import NearestNeighbors
+
+        n_neighbors = min(self.n_neighbors, X_train.shape[0] - 1)  # tiny data: all the others
+        estimator._say(
+            f"finding each sample's {n_neighbors} nearest neighbours in the input "
+            "(DEN's locality preservation)"
+        )
+        X = X_train.X if hasattr(X_train, "X") else X_train.reshape(len(X_train), -1).cpu().numpy()
+        X = X.reshape(X.shape[0], -1) if hasattr(X, "reshape") and X.ndim > 2 else X
+        distances, neighbors = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors()
+        squared = distances.astype(np.float64) ** 2
+        t = float(squared.mean()) if self.t == "auto" else float(self.t)
+        weights = heat_kernel(torch.as_tensor(squared, dtype=torch.float32), max(t, 1e-12))
+        return LocalityPreservingTerm(
+            self.weight, torch.as_tensor(neighbors, dtype=torch.long), weights, rows=X_train,
+        )
+
+
+class GroupSparsity(Component):
+    """DEN's group sparsity: a group lasso over one slice of the embedding per cluster.
+
+    ``weight * mean_i sum_g sqrt(n_g) ||z_i[g]||`` with the embedding cut
+    into ``n_clusters`` slices as equal as its width allows
+    (:func:`~skdeepcluster.losses.group_sparsity_loss`), so that each sample
+    lights up few slices.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the term.
+    """
+
+    needs_decoder = False
+    source = None
+
+    def __init__(self, weight=1.0):
+        self.weight = weight
+
+    def term(self, output=None, estimator=None, X_train=None):
+        """The criterion term, with one group per cluster of ``estimator``."""
+        n_groups = None if estimator is None else estimator.n_clusters
+        return GroupSparsityTerm(self.weight, n_groups)
 
 
 def _ordinal(n):

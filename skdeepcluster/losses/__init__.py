@@ -13,7 +13,9 @@
 * :mod:`~skdeepcluster.losses.adversarial`: virtual adversarial training
   (VAT), IMSAT's regulariser.
 * :mod:`~skdeepcluster.losses.variational`: VaDE's evidence lower bound
-  (the likelihood of the input, the KL to a Gaussian-mixture prior).
+  (the likelihood of the input, the KL to a Gaussian-mixture prior);
+* :mod:`~skdeepcluster.losses.locality`: DEN's locality preservation and
+  group sparsity of the embedding.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -33,6 +35,8 @@ from .hardening import *  # noqa: F401,F403
 from .hardening import __all__ as _hardening
 from .information import *  # noqa: F401,F403
 from .information import __all__ as _information
+from .locality import *  # noqa: F401,F403
+from .locality import __all__ as _locality
 from .kmeans import *  # noqa: F401,F403
 from .kmeans import __all__ as _kmeans
 from .mixture import *  # noqa: F401,F403
@@ -44,5 +48,5 @@ from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_information, *_adversarial, *_variational, *_combined,
+    *_information, *_adversarial, *_variational, *_locality, *_combined,
 ]

@@ -10,9 +10,17 @@ groups.  Pure functions of tensors.
 
 import math
 
+import numpy as np
 import torch
+from torch import nn
 
-__all__ = ["locality_preserving_loss", "group_sparsity_loss", "heat_kernel"]
+__all__ = [
+    "locality_preserving_loss",
+    "group_sparsity_loss",
+    "heat_kernel",
+    "LocalityPreservingTerm",
+    "GroupSparsityTerm",
+]
 
 
 def heat_kernel(squared_distances, t=1.0):
@@ -91,3 +99,80 @@ def group_sparsity_loss(embedding, group_sizes):
         norms = (group.pow(2).sum(dim=1) + 1e-10).sqrt()
         total = total + math.sqrt(group.shape[1]) * norms.sum()
     return total / embedding.shape[0]
+
+
+class LocalityPreservingTerm(nn.Module):
+    """``weight * mean_i sum_j w_ij ||f(x_i) - f(x_j)||^2`` of a batch, for the engine's criterion.
+
+    Each training sample's input neighbours and their weights are fixed at
+    the start of training; the term encodes the neighbours of the batch's
+    samples with the network it is handed (it declares ``needs_network``).
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the term.
+    neighbors : torch.Tensor of shape (n_samples, n_neighbors) or None
+        Indices of each training sample's neighbours; None for a term that
+        is not trained (a loaded model's).
+    weights : torch.Tensor of shape (n_samples, n_neighbors) or None
+        The weight of each pair (:func:`heat_kernel` of their distance).
+    rows : tensor or row container, default=None
+        The training samples, indexed by ``neighbors`` (not pickled).
+    output : str, default="embedding"
+        The network output holding the embedding.
+    """
+
+    needs_network = True
+
+    def __init__(self, weight=1.0, neighbors=None, weights=None, rows=None, output="embedding"):
+        super().__init__()
+        self.weight = weight
+        self.neighbors = neighbors
+        self.weights = weights
+        self.rows = rows
+        self.output = output
+
+    def __getstate__(self):
+        # the training data stay out of a pickled model; a loaded term does not train
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(self.__dict__)
+        return {**state, "rows": None}
+
+    def forward(self, outputs, X, indices, network=None):
+        if network is None or self.rows is None:
+            raise RuntimeError(
+                "LocalityPreservingTerm needs the network and the training samples' neighbours."
+            )
+        embedding = outputs[self.output]
+        neighbors = self.neighbors[indices.cpu()]
+        rows = self.rows[neighbors.reshape(-1)].to(X.device, X.dtype)
+        encoded = network.encode(rows).reshape(*neighbors.shape, -1)
+        weights = self.weights[indices.cpu()].to(embedding.device, embedding.dtype)
+        return self.weight * locality_preserving_loss(embedding, encoded, weights)
+
+
+class GroupSparsityTerm(nn.Module):
+    """``weight * `` :func:`group_sparsity_loss` of the embedding cut into ``n_groups`` slices.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the term.
+    n_groups : int or None
+        Number of groups (as equal as the width allows); None for a term that
+        is not trained.
+    output : str, default="embedding"
+        The network output holding the embedding.
+    """
+
+    def __init__(self, weight=1.0, n_groups=None, output="embedding"):
+        super().__init__()
+        self.weight = weight
+        self.n_groups = n_groups
+        self.output = output
+
+    def forward(self, outputs, X, indices):
+        embedding = outputs[self.output]
+        width = embedding.shape[1]
+        sizes = [len(part) for part in np.array_split(np.arange(width), self.n_groups)]
+        return self.weight * group_sparsity_loss(embedding, sizes)
