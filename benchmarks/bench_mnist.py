@@ -1,4 +1,4 @@
-"""DEC, IDEC and Neural Clustering on MNIST with the papers' recipes, next to k-means.
+"""DEC, IDEC, Neural Clustering and DEN on MNIST with the papers' recipes, next to k-means.
 
 Each (method, seed) runs in a fresh process, so peak memory is its own.
 Prints one row per run and the mean per method, and writes a JSON and a CSV
@@ -11,6 +11,7 @@ file of all rows.
     python benchmarks/bench_mnist.py --methods dec --augment --augment-clustering   # DEC-DA
     python benchmarks/bench_mnist.py --methods dec --precision bf16   # bfloat16 autocast
     python benchmarks/bench_mnist.py --methods neural   # Neural Clustering (--epochs: its AE's)
+    python benchmarks/bench_mnist.py --methods den      # DEN (--epochs: its one phase's)
 
 Each DEC/IDEC row also records ``init_acc`` / ``init_nmi``: the partition the
 clustering phase starts from (k-means on that run's pretrained embedding).
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skdeepcluster import DECClustering, IDECClustering, NeuralClustering
+from skdeepcluster import DECClustering, DENClustering, IDECClustering, NeuralClustering
 from skdeepcluster.engine import PRECISIONS
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
@@ -109,14 +110,15 @@ def _estimator(method, seed, device, overrides):
 
     if method == "kmeans":
         return KMeans(10, n_init=20, random_state=seed)
-    cls = {"dec": DECClustering, "idec": IDECClustering, "neural": NeuralClustering}[method]
+    cls = {"dec": DECClustering, "idec": IDECClustering, "neural": NeuralClustering,
+           "den": DENClustering}[method]
     overrides = dict(overrides)
     threads = overrides.pop("threads", None)
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    if method == "neural":  # one training phase (the autoencoder's), no augmentation
+    if method in ("neural", "den"):  # one training phase (the autoencoder's), no augmentation
         return cls(10, random_state=seed, device=device,
                    **{k: v for k, v in overrides.items() if k in cls().get_params()})
     overrides = with_images_and_autoencoder(overrides, overrides.pop("load_autoencoder", None))

@@ -39,8 +39,9 @@ _SHARED = (
 class DENClustering(Preset):
     """Deep Embedding Network (DEN): locality-preserving, group-sparse embedding, then k-means.
 
-    Trains a fully connected autoencoder on its reconstruction error plus two
-    terms on the embedding: each sample's nearest input neighbours stay close
+    Trains a fully connected autoencoder on its reconstruction error (summed
+    over the features and averaged over the samples, as the other two terms
+    are per-sample sums) plus two terms on the embedding: each sample's nearest input neighbours stay close
     in the embedding, weighted by a heat kernel of their input distance
     (locality preservation), and the embedding, cut into one slice per
     cluster, pays a group lasso so that each sample lights up few slices
@@ -196,7 +197,8 @@ class DENClustering(Preset):
                 embedding_dim=self.group_size * self.n_clusters, weight_init=self.weight_init,
             ),
             non_clustering_loss=[
-                Reconstruction(),
+                # summed over the features, as the other two terms are per sample
+                Reconstruction(reduction="sum"),
                 LocalityPreservation(self.locality_weight, n_neighbors=self.n_neighbors,
                                      t=self.t),
                 GroupSparsity(self.sparsity_weight),
