@@ -15,6 +15,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from .information import _EPS, _runs
+
 __all__ = [
     "kl_divergence",
     "virtual_adversarial_direction",
@@ -24,12 +26,6 @@ __all__ = [
     "VirtualAdversarialTerm",
 ]
 
-# Added inside every logarithm, as the authors' code.
-_EPS = 1e-8
-
-
-def _runs(p):
-    return p[:, None] if p.dim() == 2 else p
 
 
 def kl_divergence(p, q, eps=_EPS):
