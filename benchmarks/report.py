@@ -755,7 +755,7 @@ def ddc_curves(r):
 # -- IMSAT ---------------------------------------------------------------------
 
 
-NEURAL_FILES = ["mnist_all_cpu_neural_30ep_seed0.json"]
+NEURAL_FILES = ["mnist_all_cpu_neural_30ep_seed0.json", "mnist_all_cpu_neural_30ep_seed1.json"]
 NEURAL_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods neural --seeds S "
                   "--epochs 30 --threads 1 --tag neural_30ep_seedS")
 

@@ -48,8 +48,9 @@ class DENClustering(Preset):
     (group sparsity).  k-means on the trained embedding gives the clusters
     (Huang, Huang, Wang and Wang, "Deep Embedding Network for Clustering",
     ICPR 2014).  The paper's constants are not available; the defaults are
-    those of ClustPy's reimplementation, except the heat kernel's width,
-    which ``t="auto"`` takes from the data.  No clustering objective shapes
+    those of ClustPy's reimplementation, except the group lasso's weight
+    (0.1, not 1) and the heat kernel's width, which ``t="auto"`` takes from
+    the data.  No clustering objective shapes
     the network, so, like :class:`NeuralClustering`, it suits data whose
     classes an autoencoder already separates; for non-convex clusters use
     :class:`~skdeepcluster.DDCClustering`.
@@ -60,8 +61,11 @@ class DENClustering(Preset):
         Number of clusters, and of groups of the embedding.
     locality_weight : float, default=0.5
         Weight of the locality-preserving term.
-    sparsity_weight : float, default=1.0
-        Weight of the group-sparsity term.
+    sparsity_weight : float, default=0.1
+        Weight of the group-sparsity term (ClustPy's default is 1; with the
+        reconstruction summed over the features a weight of 1 silenced most
+        of the embedding of the scaled digits, whose k-means then fell well
+        below k-means on the input).
     n_neighbors : int, default=2
         Input neighbours of each sample the locality term keeps close
         (itself excluded; ClustPy's ``n_neighbors=3`` counts itself).
@@ -153,7 +157,7 @@ class DENClustering(Preset):
         n_clusters=8,
         *,
         locality_weight=0.5,
-        sparsity_weight=1.0,
+        sparsity_weight=0.1,
         n_neighbors=2,
         t="auto",
         group_size=2,
