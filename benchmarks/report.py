@@ -1368,6 +1368,9 @@ def defaults_table(r):
                           "added to defaults_cpu.json; its k-means runs were the same)",
                           "python benchmarks/defaults.py --methods NeuralClustering --datasets "
                           "digits iris blobs moons circles --threads 1 (its NeuralClustering "
+                          "runs added to defaults_cpu.json)",
+                          "python benchmarks/defaults.py --methods DENClustering --datasets "
+                          "digits iris blobs moons circles --threads 1 (its DENClustering "
                           "runs added to defaults_cpu.json)"],
                          [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json"])])
 

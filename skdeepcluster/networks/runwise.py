@@ -213,8 +213,9 @@ def small_normal_init_(network, wscale=0.1, output_wscale=1e-4):
     Examples
     --------
     >>> import torch
+    >>> _ = torch.manual_seed(0)
     >>> net = small_normal_init_(DDCNetwork(DDCMLPBackbone(4, (8,)), 8, 3, embedding_dim=8))
-    >>> bool(net.output.weight.abs().max() < 1e-2)
+    >>> bool(net.output.weight.std() < 1e-2)  # sqrt(0.0001 / 8), about 0.0035
     True
     """
     with torch.no_grad():
