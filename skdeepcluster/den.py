@@ -62,10 +62,9 @@ class DENClustering(Preset):
     locality_weight : float, default=0.5
         Weight of the locality-preserving term.
     sparsity_weight : float, default=0.1
-        Weight of the group-sparsity term (ClustPy's default is 1; with the
-        reconstruction summed over the features a weight of 1 silenced most
-        of the embedding of the scaled digits, whose k-means then fell well
-        below k-means on the input).
+        Weight of the group-sparsity term (ClustPy's default is 1, which,
+        against the reconstruction summed over the features, silenced most
+        of the embedding of the scaled digits).
     n_neighbors : int, default=2
         Input neighbours of each sample the locality term keeps close
         (itself excluded; ClustPy's ``n_neighbors=3`` counts itself).
