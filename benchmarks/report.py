@@ -291,6 +291,10 @@ def _headline_rows(r):
     add("Neural Clustering", "neural", "``epochs=30`` (the autoencoder's; DEC's recipe: 100)",
         [row for d in data for row in rows_of(d, method="neural")], PAPERS["neural"][0],
         machine_of(data[0]), NEURAL_COMMAND, NEURAL_FILES)
+    data = [r.json(f) for f in DEN_FILES]
+    add("DEN", "den", "``epochs=20`` (its one phase; \"auto\": 100)",
+        [row for d in data for row in rows_of(d, method="den")], "–", machine_of(data[0]),
+        DEN_COMMAND, DEN_FILES)
     data = [r.json(f) for f in VADE_FILES]
     add("VaDE", "vade", VADE_SETTINGS, [row for d in data for row in rows_of(d, method="vade")],
         PAPERS["vade"][0], machine_of(data[0]), VADE_COMMAND, VADE_FILES)
@@ -758,6 +762,10 @@ def ddc_curves(r):
 NEURAL_FILES = ["mnist_all_cpu_neural_30ep_seed0.json", "mnist_all_cpu_neural_30ep_seed1.json"]
 NEURAL_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods neural --seeds S "
                   "--epochs 30 --threads 1 --tag neural_30ep_seedS")
+
+DEN_FILES = ["mnist_all_cpu_den_20ep_seed0.json"]
+DEN_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods den --seeds S "
+               "--epochs 20 --threads 1 --tag den_20ep_seedS")
 
 IMSAT_FILES = seeds_files("imsat_mnist_all_cpu_8epochs_seeds{s}.json", range(3))
 IMSAT_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_imsat.py --seeds S --epochs 8 "

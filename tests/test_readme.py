@@ -71,6 +71,7 @@ HEADLINE_ROWS = {
     "IMSATClustering": "IMSAT",
     "VaDEClustering": "VaDE",
     "NeuralClustering": "Neural Clustering",
+    "DENClustering": "DEN",
 }
 
 
