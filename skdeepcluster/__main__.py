@@ -26,10 +26,14 @@ from . import (
     DCNClustering,
     DDCClustering,
     DECClustering,
+    DENClustering,
     DiscriminativeLatentClustering,
     DMAEClustering,
     DMMClustering,
     IDECClustering,
+    IMSATClustering,
+    NeuralClustering,
+    VaDEClustering,
 )
 from .datasets import (
     load_20newsgroups,
@@ -50,6 +54,10 @@ METHODS = {
     "ddc": DDCClustering,
     "ddls": DiscriminativeLatentClustering,
     "aljalbout": AljalboutClustering,
+    "imsat": IMSATClustering,
+    "vade": VaDEClustering,
+    "neural": NeuralClustering,
+    "den": DENClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread
