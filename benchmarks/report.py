@@ -763,7 +763,7 @@ NEURAL_FILES = ["mnist_all_cpu_neural_30ep_seed0.json", "mnist_all_cpu_neural_30
 NEURAL_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods neural --seeds S "
                   "--epochs 30 --threads 1 --tag neural_30ep_seedS")
 
-DEN_FILES = ["mnist_all_cpu_den_20ep_seed0.json"]
+DEN_FILES = ["mnist_all_cpu_den_20ep_seed0.json", "mnist_all_cpu_den_20ep_seed1.json"]
 DEN_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_mnist.py --methods den --seeds S "
                "--epochs 20 --threads 1 --tag den_20ep_seedS")
 
