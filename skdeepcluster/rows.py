@@ -13,6 +13,7 @@ import torch
 
 __all__ = [
     "HostRows",
+    "host_array",
     "SparseRows",
     "MappedRows",
     "LazyRows",
@@ -22,6 +23,15 @@ __all__ = [
     "return_large_blocks_to_the_system",
     "RELEASE_EVERY",
 ]
+
+
+def host_array(X_train):
+    """The training rows as a host array: a :class:`HostRows`' own data, or a tensor's copy.
+
+    For the steps that hand the whole training set to scikit-learn (a
+    transformer, a neighbour search) rather than a batch at a time.
+    """
+    return X_train.X if isinstance(X_train, HostRows) else X_train.cpu().numpy()
 
 
 class HostRows:

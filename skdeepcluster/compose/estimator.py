@@ -17,7 +17,7 @@ from ..engine import PRECISIONS, DeepClusteringNet, evaluation_mode, seeded, to_
 from ..losses.combined import CombinedLoss
 from ..losses.reconstruction import FeatureRegressionLoss, ReconstructionLoss
 from ..networks.autoencoders import _EmbeddingOnly
-from ..rows import HostRows
+from ..rows import host_array
 from ..updates import _percent
 from ._base import seeded_clone
 from .losses import Hardening, start_samples
@@ -652,7 +652,7 @@ class DeepClustering(BaseDeepClustering):
     def _pretrain_targets(self, features, autoencoder, X_train, seed):
         """``pretrain_features``' transform of the training data, checked against the embedding."""
         features = seeded_clone(features, seed)
-        X = X_train.X if isinstance(X_train, HostRows) else X_train.cpu().numpy()
+        X = host_array(X_train)
         targets = features.fit_transform(X)
         targets = targets.toarray() if sp.issparse(targets) else np.asarray(targets)
         device = next(autoencoder.parameters()).device

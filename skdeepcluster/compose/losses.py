@@ -31,7 +31,7 @@ from ..losses.combined import ReconstructionTerm
 from ..losses.mixture import DMAELoss
 from ..losses.locality import GroupSparsityTerm, LocalityPreservingTerm, heat_kernel
 from ..losses.variational import ELBOReconstructionTerm, MixturePriorKLLoss
-from ..rows import LazyRows, MappedRows
+from ..rows import LazyRows, MappedRows, host_array
 from ..networks.heads import (
     CosineClusteringModule,
     DissimilarityMixture,
@@ -241,8 +241,9 @@ class LocalityPreservation(Component):
             f"finding each sample's {n_neighbors} nearest neighbours in the input "
             "(DEN's locality preservation)"
         )
-        X = X_train.X if hasattr(X_train, "X") else X_train.reshape(len(X_train), -1).cpu().numpy()
-        X = X.reshape(X.shape[0], -1) if hasattr(X, "reshape") and X.ndim > 2 else X
+        X = host_array(X_train)
+        if X.ndim > 2:  # images: neighbours over the flat pixels
+            X = X.reshape(len(X), -1)
         distances, neighbors = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors()
         squared = distances.astype(np.float64) ** 2
         t = float(squared.mean()) if self.t == "auto" else float(self.t)
