@@ -30,15 +30,17 @@ from .estimator import DeepClustering
 from .losses import (
     CauchySchwarz,
     DissimilarityMixtureLoss,
-    ELBOReconstruction,
-    GroupSparsity,
     Hardening,
     KMeansLoss,
-    LocalityPreservation,
     NoClusteringLoss,
     MutualInformation,
     MixturePriorKL,
     PairwiseDiscriminative,
+)
+from .non_clustering import (
+    ELBOReconstruction,
+    GroupSparsity,
+    LocalityPreservation,
     Reconstruction,
     VirtualAdversarial,
 )
