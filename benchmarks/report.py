@@ -44,6 +44,7 @@ PAPERS = {
     "imsat": ("0.984", "Hu et al. (2017), Table 2"),
     "neural": ("0.966", "Aljalbout et al. (2018), Table 1, for Saito and Tan (2017)"),
     "vade": ("0.945", "Jiang et al. (2017), weights trained for 3,000 epochs"),
+    "depict": ("0.965", "Dizaji et al. (2017), Table 2"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -298,6 +299,11 @@ def _headline_rows(r):
     data = [r.json(f) for f in VADE_FILES]
     add("VaDE", "vade", VADE_SETTINGS, [row for d in data for row in rows_of(d, method="vade")],
         PAPERS["vade"][0], machine_of(data[0]), VADE_COMMAND, VADE_FILES)
+    data = [r.json(f) for f in DEPICT_FILES]
+    add("DEPICT", "depict", DEPICT_SETTINGS,
+        [dict(seed=x["seed"], acc=x["acc_all"], nmi=x["nmi_all"])
+         for d in data for x in rows_of(d, method="depict")],
+        PAPERS["depict"][0], machine_of(data[0]), DEPICT_COMMAND, DEPICT_FILES)
     return out
 
 
@@ -315,6 +321,7 @@ def headline(r):
          ("DCN", PAPERS["dcn"]), ("DDC and DDC-VOTE", (PAPERS["ddc"][0] + " and "
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
          ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]), ("VaDE", PAPERS["vade"]),
+         ("DEPICT", PAPERS["depict"]),
          ("Neural Clustering", PAPERS["neural"]),
          ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
@@ -1328,10 +1335,56 @@ def vade_mnist(r):
                  [Source(machine_of(data[0]), VADE_COMMAND, VADE_FILES)], note)
 
 
+DEPICT_FILES = ["depict_mnist_10000_cpu_10pre_7ep_seeds0.json"]
+DEPICT_SETTINGS = ("trained on 10,000 of the images, ``pretrain_epochs=10, pretrain_lr=1e-3, "
+                   "warmup_epochs=1, epochs=6`` (the code: hundreds of epochs at 1e-4); "
+                   "all 70,000 labelled by ``predict``")
+DEPICT_COMMAND = ("OMP_NUM_THREADS=1 nice -n 5 python benchmarks/bench_depict.py --n-samples 10000 "
+                  "--pretrain-epochs 10 --pretrain-lr 1e-3 --warmup-epochs 1 --epochs 6 "
+                  "--seeds 0 --threads 1 --curve")
+
+
+@table("depict_mnist", "DEPICT on MNIST, trained on 10,000 images, beside k-means and DEC")
+def depict_mnist(r):
+    data = [r.json(f) for f in DEPICT_FILES]
+    rows = []
+    for d in data:
+        for x in rows_of(d, method="depict"):
+            rows.append([f"DEPICT, k-means start (the {x['n_samples']:,} training images)",
+                         x["seed"], f3(x["init_acc"]), f3(x["init_nmi"]), "–"])
+            for point in x["curve"]:
+                phase = "warm-up" if point["epoch"] <= x["warmup_epochs"] else "main phase"
+                rows.append([f"DEPICT, epoch {point['epoch']} ({phase})", x["seed"],
+                             f3(point["acc"]), f3(point["nmi"]), "–"])
+            rows.append([f"DEPICT, the {x['n_samples']:,} training images", x["seed"],
+                         f"**{f3(x['acc'])}**", f3(x["nmi"]), sec(x["seconds"])])
+            rows.append(["DEPICT, all 70,000 images by ``predict``", x["seed"],
+                         f"**{f3(x['acc_all'])}**", f3(x["nmi_all"]),
+                         sec(x["predict_all_seconds"])])
+    reference = data[0]["reference_rows"]
+    for method, label in (("kmeans", "k-means (pixels, all 70,000)"),
+                          ("dec", "DEC (the defaults, all 70,000)")):
+        xs = sorted((x for x in reference if x["method"] == method), key=lambda x: x["seed"])
+        rows.append([label, " ".join(str(x["seed"]) for x in xs),
+                     pm([x["acc"] for x in xs]), f3(mean([x["nmi"] for x in xs])),
+                     " / ".join(sec(x["seconds"]) for x in xs)])
+    rows.append(["DEPICT, the paper (all 70,000, the full schedule)", "–", PAPERS["depict"][0],
+                 "0.917", "–"])
+    note = ("``DEPICTClustering(10)`` (the paper's convolutional noisy autoencoder, balanced "
+            "target, lr 1e-4, batches of 100, k-means with 40 starts) with a schedule cut to fit "
+            "the session's CPU budget: " + DEPICT_SETTINGS + ".  One thread at ``nice 5`` beside "
+            "other jobs on the 2-core machine.  The curve scores the training images after each "
+            "epoch of the clustering phase.  The k-means and DEC rows are read from those "
+            "benchmarks' MNIST-70k results files.")
+    return Table(["Method", "Seed", "ACC", "NMI", "Seconds"], rows,
+                 [Source(machine_of(data[0]), DEPICT_COMMAND, DEPICT_FILES)], note)
+
+
 # -- every estimator at its defaults -----------------------------------------------
 
 
 IMSAT_DEFAULTS = "defaults_cpu_imsat.json"
+DEPICT_DEFAULTS = "defaults_cpu_depict.json"
 
 
 @table("defaults", "every estimator at its defaults beside k-means on small data")
@@ -1346,8 +1399,9 @@ def defaults_table(r):
     name = "defaults_cpu.json"
     result = r.json(name)
     r.path(IMSAT_DEFAULTS)  # the IMSAT rows' own file, merged into defaults_cpu.json
+    depict = [x for x in r.json(DEPICT_DEFAULTS)["runs"] if x["method"] == "DEPICTClustering"]
     rows = []
-    for row in defaults.summary(result["runs"]):
+    for row in defaults.summary(result["runs"] + depict):
         method = row["method"]
         method = "k-means" if method == "KMeans" else f":class:`~skdeepcluster.{method}`"
         gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
@@ -1379,8 +1433,45 @@ def defaults_table(r):
                           "runs added to defaults_cpu.json)",
                           "python benchmarks/defaults.py --methods DENClustering --datasets "
                           "digits iris blobs moons circles --threads 1 (its DENClustering "
-                          "runs added to defaults_cpu.json)"],
-                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json"])])
+                          "runs added to defaults_cpu.json)",
+                          "python benchmarks/defaults.py --methods DEPICT --datasets digits iris "
+                          "blobs moons circles --seeds 0 1 2 --threads 1 (in three processes, "
+                          "joined by --combine into benchmarks/results/defaults_cpu_depict.json; "
+                          "its DEPICTClustering runs read beside defaults_cpu.json)"],
+                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", DEPICT_DEFAULTS])])
+
+
+DEPICT_DROPOUT0 = "defaults_cpu_depict_dropout0.json"
+
+
+@table("defaults_depict", "DEPICT on small data at its defaults and without the input dropout")
+def defaults_depict(r):
+    runs = r.json(DEPICT_DEFAULTS)["runs"] + [
+        {**x, "method": "DEPICT, dropout=0"} for x in r.json(DEPICT_DROPOUT0)["runs"]
+        if x["method"] == "DEPICTClustering"]
+    rows = []
+    for dataset in ("digits", "iris", "blobs", "moons", "circles"):
+        for method, label in (("KMeans", "k-means"), ("DEPICTClustering", "DEPICT, the defaults"),
+                              ("DEPICT, dropout=0", "DEPICT, ``dropout=0``")):
+            group = [x for x in runs if x["dataset"] == dataset and x["method"] == method]
+            if group:
+                accs = [x["acc"] for x in group]
+                rows.append([dataset, label, f"{statistics.median(accs):.3f} "
+                             f"({min(accs):.3f}-{max(accs):.3f})",
+                             f3(statistics.median([x["nmi"] for x in group])), len(group)])
+    note = ("Seeds 0-2, the inputs of the defaults benchmark (digits through ``MinMaxScaler``, "
+            "the others through ``StandardScaler``).  The paper's dropout of 0.1 on the input "
+            "drops one of the two coordinates of a 2-D sample in a fifth of the noisy passes.")
+    return Table(["data set", "estimator", "ACC, median (range)", "NMI", "seeds"], rows,
+                 [Source(machine_of(r.json(DEPICT_DEFAULTS)),
+                         ["python benchmarks/defaults.py --methods DEPICT --datasets digits "
+                          "iris blobs moons circles --seeds 0 1 2 --threads 1 (three processes, "
+                          "combined with --combine into benchmarks/results/defaults_cpu_depict.json)",
+                          "python benchmarks/defaults.py --methods DEPICT --datasets iris blobs "
+                          "moons circles --seeds 0 1 2 --threads 1 --set dropout=0.0 (two "
+                          "processes, combined into benchmarks/results/"
+                          "defaults_cpu_depict_dropout0.json)"],
+                         [DEPICT_DEFAULTS, DEPICT_DROPOUT0])], note)
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")

@@ -21,6 +21,7 @@ from .dec import AljalboutClustering, DECClustering, IDECClustering
 from .discriminative import DiscriminativeLatentClustering
 from .dmae import DMAEClustering, DMMClustering
 from .den import DENClustering
+from .depict import DEPICTClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
 from .vade import VaDEClustering
@@ -40,6 +41,7 @@ __all__ = [
     "DENClustering",
     "IMSATClustering",
     "VaDEClustering",
+    "DEPICTClustering",
     "__version__",
 ]
 
@@ -64,6 +66,7 @@ _submodules = (
     "den",
     "imsat",
     "vade",
+    "depict",
     "compose",
     "updates",
     "selection",

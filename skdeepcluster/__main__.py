@@ -28,6 +28,7 @@ from . import (
     DDCClustering,
     DECClustering,
     DENClustering,
+    DEPICTClustering,
     DiscriminativeLatentClustering,
     DMAEClustering,
     DMMClustering,
@@ -60,6 +61,7 @@ METHODS = {
     "vade": VaDEClustering,
     "neural": NeuralClustering,
     "den": DENClustering,
+    "depict": DEPICTClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

@@ -9,7 +9,9 @@ The training engine runs these as skorch callbacks:
 * :class:`CenterUpdate`: each centre moved to its members' mean after every
   epoch (DMAE's ``center_update="mean"``);
 * :class:`AssignmentUpdate` and :class:`ClusteringStageSchedule`: the
-  discriminative method's per-epoch assignments and its two stages.
+  discriminative method's per-epoch assignments and its two stages;
+* :class:`EpochTargetUpdate`: DEPICT's warm-up on the k-means labels, then
+  its target refreshed once per epoch.
 
 The initialisations of the clustering heads live here too: k-means on the
 features (:func:`kmeans_start`), k-means++ under any dissimilarity, the
@@ -43,6 +45,7 @@ __all__ = [
     "CenterUpdate",
     "AssignmentUpdate",
     "ClusteringStageSchedule",
+    "EpochTargetUpdate",
 ]
 
 
@@ -707,3 +710,75 @@ class AssignmentUpdate(Callback):
         # Drop the training data and the per-sample state: the fitted model keeps neither.
         self.X_ = None
         clustering_criterion(net).assignments = None
+
+
+class EpochTargetUpdate(Callback):
+    """DEPICT's schedule: a warm-up on fixed labels, then a target refreshed once per epoch.
+
+    For the first ``warmup_epochs`` epochs the criterion's ``target`` is the
+    one-hot ``labels`` (the k-means start's); after each later epoch (and
+    before the first when there is no warm-up) the clean soft assignments of
+    the whole training set give the next target, through the criterion's
+    ``make_target``.  Training stops when the mean squared change of the
+    target between two refreshes falls below ``tol`` (recorded as
+    ``delta_target``).
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_samples,)
+        The warm-up's labels.
+    warmup_epochs : int, default=0
+        Epochs trained towards ``labels``.
+    tol : float, default=1e-7
+        Stop when ``mean (q_t - q_{t-1})^2`` falls below this.
+    batch_size : int, default=4096
+        Chunk size of the full-data inference.
+    """
+
+    def __init__(self, labels, warmup_epochs=0, tol=1e-7, batch_size=4096):
+        self.labels = labels
+        self.warmup_epochs = warmup_epochs
+        self.tol = tol
+        self.batch_size = batch_size
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.X_ = X
+        self.previous_ = None
+        if self.warmup_epochs > 0:
+            labels = torch.as_tensor(np.asarray(self.labels), dtype=torch.long, device=net.device)
+            n_clusters = net.module_.output.out_features
+            one_hot = torch.nn.functional.one_hot(labels, n_clusters).to(torch.float32)
+            store_in_place(clustering_criterion(net), "target", one_hot)
+        else:
+            self._refresh(net)
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) >= self.warmup_epochs:
+            self._refresh(net)
+
+    def _refresh(self, net):
+        with evaluation_mode(net.module_) as module:
+            p = map_in_chunks(
+                lambda x: module.assign(module.encode(x)), self.X_, net.device,
+                batch_size=self.batch_size, to_numpy=False,
+            )
+        criterion = clustering_criterion(net)
+        target = criterion.make_target(p)
+        if self.previous_ is not None:
+            delta = (target - self.previous_).pow(2).mean().item()
+            net.history.record("delta_target", delta)
+            if delta < self.tol:
+                net.stop_requested_ = True
+                net.stop_reason_ = (
+                    f"stopping at epoch {len(net.history)}: the target moved by a mean squared "
+                    f"{delta:.3g} since the previous epoch, below tol={self.tol:g}"
+                )
+        self.previous_ = target
+        store_in_place(criterion, "target", target.clone())
+
+    def on_train_end(self, net, **kwargs):
+        # Drop the training data and the per-sample state: the fitted model keeps neither.
+        self.X_ = None
+        self.previous_ = None
+        self.labels = None
+        clustering_criterion(net).target = None

@@ -41,6 +41,8 @@ PAPER_RECIPES = {
     "IMSATClustering": (250, 0, 50, (1200,)),
     # VaDE's reference runs 3,000 clustering epochs; "auto" stops at 250, past the lr's floor.
     "VaDEClustering": (100, 100, 250, (500, 500, 2000)),
+    # 50 epochs of the main phase after the 5 of the warm-up on the k-means labels.
+    "DEPICTClustering": (100, 100, 55, (500, 500, 2000)),
 }
 # Presets whose network="auto" is convolutional on MNIST as images.
 CONV_AUTO = {"AljalboutClustering", "DBCClustering"}

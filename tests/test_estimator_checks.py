@@ -11,6 +11,7 @@ from skdeepcluster import (
     DDCClustering,
     DECClustering,
     DENClustering,
+    DEPICTClustering,
     DMAEClustering,
     DiscriminativeLatentClustering,
     DMMClustering,
@@ -59,6 +60,8 @@ ESTIMATORS = [
     VaDEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
     NeuralClustering(random_state=0, hidden_dims=(32,), embedding_dim=4, epochs=10, n_init=3),
     DENClustering(random_state=0, hidden_dims=(32,), epochs=10, n_init=3),
+    DEPICTClustering(random_state=0, hidden_dims=(32,), pretrain_epochs=10, pretrain_lr=1e-3,
+                     warmup_epochs=2, epochs=5, lr=1e-3, n_init=3),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

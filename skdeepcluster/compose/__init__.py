@@ -7,26 +7,29 @@ axis                        components
 ==========================  =====================================================
 1. network                  :class:`AutoencoderNetwork`, :class:`SoftmaxHeadNetwork`,
                             :class:`IdentityNetwork`,
-                            :class:`VariationalAutoencoderNetwork`
+                            :class:`VariationalAutoencoderNetwork`,
+                            :class:`NoisyAutoencoderNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
 3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
                             :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
-                            :class:`GroupSparsity`
+                            :class:`GroupSparsity`, :class:`LayerwiseReconstruction`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
-                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`
+                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`,
+                            :class:`BalancedCrossEntropy`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
                             :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
-                            :class:`EpochAssignments`
+                            :class:`EpochAssignments`, :class:`EpochTargetRefresh`
 7. after training           ``readout="assignments"``, a scikit-learn clusterer,
                             :class:`BestOfRuns`
 ==========================  =====================================================
 """
 
 from .estimator import DeepClustering
+from .balanced import BalancedCrossEntropy
 from .losses import (
     CauchySchwarz,
     DissimilarityMixtureLoss,
@@ -40,6 +43,7 @@ from .losses import (
 from .non_clustering import (
     ELBOReconstruction,
     GroupSparsity,
+    LayerwiseReconstruction,
     LocalityPreservation,
     Reconstruction,
     VirtualAdversarial,
@@ -48,13 +52,21 @@ from .networks import (
     AutoencoderNetwork,
     IdentityNetwork,
     LayerFeatures,
+    NoisyAutoencoderNetwork,
     SoftmaxHeadNetwork,
     VariationalAutoencoderNetwork,
 )
 from .preset import Preset
 from .readouts import BestOfRuns
 from .schedules import Augmentation, JointTraining, PretrainThenCluster, StepDecay
-from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
+from .updates import (
+    CountedCentres,
+    EpochAssignments,
+    EpochTargetRefresh,
+    Joint,
+    MeanCentres,
+    TargetRefresh,
+)
 
 __all__ = [
     "DeepClustering",
@@ -62,12 +74,14 @@ __all__ = [
     "SoftmaxHeadNetwork",
     "IdentityNetwork",
     "VariationalAutoencoderNetwork",
+    "NoisyAutoencoderNetwork",
     "LayerFeatures",
     "Reconstruction",
     "VirtualAdversarial",
     "ELBOReconstruction",
     "LocalityPreservation",
     "GroupSparsity",
+    "LayerwiseReconstruction",
     "Hardening",
     "KMeansLoss",
     "CauchySchwarz",
@@ -76,6 +90,7 @@ __all__ = [
     "NoClusteringLoss",
     "MutualInformation",
     "MixturePriorKL",
+    "BalancedCrossEntropy",
     "PretrainThenCluster",
     "JointTraining",
     "StepDecay",
@@ -85,6 +100,7 @@ __all__ = [
     "CountedCentres",
     "MeanCentres",
     "EpochAssignments",
+    "EpochTargetRefresh",
     "BestOfRuns",
     "Preset",
 ]

@@ -512,8 +512,8 @@ class DeepClustering(BaseDeepClustering):
              "joint training (no pretraining)") + ": "
             + self._phase_words(n_samples, self.epochs_, self.lr, options["optimizer"])
             + (", encoder frozen" if frozen else "")
-            + (f"; stops early when fewer than tol={_percent(tol)} of the assignments change"
-               if tol else "")
+            + (f"; {c.cluster_update.stop_words()}" if hasattr(c.cluster_update, "stop_words") else
+               f"; stops early when fewer than tol={_percent(tol)} of the assignments change" if tol else "")
         )
         if frozen:
             encoder.requires_grad_(False)
@@ -623,9 +623,11 @@ class DeepClustering(BaseDeepClustering):
                 "pretrain_epochs=0 for an encoder that is already trained."
             )
         features = schedule.pretrain_features
+        own = [t for loss, (_, t) in zip(c.non_clustering_losses, c.outputs())
+               if getattr(loss, "pretrains", False)]  # these replace the plain reconstruction
         if features is None:
-            self._say(f"pretraining the autoencoder on reconstruction: {settings}")
-            net = make_net(autoencoder, ReconstructionLoss())
+            self._say(f"pretraining the autoencoder on {' + '.join(type(t).__name__ for t in own) or 'reconstruction'}: {settings}")
+            net = make_net(autoencoder, CombinedLoss(None, own) if own else ReconstructionLoss())
             net.fit(X_train, None)
             return net.module_, net.history
         self._say(

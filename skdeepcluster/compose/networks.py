@@ -19,6 +19,7 @@ from ..networks.autoencoders import (
     VariationalAutoencoder,
     glorot_init,
 )
+from ..networks.noisy import ConvNoisyAutoencoder, MLPNoisyAutoencoder
 from ..networks.runwise import (
     DDCConvBackbone,
     DDCMLPBackbone,
@@ -37,6 +38,7 @@ __all__ = [
     "VariationalAutoencoderNetwork",
     "IdentityNetwork",
     "SoftmaxHeadNetwork",
+    "NoisyAutoencoderNetwork",
     "LayerFeatures",
 ]
 
@@ -468,6 +470,120 @@ class SoftmaxHeadNetwork(Component):
             batch_norm=self.batch_norm,
         )
         return small_normal_init_(network) if self.weight_init == "small_normal" else network
+
+
+class NoisyAutoencoderNetwork(Component):
+    """DEPICT's noisy autoencoder: a clean pass, a dropout pass, and every layer reconstructed.
+
+    Dropout before every encoder layer makes the noisy pass, whose decoder
+    reconstructs the clean pass's layers (with
+    :class:`~skdeepcluster.compose.LayerwiseReconstruction`); the embedding
+    ends in tanh.  The clustering features (``transform``) are the clean
+    embedding; a softmax head put on it (by
+    :class:`~skdeepcluster.compose.BalancedCrossEntropy`) gives the clean
+    assignments ``p`` in evaluation and the noisy ``p~`` in training.
+
+    Parameters
+    ----------
+    architecture : {"auto", "conv", "mlp"}, default="auto"
+        The paper's convolutional network
+        (:class:`~skdeepcluster.networks.ConvNoisyAutoencoder`: conv 50@4x4
+        stride 2, conv 50@5x5 stride 2 pad 2, LeakyReLU 0.01, dense tanh,
+        transposed convolutions back) for images ``(n, C, H, W)`` (or flat,
+        with ``input_shape``), or a fully connected one
+        (:class:`~skdeepcluster.networks.MLPNoisyAutoencoder`).  ``"auto"``
+        is ``"conv"`` for images of at least 4x4, ``"mlp"`` otherwise.
+    hidden_dims : tuple of int or "auto", default="auto"
+        Hidden widths of the fully connected network, as for
+        :class:`AutoencoderNetwork`.
+    embedding_dim : int or None, default=None
+        Width of the embedding; None is the number of clusters (DEPICT's).
+    dropout : float, default=0.1
+        Dropout rate of the noisy pass, on the input and every hidden layer.
+    channels : tuple of int, default=(50, 50)
+        Channels of the two convolutions.
+    output_activation : {"auto", "tanh", "linear"}, default="auto"
+        Of the reconstruction: ``"auto"`` is tanh (pixels in [-1, 1]) for
+        the convolutional network, linear for the fully connected one.
+    input_shape : tuple of int, default=None
+        ``(C, H, W)`` of flat image input.
+    weight_init : {"glorot", "torch"}, default="glorot"
+        Glorot-uniform weights and zero biases (the authors' Lasagne
+        defaults), or PyTorch's.
+
+    Examples
+    --------
+    >>> from skdeepcluster.compose import NoisyAutoencoderNetwork
+    >>> NoisyAutoencoderNetwork(hidden_dims=(16,)).build(8, None, n_clusters=3).embedding_dim
+    3
+    """
+
+    # Never the user's modules: the noisy passes need the layers.
+    encoder = decoder = None
+    reference_hidden_dims = AutoencoderNetwork.reference_hidden_dims
+
+    def __init__(
+        self, architecture="auto", *, hidden_dims="auto", embedding_dim=None, dropout=0.1,
+        channels=(50, 50), output_activation="auto", input_shape=None, weight_init="glorot",
+    ):
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.channels = channels
+        self.output_activation = output_activation
+        self.input_shape = input_shape
+        self.weight_init = weight_init
+
+    def has_decoder(self):
+        return True
+
+    def accepts_sparse(self):
+        return self.architecture in ("mlp", "auto") and self.input_shape is None
+
+    def resolve_input_shape(self, image_shape, n_features):
+        """The image shape the network is built for (None: flat vectors)."""
+        architecture = self.architecture
+        if architecture == "auto":  # images if X or input_shape says so, never guessed
+            architecture = "conv" if image_shape is not None else "mlp"
+        return _image_shape(
+            architecture, image_shape, self.input_shape, n_features, False, {"conv"}
+        )
+
+    def built_architecture(self, input_shape):
+        """The architecture built for input of that image shape (None: flat vectors)."""
+        if self.architecture != "auto":
+            return self.architecture
+        return "conv" if input_shape is not None and min(input_shape[-2:]) >= 4 else "mlp"
+
+    def resolve_hidden_dims(self, n_features, input_shape=None):
+        """The hidden widths of the network built for ``n_features`` (None: convolutional)."""
+        return _resolve_hidden_dims(self, n_features, input_shape)
+
+    def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
+        """The untrained :class:`~skdeepcluster.networks.NoisyAutoencoder`."""
+        width = int(self.embedding_dim if self.embedding_dim is not None else n_clusters)
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must lie in [0, 1); got {self.dropout!r}.")
+        architecture = self.built_architecture(input_shape)
+        activation = self.output_activation
+        if architecture == "conv":
+            if input_shape is None or len(input_shape) != 3:
+                raise ValueError(
+                    "architecture='conv' needs images: pass X as (n_samples, C, H, W) or set "
+                    "input_shape=(C, H, W)."
+                )
+            network = ConvNoisyAutoencoder(
+                input_shape, width, channels=self.channels, dropout=self.dropout,
+                output_activation="tanh" if activation == "auto" else activation,
+            )
+        else:
+            network = MLPNoisyAutoencoder(
+                n_features, self.resolve_hidden_dims(n_features, input_shape), width,
+                dropout=self.dropout,
+                output_activation="linear" if activation == "auto" else activation,
+            )
+        return glorot_init(network) if self.weight_init == "glorot" else network
 
 
 class LayerFeatures(nn.Module):

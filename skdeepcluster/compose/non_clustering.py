@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..losses.adversarial import VirtualAdversarialTerm, kth_neighbor_distances
+from ..losses.balanced import LayerwiseReconstructionTerm
 from ..losses.combined import ReconstructionTerm
 from ..losses.locality import GroupSparsityTerm, LocalityPreservingTerm, heat_kernel
 from ..losses.variational import ELBOReconstructionTerm
@@ -22,6 +23,7 @@ __all__ = [
     "VirtualAdversarial",
     "LocalityPreservation",
     "GroupSparsity",
+    "LayerwiseReconstruction",
 ]
 
 
@@ -52,6 +54,41 @@ class Reconstruction(Component):
     def term(self, output="reconstruction", estimator=None, X_train=None):
         """The criterion term reading the network output ``output``."""
         return ReconstructionTerm(self.weight, self.reduction, output)
+
+
+class LayerwiseReconstruction(Component):
+    """DEPICT's reconstruction of every layer: the noisy decoder's layers against the clean encoder's.
+
+    ``weight * [mean(x^ - x)^2 + layer_weight * sum_l mean(z^_l - z_l)^2]``
+    (:func:`~skdeepcluster.losses.layerwise_reconstruction_loss`), where
+    ``z_l`` are the clean encoder's hidden layers and ``x^``, ``z^_l`` the
+    decoder's layers from the noisy (dropout) embedding of
+    :class:`NoisyAutoencoderNetwork`; on a network that gives no hidden
+    layers it is the plain reconstruction error.  It is also what the
+    network pretrains on, in place of the plain reconstruction.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the term in the clustering phase.
+    layer_weight : float, default=0.1
+        Weight of each hidden layer's error against the input's 1 (the
+        authors' code).
+    """
+
+    needs_decoder = True
+    needs_assignments = False
+    source = "embedding"
+    # The schedule's pretraining minimises this term instead of the plain reconstruction.
+    pretrains = True
+
+    def __init__(self, weight=1.0, *, layer_weight=0.1):
+        self.weight = weight
+        self.layer_weight = layer_weight
+
+    def term(self, output="reconstruction", estimator=None, X_train=None):
+        """The criterion term reading the network's layers."""
+        return LayerwiseReconstructionTerm(self.weight, self.layer_weight)
 
 
 class ELBOReconstruction(Component):

@@ -4,11 +4,15 @@ from ..updates import (
     AlternatingKMeansUpdate,
     AssignmentUpdate,
     CenterUpdate,
+    EpochTargetUpdate,
     TargetDistributionUpdate,
 )
 from ._base import Component
 
-__all__ = ["Joint", "TargetRefresh", "CountedCentres", "MeanCentres", "EpochAssignments"]
+__all__ = [
+    "Joint", "TargetRefresh", "CountedCentres", "MeanCentres", "EpochAssignments",
+    "EpochTargetRefresh",
+]
 
 
 class Joint(Component):
@@ -86,3 +90,39 @@ class EpochAssignments(Component):
 
     def callbacks(self, estimator, start):
         return [("assignment_update", AssignmentUpdate())]
+
+
+class EpochTargetRefresh(Component):
+    """DEPICT's schedule: a warm-up on the k-means labels, then the target refreshed every epoch.
+
+    The first ``warmup_epochs`` epochs of the clustering phase train the
+    softmax head towards the one-hot labels of the k-means start (the
+    authors' initialisation phase); then, after every epoch, the clean soft
+    assignments of all the training data give the next target
+    (:class:`~skdeepcluster.compose.BalancedCrossEntropy`'s), and training
+    stops when it has settled.
+
+    Parameters
+    ----------
+    warmup_epochs : int, default=5
+        Epochs trained towards the k-means labels (0: none).
+    tol : float, default=1e-7
+        Training stops when the mean squared change of the target between
+        two epochs falls below this (the authors' code).
+    """
+
+    def __init__(self, warmup_epochs=5, tol=1e-7):
+        self.warmup_epochs = warmup_epochs
+        self.tol = tol
+
+    def stop_words(self):
+        """The stopping rule, in words (for ``verbose``)."""
+        return (f"warm-up of {self.warmup_epochs} epochs on the k-means labels; stops early "
+                f"when the target moves by a mean squared change below tol={self.tol:g}")
+
+    def callbacks(self, estimator, start):
+        update = EpochTargetUpdate(
+            start["labels"], warmup_epochs=self.warmup_epochs, tol=self.tol,
+            batch_size=estimator._inference_batch_size,
+        )
+        return [("epoch_target", update)]

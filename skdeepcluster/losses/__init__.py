@@ -15,7 +15,9 @@
 * :mod:`~skdeepcluster.losses.variational`: VaDE's evidence lower bound
   (the likelihood of the input, the KL to a Gaussian-mixture prior);
 * :mod:`~skdeepcluster.losses.locality`: DEN's locality preservation and
-  group sparsity of the embedding.
+  group sparsity of the embedding;
+* :mod:`~skdeepcluster.losses.balanced`: DEPICT's balanced target, soft
+  cross-entropy and layer-wise reconstruction.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -25,6 +27,8 @@ are called as ``criterion(outputs, X_batch, batch_indices)``.
 
 from .adversarial import *  # noqa: F401,F403
 from .adversarial import __all__ as _adversarial
+from .balanced import *  # noqa: F401,F403
+from .balanced import __all__ as _balanced
 from .combined import *  # noqa: F401,F403
 from .combined import __all__ as _combined
 from .discriminative import *  # noqa: F401,F403
@@ -48,5 +52,6 @@ from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_information, *_adversarial, *_variational, *_locality, *_combined,
+    *_information, *_adversarial, *_variational, *_locality, *_balanced,
+    *_combined,
 ]

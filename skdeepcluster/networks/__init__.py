@@ -2,6 +2,8 @@
 
 * :mod:`~skdeepcluster.networks.autoencoders`: fully connected and
   convolutional autoencoders (and the user's own encoder and decoder);
+* :mod:`~skdeepcluster.networks.noisy`: DEPICT's noisy autoencoders (a clean
+  and a dropout pass, every layer reconstructed);
 * :mod:`~skdeepcluster.networks.heads`: the clustering heads (centroids,
   mixtures, softmax layers) that sit on a network's features;
 * :mod:`~skdeepcluster.networks.runwise`: ``R`` independent networks
@@ -16,7 +18,9 @@ from .autoencoders import *  # noqa: F401,F403
 from .autoencoders import __all__ as _autoencoders
 from .heads import *  # noqa: F401,F403
 from .heads import __all__ as _heads
+from .noisy import *  # noqa: F401,F403
+from .noisy import __all__ as _noisy
 from .runwise import *  # noqa: F401,F403
 from .runwise import __all__ as _runwise
 
-__all__ = [*_autoencoders, *_heads, *_runwise]
+__all__ = [*_autoencoders, *_heads, *_runwise, *_noisy]
