@@ -23,6 +23,7 @@ from .den import DENClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
 from .vade import VaDEClustering
+from .embedding_space import EmbeddingSpaceClustering
 
 __all__ = [
     "DeepClustering",
@@ -38,6 +39,7 @@ __all__ = [
     "DENClustering",
     "IMSATClustering",
     "VaDEClustering",
+    "EmbeddingSpaceClustering",
     "__version__",
 ]
 
@@ -61,6 +63,7 @@ _submodules = (
     "den",
     "imsat",
     "vade",
+    "embedding_space",
     "compose",
     "updates",
     "selection",

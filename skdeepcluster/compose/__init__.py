@@ -7,7 +7,8 @@ axis                        components
 ==========================  =====================================================
 1. network                  :class:`AutoencoderNetwork`, :class:`SoftmaxHeadNetwork`,
                             :class:`IdentityNetwork`,
-                            :class:`VariationalAutoencoderNetwork`
+                            :class:`VariationalAutoencoderNetwork`,
+                            :class:`EmbeddingSpaceNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
 3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
                             :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
@@ -15,7 +16,8 @@ axis                        components
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
-                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`
+                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`,
+                            :class:`EmbeddingCrossEntropy`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
                             :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
@@ -26,6 +28,7 @@ axis                        components
 ==========================  =====================================================
 """
 
+from .affinities import EmbeddingCrossEntropy
 from .estimator import DeepClustering
 from .losses import (
     CauchySchwarz,
@@ -46,6 +49,7 @@ from .non_clustering import (
 )
 from .networks import (
     AutoencoderNetwork,
+    EmbeddingSpaceNetwork,
     IdentityNetwork,
     LayerFeatures,
     SoftmaxHeadNetwork,
@@ -62,6 +66,7 @@ __all__ = [
     "SoftmaxHeadNetwork",
     "IdentityNetwork",
     "VariationalAutoencoderNetwork",
+    "EmbeddingSpaceNetwork",
     "LayerFeatures",
     "Reconstruction",
     "VirtualAdversarial",
@@ -76,6 +81,7 @@ __all__ = [
     "NoClusteringLoss",
     "MutualInformation",
     "MixturePriorKL",
+    "EmbeddingCrossEntropy",
     "PretrainThenCluster",
     "JointTraining",
     "StepDecay",

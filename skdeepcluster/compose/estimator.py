@@ -625,7 +625,7 @@ class DeepClustering(BaseDeepClustering):
         features = schedule.pretrain_features
         if features is None:
             self._say(f"pretraining the autoencoder on reconstruction: {settings}")
-            net = make_net(autoencoder, ReconstructionLoss())
+            net = make_net(autoencoder, schedule.pretraining_criterion())
             net.fit(X_train, None)
             return net.module_, net.history
         self._say(

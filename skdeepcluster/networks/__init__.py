@@ -4,6 +4,9 @@
   convolutional autoencoders (and the user's own encoder and decoder);
 * :mod:`~skdeepcluster.networks.heads`: the clustering heads (centroids,
   mixtures, softmax layers) that sit on a network's features;
+* :mod:`~skdeepcluster.networks.representation`: the embedding-space
+  network (a denoising autoencoder and a representation network on its
+  latent);
 * :mod:`~skdeepcluster.networks.runwise`: ``R`` independent networks
   evaluated as one module (DDC's restarts), and their training.
 
@@ -16,7 +19,9 @@ from .autoencoders import *  # noqa: F401,F403
 from .autoencoders import __all__ as _autoencoders
 from .heads import *  # noqa: F401,F403
 from .heads import __all__ as _heads
+from .representation import *  # noqa: F401,F403
+from .representation import __all__ as _representation
 from .runwise import *  # noqa: F401,F403
 from .runwise import __all__ as _runwise
 
-__all__ = [*_autoencoders, *_heads, *_runwise]
+__all__ = [*_autoencoders, *_heads, *_representation, *_runwise]
