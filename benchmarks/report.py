@@ -44,6 +44,7 @@ PAPERS = {
     "imsat": ("0.984", "Hu et al. (2017), Table 2"),
     "neural": ("0.966", "Aljalbout et al. (2018), Table 1, for Saito and Tan (2017)"),
     "vade": ("0.945", "Jiang et al. (2017), weights trained for 3,000 epochs"),
+    "embspace": ("0.971", "Dahal (2018), 0.9708"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -298,6 +299,10 @@ def _headline_rows(r):
     data = [r.json(f) for f in VADE_FILES]
     add("VaDE", "vade", VADE_SETTINGS, [row for d in data for row in rows_of(d, method="vade")],
         PAPERS["vade"][0], machine_of(data[0]), VADE_COMMAND, VADE_FILES)
+    data = [r.json(f) for f in EMBSPACE_FILES]
+    add("Embedding space", "embspace", EMBSPACE_SETTINGS,
+        [row for d in data for row in rows_of(d, method="embspace")], PAPERS["embspace"][0],
+        machine_of(data[0]), EMBSPACE_COMMAND, EMBSPACE_FILES)
     return out
 
 
@@ -315,7 +320,7 @@ def headline(r):
          ("DCN", PAPERS["dcn"]), ("DDC and DDC-VOTE", (PAPERS["ddc"][0] + " and "
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
          ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]), ("VaDE", PAPERS["vade"]),
-         ("Neural Clustering", PAPERS["neural"]),
+         ("Neural Clustering", PAPERS["neural"]), ("Embedding space", PAPERS["embspace"]),
          ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
           "(DMAE's figure is for the Mahalanobis dissimilarity with augmented pretraining).")
@@ -1346,8 +1351,10 @@ def defaults_table(r):
     name = "defaults_cpu.json"
     result = r.json(name)
     r.path(IMSAT_DEFAULTS)  # the IMSAT rows' own file, merged into defaults_cpu.json
+    embspace = [x for x in r.json(EMBSPACE_DEFAULTS)["runs"]  # read from its own file
+                if x["method"] == "EmbeddingSpaceClustering"]
     rows = []
-    for row in defaults.summary(result["runs"]):
+    for row in defaults.summary(result["runs"] + embspace):
         method = row["method"]
         method = "k-means" if method == "KMeans" else f":class:`~skdeepcluster.{method}`"
         gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
@@ -1379,8 +1386,12 @@ def defaults_table(r):
                           "runs added to defaults_cpu.json)",
                           "python benchmarks/defaults.py --methods DENClustering --datasets "
                           "digits iris blobs moons circles --threads 1 (its DENClustering "
-                          "runs added to defaults_cpu.json)"],
-                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json"])])
+                          "runs added to defaults_cpu.json)",
+                          "python benchmarks/defaults.py --methods EmbeddingSpaceClustering "
+                          "--datasets iris blobs moons circles digits --seeds 0 1 2 --threads 1 "
+                          f"--output benchmarks/results/{EMBSPACE_DEFAULTS} (its "
+                          "EmbeddingSpaceClustering runs, read from that file)"],
+                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", EMBSPACE_DEFAULTS])])
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")
@@ -1557,6 +1568,67 @@ def check(texts, directory=OUTPUT):
             diff += difflib.unified_diff(old.splitlines(True), new.splitlines(True),
                                          f"committed/{name}", f"generated/{name}")
     return diff
+
+
+
+# -- the embedding-space network -----------------------------------------------
+
+
+EMBSPACE_DEFAULTS = "defaults_cpu_embspace.json"
+EMBSPACE_FILES = seeds_files("embspace_mnist_10000_cpu_5+10_seeds{s}.json", range(2))
+EMBSPACE_SETTINGS = ("**MNIST-10k** (a random 10,000 of the 70,000 images), "
+                     "``pretrain_epochs=5, epochs=10`` (the author's code: 10 + 50 on all 70,000)")
+EMBSPACE_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_embedding_space.py --n-samples 10000 "
+                    "--seeds S --pretrain-epochs 5 --epochs 10 --threads 1 --curve 5")
+
+
+@table("embspace_mnist", "the embedding-space network on 10,000 MNIST images: k-means on the "
+       "latent and on the embedding, beside k-means on the pixels")
+def embspace_mnist(r):
+    data = [r.json(f) for f in EMBSPACE_FILES]
+    runs = [one(d, method="embspace") for d in data]
+    seeds = " ".join(str(run["seed"]) for run in runs)
+
+    def line(label, scores, seconds="–"):
+        accs = [s["acc"] for s in scores]
+        return [label, seeds, per_seed(accs), pm(accs), f3(mean([s["nmi"] for s in scores])),
+                seconds]
+
+    rows = [line("k-means on the latent z after pretraining", [r_["pretrained_z"] for r_ in runs]),
+            line("k-means on the embedding e before joint training",
+                 [r_["pretrained_e"] for r_ in runs])]
+    for point in runs[0]["curve"][1:]:
+        epoch = point["epoch"]
+        points = [next(p for p in run["curve"] if p["epoch"] == epoch) for run in runs]
+        rows.append(line(f"k-means (3 runs) on e after {epoch} joint epochs",
+                         [p["e"] for p in points]))
+    rows.append(line("k-means on z after joint training", [r_["final_z"] for r_ in runs]))
+    final = line("**EmbeddingSpaceClustering**: k-means (10 runs) on e", runs,
+                 " / ".join(sec(run["seconds"]) for run in runs))
+    final[3] = f"**{final[3]}**"
+    rows.append(final)
+    xs = sorted((x for d in data for x in d["reference_rows"] if x["method"] == "kmeans"),
+                key=lambda x: x["seed"])
+    accs = [x["acc"] for x in xs]
+    rows.append(["k-means (10 runs) on the pixels", " ".join(str(x["seed"]) for x in xs),
+                 per_seed(accs), pm(accs), f3(mean([x["nmi"] for x in xs])),
+                 " / ".join(sec(x["seconds"]) for x in xs)])
+    rows.append(["the paper (all 70,000; 10 + 50 epochs in the author's code)", "–", "–",
+                 PAPERS["embspace"][1].split(", ")[-1], "–", "–"])
+    note = (f"The defaults of ``EmbeddingSpaceClustering(10)`` (the paper's: denoising, "
+            "normalised over the batch's pairs, Adam at 0.001, batches of 100) except "
+            f"``pretrain_epochs={runs[0]['pretrain_epochs']}, epochs={runs[0]['epochs']}`` (the "
+            "author's MNIST run: 10 + 50), on the pixels / 255, one thread beside other jobs "
+            "on the 2-core machine (pretraining "
+            + " / ".join(sec(run["pretrain_seconds"]) for run in runs)
+            + " s, joint training " + " / ".join(sec(run["joint_seconds"]) for run in runs)
+            + " s).  Runs on all 70,000 images (3 + 10 epochs) got about 5% of a core on the "
+            "shared machine (25 CPU-seconds in nine minutes of wall time) and were stopped, so "
+            "these use a random 10,000 images (the same for both seeds); k-means on their "
+            "pixels ran in the same scripts.")
+    return Table(["Features clustered", "Seeds", "ACC per seed", "Mean ACC ± std", "Mean NMI",
+                  "Seconds per fit"], rows, [Source(machine_of(data[0]), EMBSPACE_COMMAND,
+                                                    EMBSPACE_FILES)], note)
 
 
 def main(argv=None):

@@ -30,6 +30,7 @@ from . import (
     DiscriminativeLatentClustering,
     DMAEClustering,
     DMMClustering,
+    EmbeddingSpaceClustering,
     IDECClustering,
     IMSATClustering,
     NeuralClustering,
@@ -58,6 +59,7 @@ METHODS = {
     "vade": VaDEClustering,
     "neural": NeuralClustering,
     "den": DENClustering,
+    "embspace": EmbeddingSpaceClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

@@ -41,6 +41,8 @@ PAPER_RECIPES = {
     "IMSATClustering": (250, 0, 50, (1200,)),
     # VaDE's reference runs 3,000 clustering epochs; "auto" stops at 250, past the lr's floor.
     "VaDEClustering": (100, 100, 250, (500, 500, 2000)),
+    # The author's code: 10 epochs of pretraining and 50 of joint training on MNIST.
+    "EmbeddingSpaceClustering": (100, 10, 50, (500, 500, 2000)),
 }
 # Presets that keep their paper's widths whatever the input's (no "auto" widths).
 FIXED_WIDTHS = {"IMSATClustering"}

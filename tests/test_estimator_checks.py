@@ -13,6 +13,7 @@ from skdeepcluster import (
     DMAEClustering,
     DiscriminativeLatentClustering,
     DMMClustering,
+    EmbeddingSpaceClustering,
     IDECClustering,
     IMSATClustering,
     NeuralClustering,
@@ -57,6 +58,7 @@ ESTIMATORS = [
     VaDEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
     NeuralClustering(random_state=0, hidden_dims=(32,), embedding_dim=4, epochs=10, n_init=3),
     DENClustering(random_state=0, hidden_dims=(32,), epochs=10, n_init=3),
+    EmbeddingSpaceClustering(random_state=0, **AUTOENCODER),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

@@ -16,6 +16,7 @@ SUBMODULES = [
     "metrics", "datasets", "plotting", "persistence", "augment", "dissimilarities", "networks",
     "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative", "neural_clustering",
     "den", "imsat", "vade", "compose", "updates", "selection",
+    "embedding_space",
 ]
 
 
