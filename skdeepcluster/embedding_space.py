@@ -54,10 +54,12 @@ class EmbeddingSpaceClustering(Preset):
 
     Like the other embedding methods it suits data whose classes an
     autoencoder's latent space already groups (images of digits, text as
-    tf-idf); its affinities are local, so it does better than k-means on the
-    latent when clusters are elongated, but it learns no clusters of its own:
-    for non-convex clusters (two moons, a circle in a ring) use
-    :class:`~skdeepcluster.DDCClustering`.
+    tf-idf); the embedding only re-arranges the latent space, and the labels
+    are k-means', so it learns no clusters of its own: for non-convex
+    clusters (two moons, a circle in a ring) use
+    :class:`~skdeepcluster.DDCClustering`.  Its loss compares the pairs of
+    each batch, so a batch must hold several samples of each cluster (the
+    paper's batches of 100 for 10 clusters).
 
     Parameters
     ----------
@@ -177,8 +179,7 @@ class EmbeddingSpaceClustering(Preset):
     epochs).  The gradient of ``L_E`` reaches the encoder through both
     affinities, as in the code.  The code reports the best accuracy over the
     epochs of training, chosen with the labels; here the last epoch's
-    embedding is clustered.  The loss is computed within each batch, so it
-    needs batches of several samples of each cluster.
+    embedding is clustered.
 
     References
     ----------
