@@ -287,6 +287,16 @@ def test_intensities_get_the_cross_entropy(blobs):
     assert model.predict(X).shape == (60,)
 
 
+def test_sparse_input_gives_the_dense_inputs_labels(blobs):
+    import scipy.sparse as sp
+
+    X, _ = blobs
+    X = np.clip(X, 0, None)  # some zeros
+    model = EmbeddingSpaceClustering(3, random_state=0, **dict(SMALL, epochs=2))
+    dense = model.fit(X).labels_
+    np.testing.assert_array_equal(model.fit(sp.csr_matrix(X)).labels_, dense)
+
+
 def test_embedding_weight_is_reachable_by_grid_search(blobs):
     X, y = blobs
     search = GridSearchCV(

@@ -589,9 +589,6 @@ class EmbeddingSpaceNetwork(AutoencoderNetwork):
 
     resolve = VariationalAutoencoderNetwork.resolve
 
-    def accepts_sparse(self):
-        return False
-
     def resolve_representation_dims(self, n_features):
         """The representation network's hidden widths for ``n_features`` inputs."""
         if isinstance(self.representation_dims, str) and self.representation_dims == "auto":
