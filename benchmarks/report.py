@@ -1388,8 +1388,9 @@ def defaults_table(r):
                           "digits iris blobs moons circles --threads 1 (its DENClustering "
                           "runs added to defaults_cpu.json)",
                           "python benchmarks/defaults.py --methods EmbeddingSpaceClustering "
-                          "--datasets iris blobs moons circles digits --seeds 0 1 2 --threads 1 "
-                          f"--output benchmarks/results/{EMBSPACE_DEFAULTS} (its "
+                          "--seeds 0 1 2 --threads 1 --datasets D --output F, three runs at once "
+                          "(D: iris blobs, moons circles, digits), then --combine of the three "
+                          f"into benchmarks/results/{EMBSPACE_DEFAULTS} (its "
                           "EmbeddingSpaceClustering runs, read from that file)"],
                          [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", EMBSPACE_DEFAULTS])])
 
