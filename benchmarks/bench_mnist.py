@@ -1,4 +1,4 @@
-"""DEC, IDEC, Neural Clustering and DEN on MNIST with the papers' recipes, next to k-means.
+"""DEC, IDEC, DBC, Neural Clustering and DEN on MNIST with the papers' recipes, next to k-means.
 
 Each (method, seed) runs in a fresh process, so peak memory is its own.
 Prints one row per run and the mean per method, and writes a JSON and a CSV
@@ -12,8 +12,10 @@ file of all rows.
     python benchmarks/bench_mnist.py --methods dec --precision bf16   # bfloat16 autocast
     python benchmarks/bench_mnist.py --methods neural   # Neural Clustering (--epochs: its AE's)
     python benchmarks/bench_mnist.py --methods den      # DEN (--epochs: its one phase's)
+    python benchmarks/bench_mnist.py --methods dbc      # DBC: DEC on its conv autoencoder
 
-Each DEC/IDEC row also records ``init_acc`` / ``init_nmi``: the partition the
+DBC reads the images as ``(1, 28, 28)``, so ``network="auto"`` builds its
+fully convolutional autoencoder.  Each DEC/IDEC/DBC row also records ``init_acc`` / ``init_nmi``: the partition the
 clustering phase starts from (k-means on that run's pretrained embedding).
 Each Neural Clustering row also records ``embedding_acc`` / ``embedding_nmi``:
 k-means (same ``n_init``) on the bottleneck of the same trained autoencoder,
@@ -33,7 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from skdeepcluster import DECClustering, DENClustering, IDECClustering, NeuralClustering
+from skdeepcluster import (
+    DBCClustering,
+    DECClustering,
+    DENClustering,
+    IDECClustering,
+    NeuralClustering,
+)
 from skdeepcluster.engine import PRECISIONS
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
@@ -111,7 +119,7 @@ def _estimator(method, seed, device, overrides):
     if method == "kmeans":
         return KMeans(10, n_init=20, random_state=seed)
     cls = {"dec": DECClustering, "idec": IDECClustering, "neural": NeuralClustering,
-           "den": DENClustering}[method]
+           "den": DENClustering, "dbc": DBCClustering}[method]
     overrides = dict(overrides)
     threads = overrides.pop("threads", None)
     if threads:
@@ -122,6 +130,8 @@ def _estimator(method, seed, device, overrides):
         return cls(10, random_state=seed, device=device,
                    **{k: v for k, v in overrides.items() if k in cls().get_params()})
     overrides = with_images_and_autoencoder(overrides, overrides.pop("load_autoencoder", None))
+    if method == "dbc":
+        overrides["input_shape"] = (1, 28, 28)
     return cls(10, random_state=seed, device=device, **overrides)
 
 
@@ -172,7 +182,7 @@ def run_one(method, seed, path, n_samples, device, overrides):
 
     X, y = _load(path, n_samples)
     est = _estimator(method, seed, device, overrides)
-    initial = record_initial_partition(est, X, y) if method in ("dec", "idec") else {}
+    initial = record_initial_partition(est, X, y) if method in ("dec", "idec", "dbc") else {}
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()

@@ -14,6 +14,7 @@ import importlib as _importlib
 
 from ._version import __version__
 from .compose import DeepClustering
+from .dbc import DBCClustering
 from .dcn import DCNClustering
 from .ddc import DDCClustering
 from .dec import AljalboutClustering, DECClustering, IDECClustering
@@ -30,6 +31,7 @@ __all__ = [
     "DECClustering",
     "IDECClustering",
     "AljalboutClustering",
+    "DBCClustering",
     "DDCClustering",
     "DCNClustering",
     "DMAEClustering",
@@ -55,6 +57,7 @@ _submodules = (
     "losses",
     "engine",
     "dec",
+    "dbc",
     "dcn",
     "ddc",
     "dmae",

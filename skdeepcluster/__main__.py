@@ -3,7 +3,7 @@
 Usage::
 
     python -m skdeepcluster                                   # digits, DEC
-    python -m skdeepcluster --method idec     # also dcn, dmae, dmm, ddc, ddls, aljalbout
+    python -m skdeepcluster --method idec     # also dcn, dmae, dmm, ddc, ddls, aljalbout, dbc, ...
     python -m skdeepcluster --network conv_bn # the images through a convolutional network
     python -m skdeepcluster --dataset mnist --path mnist.npz  # MNIST-70k
     python -m skdeepcluster --dataset usps     # also fashion-mnist, reuters10k, 20newsgroups
@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from . import (
     AljalboutClustering,
+    DBCClustering,
     DCNClustering,
     DDCClustering,
     DECClustering,
@@ -55,6 +56,7 @@ METHODS = {
     "ddc": DDCClustering,
     "ddls": DiscriminativeLatentClustering,
     "aljalbout": AljalboutClustering,
+    "dbc": DBCClustering,
     "imsat": IMSATClustering,
     "vade": VaDEClustering,
     "neural": NeuralClustering,

@@ -269,7 +269,7 @@ class DECClustering(Preset):
                 **self._lengths(100, 100), pretrain_lr=self.pretrain_lr,
                 pretrain_optimizer=self.pretrain_optimizer,
             ),
-            cluster_update=TargetRefresh(self.update_interval, self.tol),
+            cluster_update=TargetRefresh(self.update_interval, self.tol, self._target_power()),
             augmentation=self._augmentation(),
             **self._common(),
         )
@@ -279,6 +279,9 @@ class DECClustering(Preset):
 
     def _clustering_weight(self):
         return 1.0
+
+    def _target_power(self):
+        return 2.0  # DEC's target squares the assignments
 
 
 class IDECClustering(DECClustering):

@@ -370,7 +370,7 @@ class TargetDistributionUpdate(Callback):
 
     Every ``update_interval`` batches the soft assignments ``Q`` of the whole
     training set are computed on the device, the target
-    ``P = target_distribution(Q)`` is stored in the criterion's ``target``,
+    ``P = target_distribution(Q, power)`` is stored in the criterion's ``target``,
     and training stops when fewer than ``tol`` of the hard labels changed
     since the previous update.  The fraction is recorded in the history as
     ``delta_label``.
@@ -383,12 +383,18 @@ class TargetDistributionUpdate(Callback):
         Stop when the fraction of changed labels falls below this.
     batch_size : int, default=4096
         Chunk size of the full-data inference.
+    power : float, default=2.0
+        Exponent of the assignments in the target (DEC's 2; DBC's boosting
+        factor).
     """
 
-    def __init__(self, update_interval=140, tol=1e-3, batch_size=4096):
+    power = 2.0  # for objects pickled before it was a parameter
+
+    def __init__(self, update_interval=140, tol=1e-3, batch_size=4096, power=2.0):
         self.update_interval = update_interval
         self.tol = tol
         self.batch_size = batch_size
+        self.power = power
 
     def start_from(self, embeddings):
         """Compute the first target from ``embeddings`` instead of a pass over the data.
@@ -430,7 +436,7 @@ class TargetDistributionUpdate(Callback):
                 with torch.no_grad():
                     z = torch.as_tensor(embeddings, dtype=torch.float32, device=net.device)
                     q = module.assign(z)
-        store_in_place(clustering_criterion(net), "target", target_distribution(q))
+        store_in_place(clustering_criterion(net), "target", target_distribution(q, self.power))
         labels = q.argmax(dim=1)
         if self.labels_ is not None:
             delta = (labels != self.labels_).float().mean().item()

@@ -8,6 +8,7 @@ SMALL = {
     "DECClustering": _AE,
     "IDECClustering": _AE,
     "AljalboutClustering": dict(_AE, network="mlp"),
+    "DBCClustering": _AE,
     "DCNClustering": _AE,
     "DMAEClustering": _AE,
     "DiscriminativeLatentClustering": dict(_AE, batch_size=20),

@@ -8,7 +8,6 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skdeepcluster
 from skdeepcluster import (
-    AljalboutClustering,
     DDCClustering,
     DECClustering,
     DeepClustering,
@@ -30,6 +29,7 @@ PAPER_RECIPES = {
     "DECClustering": (256, 100, 100, (500, 500, 2000)),
     "IDECClustering": (256, 100, 100, (500, 500, 2000)),
     "AljalboutClustering": (256, 100, 100, None),  # MNIST as images: convolutional
+    "DBCClustering": (256, 100, 100, None),
     "DCNClustering": (256, 100, 50, (500, 500, 2000)),
     "DMAEClustering": (256, 100, 50, (500, 500, 2000)),
     "DMMClustering": (256, 0, 100, None),
@@ -44,6 +44,8 @@ PAPER_RECIPES = {
     # The author's code: 10 epochs of pretraining and 50 of joint training on MNIST.
     "EmbeddingSpaceClustering": (100, 10, 50, (500, 500, 2000)),
 }
+# Presets whose network="auto" is convolutional on MNIST as images.
+CONV_AUTO = {"AljalboutClustering", "DBCClustering"}
 # Presets that keep their paper's widths whatever the input's (no "auto" widths).
 FIXED_WIDTHS = {"IMSATClustering"}
 
@@ -65,7 +67,7 @@ def test_every_preset_has_its_papers_recipe():
 @pytest.mark.parametrize("name", NAMES)
 def test_auto_is_the_papers_recipe_on_mnist(name):
     model = getattr(skdeepcluster, name)(10).to_deep_clustering()
-    images = (1, 28, 28) if name == "AljalboutClustering" else None
+    images = (1, 28, 28) if name in CONV_AUTO else None
     assert resolved(model, 70000, 784, images) == PAPER_RECIPES[name]
 
 
@@ -75,9 +77,11 @@ def test_auto_is_the_papers_recipe_on_mnist(name):
      ((60, 1, 8, 8), "BatchNormConvAutoencoder"), ((60, 8, 8), "BatchNormConvAutoencoder"),
      ((60, 1, 4, 4), "MLPAutoencoder")],
 )
-def test_aljalbout_auto_network_is_convolutional_for_images_only(shape, built):
+@pytest.mark.parametrize("name", sorted(CONV_AUTO))
+def test_auto_network_is_convolutional_for_images_only(name, shape, built):
     X = np.random.default_rng(0).random(shape).astype(np.float32)
-    model = AljalboutClustering(3, pretrain_epochs=1, epochs=1, n_init=1, random_state=0).fit(X)
+    model = getattr(skdeepcluster, name)(3, pretrain_epochs=1, epochs=1, n_init=1, random_state=0)
+    model.fit(X)
     assert type(model.net_.module_.autoencoder).__name__ == built
     assert (model.hidden_dims_ is None) == (built != "MLPAutoencoder")
 

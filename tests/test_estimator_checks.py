@@ -5,6 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdeepcluster import (
     AljalboutClustering,
+    DBCClustering,
     DeepClustering,
     DCNClustering,
     DDCClustering,
@@ -45,6 +46,7 @@ ESTIMATORS = [
     DECClustering(random_state=0, **AUTOENCODER),
     IDECClustering(random_state=0, **AUTOENCODER),
     AljalboutClustering(random_state=0, network="mlp", **AUTOENCODER),
+    DBCClustering(random_state=0, boost=3.0, **AUTOENCODER),
     DCNClustering(random_state=0, **AUTOENCODER),
     DDCClustering(n_init=1, random_state=0, **DDC),
     DDCClustering(n_init=3, voting=True, random_state=0, **DDC),

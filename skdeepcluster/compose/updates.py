@@ -28,17 +28,25 @@ class TargetRefresh(Component):
     tol : float, default=1e-3
         Training stops when fewer than this fraction of labels change between
         two refreshes.
+    power : float, default=2.0
+        Exponent of the soft assignments in the target ``p_ik ∝ q_ik^power /
+        f_k`` (:func:`~skdeepcluster.losses.target_distribution`): DEC's 2,
+        or DBC's boosting factor.
     """
 
-    def __init__(self, update_interval=140, tol=1e-3):
+    power = 2.0  # for objects pickled before it was a parameter
+
+    def __init__(self, update_interval=140, tol=1e-3, power=2.0):
         self.update_interval = update_interval
         self.tol = tol
+        self.power = power
 
     def callbacks(self, estimator, start):
         schedule = TargetDistributionUpdate(
             update_interval=self.update_interval,
             tol=self.tol,
             batch_size=estimator._inference_batch_size,
+            power=self.power,
         )
         # The first target from the embeddings k-means saw: one pass over the data fewer.
         return [("target_distribution", schedule.start_from(start["embeddings"]))]

@@ -80,16 +80,21 @@ def student_t_kernel(dissimilarities, alpha=1.0):
     return torch.softmax(logits, dim=1)
 
 
-def target_distribution(q):
-    """DEC's auxiliary target distribution ``p_ik ∝ q_ik^2 / f_k``.
+def target_distribution(q, power=2.0):
+    """DEC's auxiliary target distribution ``p_ik ∝ q_ik^power / f_k``.
 
     ``f_k = sum_i q_ik`` are the soft cluster frequencies over all the samples
-    passed in, so call it on the whole data set, as the paper does.
+    passed in, so call it on the whole data set, as the paper does.  DEC
+    squares the assignments (``power=2``); DBC calls ``power`` the boosting
+    factor: the larger, the more the confident assignments stand out.
 
     Parameters
     ----------
     q : torch.Tensor of shape (n_samples, n_clusters)
         Soft assignments.
+    power : float, default=2.0
+        Exponent of the assignments; 1 keeps them, divided by the
+        frequencies only.
 
     Returns
     -------
@@ -102,8 +107,11 @@ def target_distribution(q):
     >>> target_distribution(torch.tensor([[0.5, 0.5], [0.5, 0.5]]))
     tensor([[0.5000, 0.5000],
             [0.5000, 0.5000]])
+    >>> target_distribution(torch.tensor([[0.75, 0.25], [0.25, 0.75]]), power=3)
+    tensor([[0.9643, 0.0357],
+            [0.0357, 0.9643]])
     """
-    weight = q.pow(2) / q.sum(dim=0).clamp_min(torch.finfo(q.dtype).tiny)
+    weight = q.pow(power) / q.sum(dim=0).clamp_min(torch.finfo(q.dtype).tiny)
     return weight / weight.sum(dim=1, keepdim=True)
 
 
