@@ -119,6 +119,9 @@ def main(argv=None):
     parser.add_argument("--normalization", help="default: the paper's pairs")
     parser.add_argument("--noise", type=float, help="default: 0.5")
     parser.add_argument("--embedding-weight", type=float, help="default: the paper's 0.01")
+    parser.add_argument("--representation-init", help="default: glorot (the code: identity)")
+    parser.add_argument("--representation-dims", type=int, nargs="+",
+                        help="default: 2000 500 500 (the code: 2000 500 500 500)")
     parser.add_argument("--curve", type=int, default=0, help="score every N epochs")
     parser.add_argument("--tag", default="", help="suffix of the result file name")
     parser.add_argument("--out", default=str(RESULTS))
@@ -129,8 +132,10 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     names = ("pretrain_epochs", "epochs", "optimizer", "normalization", "noise",
-             "embedding_weight")
+             "embedding_weight", "representation_init", "representation_dims")
     overrides = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if "representation_dims" in overrides:
+        overrides["representation_dims"] = tuple(overrides["representation_dims"])
     X, y = _load(args.path, args.n_samples)
     X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
     machine = f"{_machine()}, {torch.get_num_threads()} torch threads, {platform.python_version()}"
