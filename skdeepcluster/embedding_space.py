@@ -170,14 +170,16 @@ class EmbeddingSpaceClustering(Preset):
     differ this follows the paper, and offers the code's as a setting: the
     affinities are normalised over the pairs of a batch (the code: per
     column, ``normalization="columns"``); the representation network is
-    ``d-2000-500-500-d`` with Glorot weights (the code: ``d-2000-500-500-500-d``
-    from the identity, ``representation_dims=(2000, 500, 500, 500),
+    ``d-2000-500-500-d`` (the code: ``d-2000-500-500-500-d`` from the
+    identity, ``representation_dims=(2000, 500, 500, 500),
     representation_init="identity"``, where only ``d`` units of each layer
-    ever train); the autoencoder is denoising (the code computes the noisy
-    input and then encodes the clean one, ``noise=0``); Adam at lr 0.001
-    (the code's MNIST run: SGD with Nesterov momentum 0.9 at 0.001, 10 + 50
-    epochs).  The gradient of ``L_E`` reaches the encoder through both
-    affinities, as in the code.  The code reports the best accuracy over the
+    ever train; its Glorot weights are this package's choice, as the
+    autoencoder's); the autoencoder is denoising (the code computes the
+    noisy input and then encodes the clean one, ``noise=0``; the noise's
+    scale, 0.5, is the code's default); Adam at lr 0.001 (the code's MNIST
+    run: SGD with Nesterov momentum 0.9 at 0.001, 10 + 50 epochs, which
+    ``epochs="auto"`` and ``pretrain_epochs="auto"`` follow).  The gradient
+    of ``L_E`` reaches the encoder through both affinities, as in the code.  The code reports the best accuracy over the
     epochs of training, chosen with the labels; here the last epoch's
     embedding is clustered.
 
