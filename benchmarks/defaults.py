@@ -41,6 +41,7 @@ METHODS = (
     "IMSATClustering",
     "VaDEClustering",
     "DEPICTClustering",
+    "EmbeddingSpaceClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.
 TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},

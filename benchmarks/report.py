@@ -45,6 +45,7 @@ PAPERS = {
     "neural": ("0.966", "Aljalbout et al. (2018), Table 1, for Saito and Tan (2017)"),
     "vade": ("0.945", "Jiang et al. (2017), weights trained for 3,000 epochs"),
     "depict": ("0.965", "Dizaji et al. (2017), Table 2"),
+    "embspace": ("0.971", "Dahal (2018), 0.9708"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -304,6 +305,10 @@ def _headline_rows(r):
         [dict(seed=x["seed"], acc=x["acc_all"], nmi=x["nmi_all"])
          for d in data for x in rows_of(d, method="depict")],
         PAPERS["depict"][0], machine_of(data[0]), DEPICT_COMMAND, DEPICT_FILES)
+    data = [r.json(f) for f in EMBSPACE_FILES]
+    add("Embedding space", "embspace", EMBSPACE_SETTINGS,
+        [row for d in data for row in rows_of(d, method="embspace")], PAPERS["embspace"][0],
+        machine_of(data[0]), EMBSPACE_COMMAND, EMBSPACE_FILES)
     return out
 
 
@@ -322,7 +327,7 @@ def headline(r):
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
          ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]), ("VaDE", PAPERS["vade"]),
          ("DEPICT", PAPERS["depict"]),
-         ("Neural Clustering", PAPERS["neural"]),
+         ("Neural Clustering", PAPERS["neural"]), ("Embedding space", PAPERS["embspace"]),
          ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
           "(DMAE's figure is for the Mahalanobis dissimilarity with augmented pretraining).")
@@ -1399,9 +1404,15 @@ def defaults_table(r):
     name = "defaults_cpu.json"
     result = r.json(name)
     r.path(IMSAT_DEFAULTS)  # the IMSAT rows' own file, merged into defaults_cpu.json
-    depict = [x for x in r.json(DEPICT_DEFAULTS)["runs"] if x["method"] == "DEPICTClustering"]
+    # The presets whose runs have a results file of their own, read beside defaults_cpu.json.
+    own_files = {
+        "DEPICTClustering": DEPICT_DEFAULTS,
+        "EmbeddingSpaceClustering": EMBSPACE_DEFAULTS,
+    }
+    own = [x for method, file in own_files.items() for x in r.json(file)["runs"]
+           if x["method"] == method]
     rows = []
-    for row in defaults.summary(result["runs"] + depict):
+    for row in defaults.summary(result["runs"] + own):
         method = row["method"]
         method = "k-means" if method == "KMeans" else f":class:`~skdeepcluster.{method}`"
         gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
@@ -1437,8 +1448,14 @@ def defaults_table(r):
                           "python benchmarks/defaults.py --methods DEPICT --datasets digits iris "
                           "blobs moons circles --seeds 0 1 2 --threads 1 (in three processes, "
                           "joined by --combine into benchmarks/results/defaults_cpu_depict.json; "
-                          "its DEPICTClustering runs read beside defaults_cpu.json)"],
-                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", DEPICT_DEFAULTS])])
+                          "its DEPICTClustering runs read beside defaults_cpu.json)",
+                          "python benchmarks/defaults.py --methods EmbeddingSpaceClustering "
+                          "--seeds 0 1 2 --threads 1 --datasets D --output F, three runs at once "
+                          "(D: iris blobs, moons circles, digits), then --combine of the three "
+                          f"into benchmarks/results/{EMBSPACE_DEFAULTS} (its "
+                          "EmbeddingSpaceClustering runs, read from that file)",
+                          ],
+                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", *own_files.values()])])
 
 
 DEPICT_DROPOUT0 = "defaults_cpu_depict_dropout0.json"
@@ -1648,6 +1665,94 @@ def check(texts, directory=OUTPUT):
             diff += difflib.unified_diff(old.splitlines(True), new.splitlines(True),
                                          f"committed/{name}", f"generated/{name}")
     return diff
+
+
+
+# -- the embedding-space network -----------------------------------------------
+
+
+EMBSPACE_DEFAULTS = "defaults_cpu_embspace.json"
+EMBSPACE_FILES = seeds_files("embspace_mnist_10000_cpu_5+10_seeds{s}.json", range(2))
+EMBSPACE_SETTINGS = ("**MNIST-10k** (a random 10,000 of the 70,000 images), "
+                     "``pretrain_epochs=5, epochs=10`` (the author's code: 10 + 50 on all 70,000)")
+EMBSPACE_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_embedding_space.py --n-samples 10000 "
+                    "--seeds S --pretrain-epochs 5 --epochs 10 --threads 1 --curve 5")
+
+
+@table("embspace_mnist", "the embedding-space network on 10,000 MNIST images: k-means on the "
+       "latent and on the embedding, beside k-means on the pixels")
+def embspace_mnist(r):
+    data = [r.json(f) for f in EMBSPACE_FILES]
+    runs = [one(d, method="embspace") for d in data]
+    seeds = " ".join(str(run["seed"]) for run in runs)
+
+    def line(label, scores, seconds="–"):
+        accs = [s["acc"] for s in scores]
+        return [label, seeds, per_seed(accs), pm(accs), f3(mean([s["nmi"] for s in scores])),
+                seconds]
+
+    rows = [line("k-means on the latent z after pretraining", [r_["pretrained_z"] for r_ in runs]),
+            line("k-means on the embedding e before joint training",
+                 [r_["pretrained_e"] for r_ in runs])]
+    for point in runs[0]["curve"][1:]:
+        epoch = point["epoch"]
+        points = [next(p for p in run["curve"] if p["epoch"] == epoch) for run in runs]
+        rows.append(line(f"k-means (3 runs) on e after {epoch} joint epochs",
+                         [p["e"] for p in points]))
+    rows.append(line("k-means on z after joint training", [r_["final_z"] for r_ in runs]))
+    final = line("**EmbeddingSpaceClustering**: k-means (10 runs) on e", runs,
+                 " / ".join(sec(run["seconds"]) for run in runs))
+    final[3] = f"**{final[3]}**"
+    rows.append(final)
+    xs = sorted((x for d in data for x in d["reference_rows"] if x["method"] == "kmeans"),
+                key=lambda x: x["seed"])
+    accs = [x["acc"] for x in xs]
+    rows.append(["k-means (10 runs) on the pixels", " ".join(str(x["seed"]) for x in xs),
+                 per_seed(accs), pm(accs), f3(mean([x["nmi"] for x in xs])),
+                 " / ".join(sec(x["seconds"]) for x in xs)])
+    rows.append(["the paper (all 70,000; 10 + 50 epochs in the author's code)", "–", "–",
+                 PAPERS["embspace"][1].split(", ")[-1], "–", "–"])
+    note = (f"The defaults of ``EmbeddingSpaceClustering(10)`` (the paper's: denoising, "
+            "normalised over the batch's pairs, Adam at 0.001, batches of 100) except "
+            f"``pretrain_epochs={runs[0]['pretrain_epochs']}, epochs={runs[0]['epochs']}`` (the "
+            "author's MNIST run: 10 + 50), on the pixels / 255, one thread beside other jobs "
+            "on the 2-core machine (pretraining "
+            + " / ".join(sec(run["pretrain_seconds"]) for run in runs)
+            + " s, joint training " + " / ".join(sec(run["joint_seconds"]) for run in runs)
+            + " s).  Runs on all 70,000 images (3 + 10 epochs) got about 5% of a core on the "
+            "shared machine (25 CPU-seconds in nine minutes of wall time) and were stopped, so "
+            "these use a random 10,000 images (the same for both seeds); k-means on their "
+            "pixels ran in the same scripts.")
+    return Table(["Features clustered", "Seeds", "ACC per seed", "Mean ACC ± std", "Mean NMI",
+                  "Seconds per fit"], rows, [Source(machine_of(data[0]), EMBSPACE_COMMAND,
+                                                    EMBSPACE_FILES)], note)
+
+
+EMBSPACE_VARIANTS = [
+    ("the defaults, 5 + 10 epochs", "embspace_mnist_10000_cpu_5+10_seeds0.json"),
+    ("the defaults, 12 + 4 epochs", "embspace_mnist_10000_cpu_12+4_seeds0.json"),
+]
+
+
+@table("embspace_schedule", "the embedding-space network on 10,000 MNIST images, seed 0: "
+       "longer pretraining")
+def embspace_schedule(r):
+    rows, commands, files = [], [], []
+    for label, name in EMBSPACE_VARIANTS:
+        data = r.json(name)
+        run = one(data, method="embspace")
+        curve = "; ".join(f"{p['epoch']}: {f3(p['e']['acc'])}" for p in run["curve"])
+        rows.append([label, f3(run["pretrained_z"]["acc"]), curve, f3(run["final_z"]["acc"]),
+                     f"**{f3(run['acc'])}**", f3(run["nmi"]), sec(run["seconds"])])
+        commands.append(f"OMP_NUM_THREADS=1 python {data['command']}")
+        files.append(name)
+    note = ("One seed (0), the same 10,000 images.  \"k-means on e\" is 10 runs before joint "
+            "training and 3 runs at the later epochs; the final ACC is the estimator's labels "
+            "(10 runs on e after the last epoch).  The seconds are wall time on the shared machine, "
+            "whose load varied between the runs.")
+    return Table(["Run", "k-means on z after pretraining", "k-means on e by joint epoch",
+                  "k-means on z at the end", "ACC", "NMI", "Seconds"], rows,
+                 [Source(machine_of(r.json(EMBSPACE_VARIANTS[0][1])), commands, files)], note)
 
 
 def main(argv=None):

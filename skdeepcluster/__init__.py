@@ -25,6 +25,7 @@ from .depict import DEPICTClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
 from .vade import VaDEClustering
+from .embedding_space import EmbeddingSpaceClustering
 
 __all__ = [
     "DeepClustering",
@@ -42,6 +43,7 @@ __all__ = [
     "IMSATClustering",
     "VaDEClustering",
     "DEPICTClustering",
+    "EmbeddingSpaceClustering",
     "__version__",
 ]
 
@@ -67,6 +69,7 @@ _submodules = (
     "imsat",
     "vade",
     "depict",
+    "embedding_space",
     "compose",
     "updates",
     "selection",

@@ -32,6 +32,7 @@ from . import (
     DiscriminativeLatentClustering,
     DMAEClustering,
     DMMClustering,
+    EmbeddingSpaceClustering,
     IDECClustering,
     IMSATClustering,
     NeuralClustering,
@@ -62,6 +63,7 @@ METHODS = {
     "neural": NeuralClustering,
     "den": DENClustering,
     "depict": DEPICTClustering,
+    "embspace": EmbeddingSpaceClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

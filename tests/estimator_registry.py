@@ -19,6 +19,7 @@ SMALL = {
     "IMSATClustering": dict(hidden_dims=(8, 8), epochs=1, batch_size=10),
     "VaDEClustering": _AE,
     "DEPICTClustering": dict(_AE, warmup_epochs=1),
+    "EmbeddingSpaceClustering": _AE,
 }
 
 # The presets; DeepClustering, their composition, has tests of its own (tests/test_compose.py).

@@ -43,6 +43,8 @@ PAPER_RECIPES = {
     "VaDEClustering": (100, 100, 250, (500, 500, 2000)),
     # 50 epochs of the main phase after the 5 of the warm-up on the k-means labels.
     "DEPICTClustering": (100, 100, 55, (500, 500, 2000)),
+    # The author's code: 10 epochs of pretraining and 50 of joint training on MNIST.
+    "EmbeddingSpaceClustering": (100, 10, 50, (500, 500, 2000)),
 }
 # Presets whose network="auto" is convolutional on MNIST as images.
 CONV_AUTO = {"AljalboutClustering", "DBCClustering"}

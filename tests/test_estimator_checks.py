@@ -15,6 +15,7 @@ from skdeepcluster import (
     DMAEClustering,
     DiscriminativeLatentClustering,
     DMMClustering,
+    EmbeddingSpaceClustering,
     IDECClustering,
     IMSATClustering,
     NeuralClustering,
@@ -62,6 +63,7 @@ ESTIMATORS = [
     DENClustering(random_state=0, hidden_dims=(32,), epochs=10, n_init=3),
     DEPICTClustering(random_state=0, hidden_dims=(32,), pretrain_epochs=10, pretrain_lr=1e-3,
                      warmup_epochs=2, epochs=5, lr=1e-3, n_init=3),
+    EmbeddingSpaceClustering(random_state=0, **AUTOENCODER),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

@@ -701,7 +701,7 @@ def test_main_runs_on_usps(tmp_path, usps_arrays, capsys):
 def test_main_runs_every_method_on_a_digits_subset(method, capsys):
     # the methods with a pretraining phase; the others train in one phase
     epochs = ["--pretrain-epochs", "1"] if method in (
-        "dec", "idec", "dcn", "dmae", "ddls", "aljalbout", "dbc", "vade") else []
+        "dec", "idec", "dcn", "dmae", "ddls", "aljalbout", "dbc", "vade", "embspace") else []
     main(["--method", method, "--n-samples", "120", "--epochs", "1", "--device", "cpu", *epochs])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "digits: 120 samples, 64 features, 10 classes"

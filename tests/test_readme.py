@@ -73,6 +73,7 @@ HEADLINE_ROWS = {
     "NeuralClustering": "Neural Clustering",
     "DENClustering": "DEN",
     "DEPICTClustering": "DEPICT",
+    "EmbeddingSpaceClustering": "Embedding space",
 }
 
 

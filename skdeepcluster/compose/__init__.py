@@ -9,6 +9,7 @@ axis                        components
                             :class:`IdentityNetwork`,
                             :class:`VariationalAutoencoderNetwork`,
                             :class:`NoisyAutoencoderNetwork`
+                            :class:`EmbeddingSpaceNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
 3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
                             :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
@@ -18,6 +19,7 @@ axis                        components
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
                             :class:`NoClusteringLoss`, :class:`MixturePriorKL`,
                             :class:`BalancedCrossEntropy`
+                            :class:`EmbeddingCrossEntropy`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
                             :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
@@ -28,6 +30,7 @@ axis                        components
 ==========================  =====================================================
 """
 
+from .affinities import EmbeddingCrossEntropy
 from .estimator import DeepClustering
 from .balanced import BalancedCrossEntropy
 from .losses import (
@@ -50,6 +53,7 @@ from .non_clustering import (
 )
 from .networks import (
     AutoencoderNetwork,
+    EmbeddingSpaceNetwork,
     IdentityNetwork,
     LayerFeatures,
     NoisyAutoencoderNetwork,
@@ -75,6 +79,7 @@ __all__ = [
     "IdentityNetwork",
     "VariationalAutoencoderNetwork",
     "NoisyAutoencoderNetwork",
+    "EmbeddingSpaceNetwork",
     "LayerFeatures",
     "Reconstruction",
     "VirtualAdversarial",
@@ -91,6 +96,7 @@ __all__ = [
     "MutualInformation",
     "MixturePriorKL",
     "BalancedCrossEntropy",
+    "EmbeddingCrossEntropy",
     "PretrainThenCluster",
     "JointTraining",
     "StepDecay",

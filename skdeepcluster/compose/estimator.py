@@ -626,8 +626,12 @@ class DeepClustering(BaseDeepClustering):
         own = [t for loss, (_, t) in zip(c.non_clustering_losses, c.outputs())
                if getattr(loss, "pretrains", False)]  # these replace the plain reconstruction
         if features is None:
-            self._say(f"pretraining the autoencoder on {' + '.join(type(t).__name__ for t in own) or 'reconstruction'}: {settings}")
-            net = make_net(autoencoder, CombinedLoss(None, own) if own else ReconstructionLoss())
+            if own and schedule.pretrain_loss is None:  # the terms that pretrain themselves
+                words, criterion = " + ".join(type(t).__name__ for t in own), CombinedLoss(None, own)
+            else:
+                words, criterion = "reconstruction", schedule.pretraining_criterion()
+            self._say(f"pretraining the autoencoder on {words}: {settings}")
+            net = make_net(autoencoder, criterion)
             net.fit(X_train, None)
             return net.module_, net.history
         self._say(

@@ -20,6 +20,7 @@ from ..networks.autoencoders import (
     glorot_init,
 )
 from ..networks.noisy import ConvNoisyAutoencoder, MLPNoisyAutoencoder
+from ..networks.representation import MLPRepresentationAutoencoder, identity_init
 from ..networks.runwise import (
     DDCConvBackbone,
     DDCMLPBackbone,
@@ -40,6 +41,7 @@ __all__ = [
     "SoftmaxHeadNetwork",
     "NoisyAutoencoderNetwork",
     "LayerFeatures",
+    "EmbeddingSpaceNetwork",
 ]
 
 # The built-in image autoencoders, by the name ``architecture`` takes.
@@ -631,3 +633,107 @@ class LayerFeatures(nn.Module):
         if self.autoencoder.decoder is not None:
             out["reconstruction"] = self.autoencoder.decoder(z)
         return out
+
+
+class EmbeddingSpaceNetwork(AutoencoderNetwork):
+    """A denoising autoencoder and a representation network from its latent: Dahal's network.
+
+    The fully connected autoencoder ``d-hidden_dims-embedding_dim`` and its
+    mirror (:class:`AutoencoderNetwork`'s layers) learns a latent ``z`` that
+    reconstructs the input from a noisy copy; the representation network
+    ``embedding_dim-representation_dims-embedding_dim`` maps ``z`` to the
+    embedding ``e``, the clustering features (``transform``)
+    (:class:`~skdeepcluster.networks.MLPRepresentationAutoencoder`).  Its
+    forward pass gives ``"latent"``, ``"embedding"`` and
+    ``"reconstruction"``; with :class:`EmbeddingCrossEntropy` it is the
+    embedding-space network of :class:`~skdeepcluster.EmbeddingSpaceClustering`.
+
+    Parameters
+    ----------
+    hidden_dims : tuple of int or "auto", default="auto"
+        Hidden widths of the encoder, as for :class:`AutoencoderNetwork`
+        (``(500, 500, 2000)`` for inputs of more than 128 features).
+    embedding_dim : int, default=10
+        Width of the latent ``z`` and of the embedding ``e`` (the paper's ``d``).
+    representation_dims : tuple of int or "auto", default="auto"
+        Hidden widths of the representation network; ``"auto"`` is
+        ``hidden_dims`` reversed (``(2000, 500, 500)``, the paper's; the
+        author's code has ``(2000, 500, 500, 500)``).
+    noise : float, default=0.5
+        Standard deviation of the Gaussian noise added to the encoder's input
+        in training (clipped to [0, 1] for the Bernoulli likelihood); 0 trains
+        a plain autoencoder.
+    likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
+        The decoder's output: a sigmoid, for the cross-entropy on values in
+        [0, 1] (the paper's), or linear, for the squared error.  ``"auto"`` is
+        ``"bernoulli"`` when every training value lies in [0, 1].
+    weight_init : {"glorot", "torch"}, default="glorot"
+        Initial weights of the autoencoder (Glorot-uniform, the code's).
+    representation_init : {"glorot", "torch", "identity"}, default="glorot"
+        Initial weights of the representation network; ``"identity"`` is the
+        author's code's (:func:`~skdeepcluster.networks.identity_init`), with
+        which only its first ``embedding_dim`` units of each layer ever train.
+
+    Examples
+    --------
+    >>> from skdeepcluster.compose import EmbeddingSpaceNetwork
+    >>> net = EmbeddingSpaceNetwork(hidden_dims=(16,), embedding_dim=2).build(8, None)
+    >>> net.representation
+    Sequential(
+      (0): Linear(in_features=2, out_features=16, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=16, out_features=2, bias=True)
+    )
+    """
+
+    # A fully connected network of its own.
+    architecture = "mlp"
+    encoder = decoder = input_shape = None
+    # The embedding-space loss reads its latent and embedding.
+    has_representation = True
+
+    def __init__(self, *, hidden_dims="auto", embedding_dim=10, representation_dims="auto",
+                 noise=0.5, likelihood="auto", weight_init="glorot",
+                 representation_init="glorot"):
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.representation_dims = representation_dims
+        self.noise = noise
+        self.likelihood = likelihood
+        self.weight_init = weight_init
+        self.representation_init = representation_init
+
+    resolve = VariationalAutoencoderNetwork.resolve
+
+    def resolve_representation_dims(self, n_features):
+        """The representation network's hidden widths for ``n_features`` inputs."""
+        if isinstance(self.representation_dims, str) and self.representation_dims == "auto":
+            return tuple(reversed(self.resolve_hidden_dims(n_features)))
+        widths = np.asarray(self.representation_dims).ravel().tolist()
+        if not all(isinstance(w, Integral) and w >= 1 for w in widths):
+            raise ValueError(
+                "representation_dims must hold positive integers or be 'auto'; got "
+                f"{self.representation_dims!r}."
+            )
+        return tuple(widths)
+
+    def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
+        """The untrained :class:`~skdeepcluster.networks.MLPRepresentationAutoencoder`."""
+        if self.representation_init not in ("glorot", "torch", "identity"):
+            raise ValueError(
+                "representation_init must be 'glorot', 'torch' or 'identity'; got "
+                f"{self.representation_init!r}."
+            )
+        network = MLPRepresentationAutoencoder(
+            n_features, self.resolve_hidden_dims(n_features), self.embedding_dim,
+            self.resolve_representation_dims(n_features), noise=self.noise,
+            bernoulli=self.likelihood == "bernoulli",
+        )
+        if self.weight_init == "glorot":
+            glorot_init(network.encoder)
+            glorot_init(network.decoder)
+        if self.representation_init == "glorot":
+            glorot_init(network.representation)
+        elif self.representation_init == "identity":
+            identity_init(network.representation)
+        return network

@@ -4,6 +4,8 @@ import torch
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LambdaLR
 
+from ..losses.combined import CombinedLoss
+from ..losses.reconstruction import ReconstructionLoss
 from ._base import Component
 from .auto import auto_epochs
 
@@ -96,12 +98,16 @@ class PretrainThenCluster(Component):
     adam_eps : float or None, default=None
         ``eps`` of Adam in the clustering phase (VaDE's reference: 1e-4);
         None is PyTorch's 1e-8.  Ignored by other optimizers.
+    pretrain_loss : non-clustering component or None, default=None
+        The loss the autoencoder pretrains on, e.g. ``ELBOReconstruction()``
+        (the cross-entropy of a sigmoid decoder; the embedding-space
+        network's); None is the squared error.
     """
 
     def __init__(
         self, pretrain_epochs=100, epochs=100, *, pretrain_lr=1e-3, pretrain_optimizer="adam",
         pretrain_features=None, freeze_encoder=False, min_pretrain_steps=0, min_steps=0,
-        lr_decay=None, adam_eps=None,
+        lr_decay=None, adam_eps=None, pretrain_loss=None,
     ):
         self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
@@ -113,6 +119,13 @@ class PretrainThenCluster(Component):
         self.min_steps = min_steps
         self.lr_decay = lr_decay
         self.adam_eps = adam_eps
+        self.pretrain_loss = pretrain_loss
+
+    def pretraining_criterion(self):
+        """The criterion of pretraining on reconstruction (``pretrain_loss``'s, or the squared error)."""
+        if self.pretrain_loss is None:
+            return ReconstructionLoss()
+        return CombinedLoss(None, [self.pretrain_loss.term("reconstruction")])
 
     def callbacks(self, lr):
         """The clustering phase's schedule callbacks, for its learning rate ``lr``."""

@@ -18,6 +18,8 @@
   group sparsity of the embedding;
 * :mod:`~skdeepcluster.losses.balanced`: DEPICT's balanced target, soft
   cross-entropy and layer-wise reconstruction.
+* :mod:`~skdeepcluster.losses.embedding`: the embedding-space network's
+  cross-entropy of pairwise Student's t affinities (Dahal 2018).
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -32,6 +34,8 @@ from .balanced import __all__ as _balanced
 from .combined import *  # noqa: F401,F403
 from .combined import __all__ as _combined
 from .discriminative import *  # noqa: F401,F403
+from .embedding import *  # noqa: F401,F403
+from .embedding import __all__ as _embedding
 from .discriminative import __all__ as _discriminative
 from .divergence import *  # noqa: F401,F403
 from .divergence import __all__ as _divergence
@@ -52,6 +56,6 @@ from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_information, *_adversarial, *_variational, *_locality, *_balanced,
+    *_information, *_adversarial, *_variational, *_locality, *_balanced, *_embedding,
     *_combined,
 ]

@@ -6,6 +6,9 @@
   and a dropout pass, every layer reconstructed);
 * :mod:`~skdeepcluster.networks.heads`: the clustering heads (centroids,
   mixtures, softmax layers) that sit on a network's features;
+* :mod:`~skdeepcluster.networks.representation`: the embedding-space
+  network (a denoising autoencoder and a representation network on its
+  latent);
 * :mod:`~skdeepcluster.networks.runwise`: ``R`` independent networks
   evaluated as one module (DDC's restarts), and their training.
 
@@ -20,7 +23,9 @@ from .heads import *  # noqa: F401,F403
 from .heads import __all__ as _heads
 from .noisy import *  # noqa: F401,F403
 from .noisy import __all__ as _noisy
+from .representation import *  # noqa: F401,F403
+from .representation import __all__ as _representation
 from .runwise import *  # noqa: F401,F403
 from .runwise import __all__ as _runwise
 
-__all__ = [*_autoencoders, *_heads, *_runwise, *_noisy]
+__all__ = [*_autoencoders, *_heads, *_runwise, *_noisy, *_representation]
