@@ -23,6 +23,7 @@ from .den import DENClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
 from .vade import VaDEClustering
+from .infogan import InfoGANClustering
 
 __all__ = [
     "DeepClustering",
@@ -38,6 +39,7 @@ __all__ = [
     "DENClustering",
     "IMSATClustering",
     "VaDEClustering",
+    "InfoGANClustering",
     "__version__",
 ]
 

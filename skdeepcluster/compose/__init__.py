@@ -7,15 +7,17 @@ axis                        components
 ==========================  =====================================================
 1. network                  :class:`AutoencoderNetwork`, :class:`SoftmaxHeadNetwork`,
                             :class:`IdentityNetwork`,
-                            :class:`VariationalAutoencoderNetwork`
+                            :class:`VariationalAutoencoderNetwork`,
+                            :class:`GenerativeAdversarialNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
 3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
                             :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
-                            :class:`GroupSparsity`
+                            :class:`GroupSparsity`, :class:`AdversarialGame`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
-                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`
+                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`,
+                            :class:`CategoricalCode`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
                             :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
@@ -27,6 +29,7 @@ axis                        components
 """
 
 from .estimator import DeepClustering
+from .gan import AdversarialGame, CategoricalCode, GenerativeAdversarialNetwork
 from .losses import (
     CauchySchwarz,
     DissimilarityMixtureLoss,
@@ -86,5 +89,8 @@ __all__ = [
     "MeanCentres",
     "EpochAssignments",
     "BestOfRuns",
+    "GenerativeAdversarialNetwork",
+    "AdversarialGame",
+    "CategoricalCode",
     "Preset",
 ]

@@ -15,7 +15,9 @@
 * :mod:`~skdeepcluster.losses.variational`: VaDE's evidence lower bound
   (the likelihood of the input, the KL to a Gaussian-mixture prior);
 * :mod:`~skdeepcluster.losses.locality`: DEN's locality preservation and
-  group sparsity of the embedding.
+  group sparsity of the embedding;
+* :mod:`~skdeepcluster.losses.gan`: InfoGAN's adversarial game and the
+  information term of its codes.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -31,6 +33,8 @@ from .discriminative import *  # noqa: F401,F403
 from .discriminative import __all__ as _discriminative
 from .divergence import *  # noqa: F401,F403
 from .divergence import __all__ as _divergence
+from .gan import *  # noqa: F401,F403
+from .gan import __all__ as _gan
 from .hardening import *  # noqa: F401,F403
 from .hardening import __all__ as _hardening
 from .information import *  # noqa: F401,F403
@@ -48,5 +52,5 @@ from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_information, *_adversarial, *_variational, *_locality, *_combined,
+    *_information, *_adversarial, *_variational, *_locality, *_gan, *_combined,
 ]

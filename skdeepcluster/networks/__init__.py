@@ -5,7 +5,8 @@
 * :mod:`~skdeepcluster.networks.heads`: the clustering heads (centroids,
   mixtures, softmax layers) that sit on a network's features;
 * :mod:`~skdeepcluster.networks.runwise`: ``R`` independent networks
-  evaluated as one module (DDC's restarts), and their training.
+  evaluated as one module (DDC's restarts), and their training;
+* :mod:`~skdeepcluster.networks.gan`: InfoGAN's generator and discriminator.
 
 Every module returns a dict of named outputs (``"embedding"``,
 ``"reconstruction"``, ``"assignments"``, ...), so that the losses of
@@ -14,9 +15,11 @@ Every module returns a dict of named outputs (``"embedding"``,
 
 from .autoencoders import *  # noqa: F401,F403
 from .autoencoders import __all__ as _autoencoders
+from .gan import *  # noqa: F401,F403
+from .gan import __all__ as _gan
 from .heads import *  # noqa: F401,F403
 from .heads import __all__ as _heads
 from .runwise import *  # noqa: F401,F403
 from .runwise import __all__ as _runwise
 
-__all__ = [*_autoencoders, *_heads, *_runwise]
+__all__ = [*_autoencoders, *_heads, *_runwise, *_gan]
