@@ -79,11 +79,12 @@ def run_infogan(X, y, seed, args):
     from skdeepcluster import InfoGANClustering
 
     X_train = X[:N_TRAIN]
+    assert TEST_START >= N_TRAIN
     X_test, y_test = X[TEST_START:], y[TEST_START:]
     record = []
     callback = iteration_callback(args.iterations, X_test.reshape(len(X_test), -1), y_test,
                                   args.curve_every, record)
-    batches = math.ceil(N_TRAIN / 128)
+    batches = math.ceil(N_TRAIN / 128)  # the paper's batch size, "auto" on this many images
     est = InfoGANClustering(10, epochs=math.ceil(args.iterations / batches),
                             random_state=seed, device=args.device, callbacks=[callback])
     start = time.perf_counter()
@@ -91,7 +92,8 @@ def run_infogan(X, y, seed, args):
     seconds = time.perf_counter() - start
     train_seconds = float(np.sum([row["dur"] for row in est.history_]))
     iterations = int(sum(row["train_batch_count"] for row in est.history_))
-    all_labels = est.predict(X)
+    # predict of the training images is labels_ (the same inference): score the others only
+    all_labels = np.concatenate([est.labels_, est.predict(X[N_TRAIN:])])
     row = {
         "method": "infogan", "seed": seed, "n_samples": len(X), "n_train": N_TRAIN,
         **_scores(y, all_labels),

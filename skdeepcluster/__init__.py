@@ -63,6 +63,7 @@ _submodules = (
     "den",
     "imsat",
     "vade",
+    "infogan",
     "compose",
     "updates",
     "selection",

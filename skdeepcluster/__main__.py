@@ -34,6 +34,7 @@ from . import (
     IMSATClustering,
     NeuralClustering,
     VaDEClustering,
+    InfoGANClustering,
 )
 from .datasets import (
     load_20newsgroups,
@@ -58,6 +59,7 @@ METHODS = {
     "vade": VaDEClustering,
     "neural": NeuralClustering,
     "den": DENClustering,
+    "infogan": InfoGANClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

@@ -41,12 +41,15 @@ PAPER_RECIPES = {
     "IMSATClustering": (250, 0, 50, (1200,)),
     # VaDE's reference runs 3,000 clustering epochs; "auto" stops at 250, past the lr's floor.
     "VaDEClustering": (100, 100, 250, (500, 500, 2000)),
+    # InfoGAN's 5,000 iterations of 128: 10 epochs of 547 batches; MNIST as images: conv.
+    "InfoGANClustering": (128, 0, 10, None),
 }
 # Presets that keep their paper's widths whatever the input's (no "auto" widths).
 FIXED_WIDTHS = {"IMSATClustering"}
 
 # Presets whose one phase trains as long as the others' pretraining (the autoencoder alone).
-TRAINING_STEPS = {"NeuralClustering": AUTO_MIN_STEPS[0], "DENClustering": AUTO_MIN_STEPS[0]}
+TRAINING_STEPS = {"NeuralClustering": AUTO_MIN_STEPS[0], "DENClustering": AUTO_MIN_STEPS[0],
+                  "InfoGANClustering": 5000}  # the paper's iterations, whatever the data
 
 
 def resolved(model, n_samples, n_features, input_shape=None):
@@ -63,7 +66,7 @@ def test_every_preset_has_its_papers_recipe():
 @pytest.mark.parametrize("name", NAMES)
 def test_auto_is_the_papers_recipe_on_mnist(name):
     model = getattr(skdeepcluster, name)(10).to_deep_clustering()
-    images = (1, 28, 28) if name == "AljalboutClustering" else None
+    images = (1, 28, 28) if name in ("AljalboutClustering", "InfoGANClustering") else None
     assert resolved(model, 70000, 784, images) == PAPER_RECIPES[name]
 
 

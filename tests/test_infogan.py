@@ -280,10 +280,12 @@ def test_recipe_as_components(blobs):
 def test_auto_schedule_is_the_papers_iterations():
     X = np.random.RandomState(0).rand(6400, 2).astype(np.float32)
     model = InfoGANClustering(2, batch_size=128)
+    model.input_shape_ = None
     model._resolve_auto(model._composition(), *X.shape)
     assert model.epochs_ == 100  # 50 batches an epoch: 5,000 iterations
     assert model.batch_size_ == 128
     model = InfoGANClustering(2)
+    model.input_shape_ = None
     model._resolve_auto(model._composition(), 6400, 2)
     assert model.batch_size_ == 128
 
