@@ -14,6 +14,12 @@ iterations.
     OMP_NUM_THREADS=1 python benchmarks/bench_infogan.py --seeds 0 --iterations 1000 \
         --threads 1 --curve-every 250                                   # shorter, on a CPU
 
+A run stopped before its end (a machine too loaded for the schedule) leaves
+its test-split curve in its log; ``--from-logs`` writes a results file from
+such logs (``"stopped": true``, the last scored iteration as the result):
+
+    python benchmarks/bench_infogan.py --from-logs seed0.log seed1.log --tag _stopped
+
 The k-means and DEC rows come from the project's earlier MNIST-70k results
 files.  Prints one row per seed and the mean and standard deviation, and
 writes ``benchmarks/results/infogan_mnist_....json``.
@@ -23,6 +29,7 @@ import argparse
 import json
 import math
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -90,8 +97,8 @@ def run_infogan(X, y, seed, args):
     start = time.perf_counter()
     est.fit(X_train)
     seconds = time.perf_counter() - start
-    train_seconds = float(np.sum([row["dur"] for row in est.history_]))
-    iterations = int(sum(row["train_batch_count"] for row in est.history_))
+    train_seconds = float(np.sum([row.get("dur", 0.0) for row in est.history_]))
+    iterations = int(sum(row.get("train_batch_count", 0) for row in est.history_))
     # predict of the training images is labels_ (the same inference): score the others only
     all_labels = np.concatenate([est.labels_, est.predict(X[N_TRAIN:])])
     row = {
@@ -108,6 +115,45 @@ def run_infogan(X, y, seed, args):
     return row
 
 
+def rows_from_log(path):
+    """``(machine, row)`` of a run stopped before its end, from its log's curve lines."""
+    text = Path(path).read_text()
+    header = re.search(r"images\) on (.*); (\d+) iterations", text)
+    seed = int(re.search(r"seed(\d+)", Path(path).name).group(1))  # the log's name says it
+    curve = [{"iteration": int(i), "acc": float(a), "nmi": float(n)} for i, a, n in re.findall(
+        r"iteration +(\d+): test ACC ([\d.]+) NMI ([\d.]+)", text)]
+    last = curve[-1]
+    row = {"method": "infogan", "seed": seed, "n_train": N_TRAIN, "stopped": True,
+           "planned_iterations": int(header.group(2)), "iterations": last["iteration"],
+           "test_acc": last["acc"], "test_nmi": last["nmi"], "curve": curve,
+           "log": Path(path).name}
+    return header.group(1), row
+
+
+def write_from_logs(paths, tag, out):
+    machine, rows = None, []
+    for path in map(Path, paths):
+        machine, row = rows_from_log(path)
+        rows.append(row)
+    reference = earlier_rows(KMEANS_FILES, "kmeans") + earlier_rows(DEC_FILES, "dec")
+    seeds = "".join(str(row["seed"]) for row in rows)
+    stem = f"infogan_mnist_cpu_{rows[0]['iterations']}it_seeds{seeds}{tag}"
+    settings = {
+        "input": "pixels / 255, images (n, 1, 28, 28)",
+        "train": f"the first {N_TRAIN} training images; scored on the 10000 test images",
+        "estimator": "InfoGANClustering(10) at its defaults",
+        "paper_schedule": "5,000 iterations of batches of 128",
+        "stopped": "the runs were stopped before their planned iterations; the result is "
+                   "the last test-split score of their logs",
+    }
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / f"{stem}.json").write_text(json.dumps(
+        {"machine": machine, "command": "benchmarks/bench_infogan.py --from-logs "
+         + " ".join(Path(p).name for p in paths) + (f" --tag {tag}" if tag else ""),
+         "settings": settings, "rows": rows, "reference_rows": reference}, indent=1))
+    print(f"wrote {Path(out) / stem}.json")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--path", default=str(DEFAULT_PATH), help="MNIST .npz or IDX folder")
@@ -119,7 +165,10 @@ def main(argv=None):
                         help="score the test images every N iterations (0: never)")
     parser.add_argument("--tag", default="", help="suffix of the result file name")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--from-logs", nargs="+", help="logs of stopped runs (see above)")
     args = parser.parse_args(argv)
+    if args.from_logs:
+        return write_from_logs(args.from_logs, args.tag, args.out)
 
     import torch
 

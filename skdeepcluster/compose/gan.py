@@ -52,7 +52,7 @@ def _conv_fits(input_shape):
 
 
 class GenerativeAdversarialNetwork(Component):
-    """InfoGAN's networks: a generator of ``(noise, codes)`` and a discriminator with ``D`` and ``Q``.
+    """InfoGAN's networks: a generator of noise and codes, a discriminator with ``D`` and ``Q``.
 
     The generator's input is ``noise_dim`` noise values and ``n_continuous``
     continuous codes, all uniform on [-1, 1], and a one-hot categorical code

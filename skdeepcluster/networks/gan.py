@@ -260,8 +260,10 @@ class InfoGANModule(nn.Module):
 
 
 def gan_normal_init_(module, std=0.02):
-    """Weights of every linear and (transposed) convolution of ``module`` from ``N(0, std^2)``,
-    biases zero (InfoGAN's and DCGAN's); BatchNorm keeps ``(1, 0)``.  Returns ``module``."""
+    """Weights of every linear and (transposed) convolution of ``module`` from ``N(0, std^2)``.
+
+    Biases zero (InfoGAN's and DCGAN's); BatchNorm keeps ``(1, 0)``.  Returns ``module``.
+    """
     for layer in module.modules():
         if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(layer.weight, 0.0, std)
