@@ -130,10 +130,11 @@ class GenerativeAdversarialNetwork(Component):
         shape = _image_shape(architecture, image_shape, self.input_shape, n_features, False,
                              {"conv"})
         if self.architecture == "conv" and not _conv_fits(shape):
+            small = shape is not None and len(shape) == 3 and min(shape[1:]) < 8
             raise ValueError(
                 f"network='conv' builds InfoGAN's convolutional networks, which need images "
-                f"whose height and width are multiples of 4 (at least 8); got {shape}. Use "
-                "network='mlp'."
+                f"of at least 8x8 pixels whose height and width are multiples of 4; got "
+                f"{shape}{', too small' if small else ''}. Use network='mlp'."
             )
         return shape
 
