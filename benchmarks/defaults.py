@@ -42,6 +42,7 @@ METHODS = (
     "VaDEClustering",
     "DEPICTClustering",
     "EmbeddingSpaceClustering",
+    "InfoGANClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.
 TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},

@@ -46,6 +46,7 @@ PAPERS = {
     "vade": ("0.945", "Jiang et al. (2017), weights trained for 3,000 epochs"),
     "depict": ("0.965", "Dizaji et al. (2017), Table 2"),
     "embspace": ("0.971", "Dahal (2018), 0.9708"),
+    "infogan": ("0.95", "Chen et al. (2016), \"5% error\", split and matching unstated"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -309,6 +310,12 @@ def _headline_rows(r):
     add("Embedding space", "embspace", EMBSPACE_SETTINGS,
         [row for d in data for row in rows_of(d, method="embspace")], PAPERS["embspace"][0],
         machine_of(data[0]), EMBSPACE_COMMAND, EMBSPACE_FILES)
+    data = r.json(INFOGAN_FILE)
+    runs = rows_of(data, method="infogan")
+    add("InfoGAN", "infogan", infogan_settings(runs),
+        [{"seed": x["seed"], "acc": x.get("acc", x["test_acc"]),
+          "nmi": x.get("nmi", x["test_nmi"])} for x in runs], PAPERS["infogan"][0],
+        machine_of(data), INFOGAN_COMMAND, [INFOGAN_FILE, *INFOGAN_LOGS])
     return out
 
 
@@ -327,6 +334,7 @@ def headline(r):
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
          ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]), ("VaDE", PAPERS["vade"]),
          ("DEPICT", PAPERS["depict"]),
+         ("InfoGAN", PAPERS["infogan"]),
          ("Neural Clustering", PAPERS["neural"]), ("Embedding space", PAPERS["embspace"]),
          ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
@@ -1383,6 +1391,93 @@ def depict_mnist(r):
             "benchmarks' MNIST-70k results files.")
     return Table(["Method", "Seed", "ACC", "NMI", "Seconds"], rows,
                  [Source(machine_of(data[0]), DEPICT_COMMAND, DEPICT_FILES)], note)
+# -- InfoGAN -------------------------------------------------------------------
+
+INFOGAN_FILE = "infogan_mnist_cpu_400it_seeds01_stopped.json"
+INFOGAN_LOGS = ["infogan_mnist_seed0.log", "infogan_mnist_seed1.log"]
+INFOGAN_COMMAND = ("OMP_NUM_THREADS=1 nice -n 5 python benchmarks/bench_infogan.py --seeds S "
+                   "--iterations 600 --curve-every 200 --threads 1 > infogan_mnist_seedS.log "
+                   "(both seeds at once), stopped early; then python benchmarks/bench_infogan.py "
+                   "--from-logs infogan_mnist_seed0.log infogan_mnist_seed1.log --tag _stopped")
+INFOGAN_DEFAULTS = "defaults_cpu_infogan.json"
+
+
+def infogan_settings(runs):
+    """The schedule the InfoGAN rows ran, and the images they were scored on, in words."""
+    iterations = sorted({x["iterations"] for x in runs})
+    scored = "the 10,000 test images" if any(x.get("stopped") for x in runs) else "all 70,000"
+    return (f"{' / '.join(f'{i:,}' for i in iterations)} of the paper's 5,000 iterations, "
+            f"ACC on {scored}")
+
+
+@table("infogan_mnist", "InfoGAN on MNIST, scored along training, beside k-means and DEC")
+def infogan_mnist(r):
+    data = r.json(INFOGAN_FILE)
+    runs = rows_of(data, method="infogan")
+    rows = []
+    for iteration in sorted({p["iteration"] for x in runs for p in x["curve"]}):
+        points = [next(p for p in x["curve"] if p["iteration"] == iteration) for x in runs]
+        accs = [p["acc"] for p in points]
+        rows.append([f"InfoGAN, iteration {iteration:,}", "10,000 test", per_seed(accs),
+                     f"**{pm(accs)}**", f3(mean([p["nmi"] for p in points]))])
+    for x in runs:
+        if "acc" in x:
+            rows.append([f"InfoGAN, seed {x['seed']}, {x['iterations']:,} iterations",
+                         "all 70,000", f3(x["acc"]), f3(x["acc"]), f3(x["nmi"])])
+    for method, label in (("kmeans", "k-means (pixels)"), ("dec", "DEC (the defaults)")):
+        xs = sorted((x for x in data["reference_rows"] if x["method"] == method),
+                    key=lambda x: x["seed"])
+        accs = [x["acc"] for x in xs]
+        rows.append([f"{label}, seeds {' '.join(str(x['seed']) for x in xs)}", "all 70,000",
+                     per_seed(accs), pm(accs), f3(mean([x["nmi"] for x in xs]))])
+    rows.append(["InfoGAN, the paper (5,000 iterations)", "unstated", "–", PAPERS["infogan"][0],
+                 "–"])
+    stopped = [x for x in runs if x.get("stopped")]
+    note = (f"Seeds {' '.join(str(x['seed']) for x in runs)}; ``InfoGANClustering(10)`` at its "
+            "defaults (the paper's networks, losses and optimisers, batches of 128) on the "
+            "first 55,000 training images as 28x28 images, pixels / 255, one thread each.")
+    if stopped:
+        note += (f"  Planned for {stopped[0]['planned_iterations']:,} of the paper's 5,000 "
+                 "iterations, the runs were stopped at the last score of their logs: the "
+                 "2-core machine ran about 30 processes of other sessions at the time, and a "
+                 "step (0.5 CPU seconds) took about 10 seconds of wall time.  Only the test "
+                 "images were scored (every 200 iterations).")
+    return Table(["Method", "Scored on", "ACC per seed", "Mean ACC ± std", "Mean NMI"], rows,
+                 [Source(machine_of(data), INFOGAN_COMMAND, [INFOGAN_FILE, *INFOGAN_LOGS])],
+                 note)
+
+
+def _defaults_module():
+    # benchmarks/defaults.py imports numpy only at import; loaded by path, so that
+    # importing this script leaves sys.path alone.
+    spec = importlib.util.spec_from_file_location("benchmarks_defaults",
+                                                  ROOT / "benchmarks" / "defaults.py")
+    defaults = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(defaults)
+    return defaults
+
+
+@table("infogan_defaults", "InfoGAN at its defaults beside k-means on small data")
+def infogan_defaults(r):
+    defaults = _defaults_module()
+    result = r.json(INFOGAN_DEFAULTS)
+    rows = []
+    for row in defaults.summary(result["runs"]):
+        seeds = sorted({x["seed"] for x in result["runs"]
+                        if x["dataset"] == row["dataset"] and x["method"] == row["method"]})
+        method = ("k-means" if row["method"] == "KMeans"
+                  else ":class:`~skdeepcluster.InfoGANClustering`")
+        gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
+        rows.append([row["dataset"], method, " ".join(map(str, seeds)),
+                     f"{row['acc']:.3f} ({row['low']:.3f}-{row['high']:.3f})",
+                     f"{row['nmi']:.3f}", f"{row['seconds']:.1f}", gap])
+    note = ("As the table above: only ``n_clusters`` and ``random_state`` set, the same "
+            "scalers; ``epochs=\"auto\"`` is the paper's 5,000 iterations.  The seeds that "
+            "finished on the loaded machine (two runs at a time beside other sessions' jobs; "
+            "the seconds are wall time).")
+    return Table(["data set", "estimator", "seeds", "ACC, median (range)", "NMI", "seconds",
+                  "vs k-means"], rows,
+                 [Source(machine_of(result), result["command"], INFOGAN_DEFAULTS)], note)
 
 
 # -- every estimator at its defaults -----------------------------------------------
@@ -1394,12 +1489,7 @@ DEPICT_DEFAULTS = "defaults_cpu_depict.json"
 
 @table("defaults", "every estimator at its defaults beside k-means on small data")
 def defaults_table(r):
-    # benchmarks/defaults.py imports numpy only at import; loaded by path, so that
-    # importing this script leaves sys.path alone.
-    spec = importlib.util.spec_from_file_location("benchmarks_defaults",
-                                                  ROOT / "benchmarks" / "defaults.py")
-    defaults = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(defaults)
+    defaults = _defaults_module()
 
     name = "defaults_cpu.json"
     result = r.json(name)

@@ -26,6 +26,7 @@ from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
 from .vade import VaDEClustering
 from .embedding_space import EmbeddingSpaceClustering
+from .infogan import InfoGANClustering
 
 __all__ = [
     "DeepClustering",
@@ -44,6 +45,7 @@ __all__ = [
     "VaDEClustering",
     "DEPICTClustering",
     "EmbeddingSpaceClustering",
+    "InfoGANClustering",
     "__version__",
 ]
 
@@ -70,6 +72,7 @@ _submodules = (
     "vade",
     "depict",
     "embedding_space",
+    "infogan",
     "compose",
     "updates",
     "selection",

@@ -37,6 +37,7 @@ from . import (
     IMSATClustering,
     NeuralClustering,
     VaDEClustering,
+    InfoGANClustering,
 )
 from .datasets import (
     load_20newsgroups,
@@ -64,6 +65,7 @@ METHODS = {
     "den": DENClustering,
     "depict": DEPICTClustering,
     "embspace": EmbeddingSpaceClustering,
+    "infogan": InfoGANClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

@@ -45,14 +45,17 @@ PAPER_RECIPES = {
     "DEPICTClustering": (100, 100, 55, (500, 500, 2000)),
     # The author's code: 10 epochs of pretraining and 50 of joint training on MNIST.
     "EmbeddingSpaceClustering": (100, 10, 50, (500, 500, 2000)),
+    # InfoGAN's 5,000 iterations of 128: 10 epochs of 547 batches; MNIST as images: conv.
+    "InfoGANClustering": (128, 0, 10, None),
 }
 # Presets whose network="auto" is convolutional on MNIST as images.
-CONV_AUTO = {"AljalboutClustering", "DBCClustering"}
+CONV_AUTO = {"AljalboutClustering", "DBCClustering", "InfoGANClustering"}
 # Presets that keep their paper's widths whatever the input's (no "auto" widths).
 FIXED_WIDTHS = {"IMSATClustering"}
 
 # Presets whose one phase trains as long as the others' pretraining (the autoencoder alone).
-TRAINING_STEPS = {"NeuralClustering": AUTO_MIN_STEPS[0], "DENClustering": AUTO_MIN_STEPS[0]}
+TRAINING_STEPS = {"NeuralClustering": AUTO_MIN_STEPS[0], "DENClustering": AUTO_MIN_STEPS[0],
+                  "InfoGANClustering": 5000}  # the paper's iterations, whatever the data
 
 
 def resolved(model, n_samples, n_features, input_shape=None):

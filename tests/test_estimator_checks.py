@@ -20,6 +20,7 @@ from skdeepcluster import (
     IMSATClustering,
     NeuralClustering,
     VaDEClustering,
+    InfoGANClustering,
 )
 from skdeepcluster.compose import (
     AutoencoderNetwork,
@@ -59,6 +60,7 @@ ESTIMATORS = [
     ),
     IMSATClustering(random_state=0, hidden_dims=(16, 16), epochs=50, batch_size=50, lr=0.01),
     VaDEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
+    InfoGANClustering(random_state=0, hidden_dims=(16, 16), noise_dim=4, epochs=100, batch_size=10),
     NeuralClustering(random_state=0, hidden_dims=(32,), embedding_dim=4, epochs=10, n_init=3),
     DENClustering(random_state=0, hidden_dims=(32,), epochs=10, n_init=3),
     DEPICTClustering(random_state=0, hidden_dims=(32,), pretrain_epochs=10, pretrain_lr=1e-3,

@@ -70,6 +70,7 @@ HEADLINE_ROWS = {
     "DiscriminativeLatentClustering": "DDLS",
     "IMSATClustering": "IMSAT",
     "VaDEClustering": "VaDE",
+    "InfoGANClustering": "InfoGAN",
     "NeuralClustering": "Neural Clustering",
     "DENClustering": "DEN",
     "DEPICTClustering": "DEPICT",

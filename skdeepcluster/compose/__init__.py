@@ -14,12 +14,18 @@ axis                        components
 3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
                             :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
                             :class:`GroupSparsity`, :class:`LayerwiseReconstruction`
+                            :class:`GenerativeAdversarialNetwork`
+2. features                 ``features="embedding" | "hidden" | "layers"``
+3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
+                            :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
+                            :class:`GroupSparsity`, :class:`AdversarialGame`
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
                             :class:`NoClusteringLoss`, :class:`MixturePriorKL`,
                             :class:`BalancedCrossEntropy`
                             :class:`EmbeddingCrossEntropy`
+                            :class:`CategoricalCode`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
                             :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
@@ -33,6 +39,7 @@ axis                        components
 from .affinities import EmbeddingCrossEntropy
 from .estimator import DeepClustering
 from .balanced import BalancedCrossEntropy
+from .gan import AdversarialGame, CategoricalCode, GenerativeAdversarialNetwork
 from .losses import (
     CauchySchwarz,
     DissimilarityMixtureLoss,
@@ -108,5 +115,8 @@ __all__ = [
     "EpochAssignments",
     "EpochTargetRefresh",
     "BestOfRuns",
+    "GenerativeAdversarialNetwork",
+    "AdversarialGame",
+    "CategoricalCode",
     "Preset",
 ]

@@ -20,6 +20,8 @@
   cross-entropy and layer-wise reconstruction.
 * :mod:`~skdeepcluster.losses.embedding`: the embedding-space network's
   cross-entropy of pairwise Student's t affinities (Dahal 2018).
+* :mod:`~skdeepcluster.losses.gan`: InfoGAN's adversarial game and the
+  information term of its codes.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -39,6 +41,8 @@ from .embedding import __all__ as _embedding
 from .discriminative import __all__ as _discriminative
 from .divergence import *  # noqa: F401,F403
 from .divergence import __all__ as _divergence
+from .gan import *  # noqa: F401,F403
+from .gan import __all__ as _gan
 from .hardening import *  # noqa: F401,F403
 from .hardening import __all__ as _hardening
 from .information import *  # noqa: F401,F403
@@ -56,6 +60,6 @@ from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_information, *_adversarial, *_variational, *_locality, *_balanced, *_embedding,
+    *_information, *_adversarial, *_variational, *_locality, *_balanced, *_embedding, *_gan,
     *_combined,
 ]

@@ -10,7 +10,8 @@
   network (a denoising autoencoder and a representation network on its
   latent);
 * :mod:`~skdeepcluster.networks.runwise`: ``R`` independent networks
-  evaluated as one module (DDC's restarts), and their training.
+  evaluated as one module (DDC's restarts), and their training;
+* :mod:`~skdeepcluster.networks.gan`: InfoGAN's generator and discriminator.
 
 Every module returns a dict of named outputs (``"embedding"``,
 ``"reconstruction"``, ``"assignments"``, ...), so that the losses of
@@ -19,6 +20,8 @@ Every module returns a dict of named outputs (``"embedding"``,
 
 from .autoencoders import *  # noqa: F401,F403
 from .autoencoders import __all__ as _autoencoders
+from .gan import *  # noqa: F401,F403
+from .gan import __all__ as _gan
 from .heads import *  # noqa: F401,F403
 from .heads import __all__ as _heads
 from .noisy import *  # noqa: F401,F403
@@ -28,4 +31,4 @@ from .representation import __all__ as _representation
 from .runwise import *  # noqa: F401,F403
 from .runwise import __all__ as _runwise
 
-__all__ = [*_autoencoders, *_heads, *_runwise, *_noisy, *_representation]
+__all__ = [*_autoencoders, *_heads, *_runwise, *_noisy, *_representation, *_gan]
