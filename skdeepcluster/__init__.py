@@ -22,6 +22,7 @@ from .dmae import DMAEClustering, DMMClustering
 from .den import DENClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
+from .dac import DACClustering
 from .vade import VaDEClustering
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "NeuralClustering",
     "DENClustering",
     "IMSATClustering",
+    "DACClustering",
     "VaDEClustering",
     "__version__",
 ]
@@ -60,6 +62,7 @@ _submodules = (
     "neural_clustering",
     "den",
     "imsat",
+    "dac",
     "vade",
     "compose",
     "updates",

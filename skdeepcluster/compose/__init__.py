@@ -15,12 +15,14 @@ axis                        components
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
-                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`
+                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`,
+                            :class:`SameClusterPairs`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
                             :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
-                            :class:`EpochAssignments`
+                            :class:`EpochAssignments`, :class:`AdaptiveThresholds`,
+                            :class:`DecreasingThreshold`
 7. after training           ``readout="assignments"``, a scikit-learn clusterer,
                             :class:`BestOfRuns`
 ==========================  =====================================================
@@ -52,9 +54,18 @@ from .networks import (
     VariationalAutoencoderNetwork,
 )
 from .preset import Preset
+from .same_cluster import SameClusterPairs
 from .readouts import BestOfRuns
 from .schedules import Augmentation, JointTraining, PretrainThenCluster, StepDecay
-from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
+from .updates import (
+    AdaptiveThresholds,
+    CountedCentres,
+    DecreasingThreshold,
+    EpochAssignments,
+    Joint,
+    MeanCentres,
+    TargetRefresh,
+)
 
 __all__ = [
     "DeepClustering",
@@ -85,6 +96,9 @@ __all__ = [
     "CountedCentres",
     "MeanCentres",
     "EpochAssignments",
+    "SameClusterPairs",
+    "AdaptiveThresholds",
+    "DecreasingThreshold",
     "BestOfRuns",
     "Preset",
 ]

@@ -15,7 +15,9 @@
 * :mod:`~skdeepcluster.losses.variational`: VaDE's evidence lower bound
   (the likelihood of the input, the KL to a Gaussian-mixture prior);
 * :mod:`~skdeepcluster.losses.locality`: DEN's locality preservation and
-  group sparsity of the embedding.
+  group sparsity of the embedding;
+* :mod:`~skdeepcluster.losses.same_cluster`: DAC's classification of pairs
+  as in the same cluster or not.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -42,6 +44,8 @@ from .kmeans import __all__ as _kmeans
 from .mixture import *  # noqa: F401,F403
 from .mixture import __all__ as _mixture
 from .reconstruction import *  # noqa: F401,F403
+from .same_cluster import *  # noqa: F401,F403
+from .same_cluster import __all__ as _same_cluster
 from .reconstruction import __all__ as _reconstruction
 from .variational import *  # noqa: F401,F403
 from .variational import __all__ as _variational
@@ -49,4 +53,5 @@ from .variational import __all__ as _variational
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
     *_information, *_adversarial, *_variational, *_locality, *_combined,
+    *_same_cluster,
 ]
