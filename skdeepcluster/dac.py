@@ -77,9 +77,10 @@ class DACClustering(Preset):
         error between the cosine and the label.
     network : {"auto", "conv", "mlp"}, default="auto"
         ``"conv"``: the authors' CNN for images ``(n, C, H, W)`` (or flat
-        with ``input_shape``) of at least 20x20.  ``"mlp"``: a fully
+        with ``input_shape``): unpadded convolutions on images of at least
+        22x22, padded ones on smaller images down to 8x8.  ``"mlp"``: a fully
         connected network, ``hidden_dims`` then BatchNorm and ReLU.
-        ``"auto"``: ``"conv"`` for images of at least 20x20, else ``"mlp"``.
+        ``"auto"``: ``"conv"`` for images of at least 8x8, else ``"mlp"``.
     hidden_dims : tuple of int or "auto", default="auto"
         Widths of the fully connected network (``"mlp"``).  ``"auto"`` is
         ``(200, 200, 500)`` for inputs of more than 64 features, and

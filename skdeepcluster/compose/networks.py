@@ -20,7 +20,7 @@ from ..networks.autoencoders import (
     glorot_init,
 )
 from ..networks.runwise import (
-    DAC_MIN_SIDE,
+    DAC_PADDED_MIN_SIDE,
     DACConvBackbone,
     DDCConvBackbone,
     DDCMLPBackbone,
@@ -361,8 +361,8 @@ class SoftmaxHeadNetwork(Component):
         LeNet-like CNN (conv 5x5x32, pool, conv 5x5x64, pool) for images of
         at least 16x16, or DAC's all-convolutional network with BatchNorm
         (:class:`~skdeepcluster.networks.DACConvBackbone`) for images of at
-        least 20x20.  ``"auto"`` is ``"conv_bn"`` for images (``X`` of 3 or 4
-        dimensions, or ``input_shape`` given) of at least 20x20, ``"mlp"``
+        least 8x8.  ``"auto"`` is ``"conv_bn"`` for images (``X`` of 3 or 4
+        dimensions, or ``input_shape`` given) of at least 8x8, ``"mlp"``
         otherwise.
     hidden_dims : tuple of int or "auto", default="auto"
         Widths of the fully connected backbone.  ``"auto"`` is
@@ -417,7 +417,7 @@ class SoftmaxHeadNetwork(Component):
     def built_architecture(self, input_shape):
         if self.architecture != "auto":
             return self.architecture
-        if input_shape is not None and min(input_shape[-2:]) >= DAC_MIN_SIDE:
+        if input_shape is not None and min(input_shape[-2:]) >= DAC_PADDED_MIN_SIDE:
             return "conv_bn"
         return "mlp"
 

@@ -91,8 +91,10 @@ class RunwiseConv2d(_Runwise):
     ``(n, R * C, H, W)`` grouped by run; output ``(n, R * out, H', W')``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, n_runs, shared_input=False):
+    def __init__(self, in_channels, out_channels, kernel_size, n_runs, shared_input=False,
+                 padding=0):
         super().__init__()
+        self.padding = padding
         fan_in = in_channels * kernel_size * kernel_size
         weight = torch.empty(n_runs, out_channels, in_channels, kernel_size, kernel_size)
         self.weight = nn.Parameter(_he_uniform_(weight, fan_in))
@@ -103,7 +105,8 @@ class RunwiseConv2d(_Runwise):
         n_runs = self.weight.shape[0]
         weight = self.weight.reshape(-1, *self.weight.shape[2:])
         groups = 1 if self.shared_input else n_runs
-        return F.conv2d(x, weight, self.bias.reshape(-1), groups=groups)
+        padding = getattr(self, "padding", 0)  # absent from modules pickled before it existed
+        return F.conv2d(x, weight, self.bias.reshape(-1), padding=padding, groups=groups)
 
 
 # Where the fully connected layers of a softmax-head network put BatchNorm.
@@ -207,8 +210,10 @@ class RunwiseBatchNorm2d(_Runwise):
         )
 
 
-# Smallest image side DAC's network takes: three 3x3 convolutions, a pool, three more and a pool.
-DAC_MIN_SIDE = 20
+# Smallest image side DAC's unpadded network takes: three 3x3 convolutions, a pool, three
+# more and a pool; smaller images, down to DAC_PADDED_MIN_SIDE, get padded convolutions.
+DAC_MIN_SIDE = 22
+DAC_PADDED_MIN_SIDE = 8
 
 
 class DACConvBackbone(nn.Module):
@@ -228,18 +233,20 @@ class DACConvBackbone(nn.Module):
         input_shape = tuple(int(s) for s in input_shape)
         if len(input_shape) != 3:
             raise ValueError(f"input_shape must be (channels, height, width); got {input_shape}.")
-        if min(input_shape[1:]) < DAC_MIN_SIDE:
+        if min(input_shape[1:]) < DAC_PADDED_MIN_SIDE:
             raise ValueError(
                 f"Images of shape {input_shape} are too small for DAC's convolutional network "
-                f"(two blocks of three 3x3 convolutions and a pool need at least "
-                f"{DAC_MIN_SIDE}x{DAC_MIN_SIDE}); use network='mlp'."
+                f"(two poolings of padded convolutions need at least "
+                f"{DAC_PADDED_MIN_SIDE}x{DAC_PADDED_MIN_SIDE}); use network='mlp'."
             )
+        padding = 0 if min(input_shape[1:]) >= DAC_MIN_SIDE else 1
         self.unflatten = Unflatten(input_shape)
         self.n_runs = n_runs
         layers, n_in = [], input_shape[0]
         for block, n_out in enumerate(int(c) for c in channels):
             for _ in range(3):
-                conv = RunwiseConv2d(n_in, n_out, 3, n_runs, shared_input=not layers)
+                conv = RunwiseConv2d(n_in, n_out, 3, n_runs, shared_input=not layers,
+                                     padding=padding)
                 layers += [conv, RunwiseBatchNorm2d(n_out, n_runs), nn.ReLU()]
                 n_in = n_out
             layers += [nn.MaxPool2d(2), RunwiseBatchNorm2d(n_out, n_runs)]
