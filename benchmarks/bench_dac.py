@@ -20,7 +20,6 @@ and DEC rows come from the project's earlier MNIST-70k results files.  Writes
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -29,7 +28,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_imsat import DEC_FILES, KMEANS_FILES, _scores, curve_callback, earlier_rows  # noqa: E402
+from bench_imsat import (  # noqa: E402
+    DEC_FILES,
+    KMEANS_FILES,
+    _scores,
+    curve_callback,
+    earlier_rows,
+    print_summary,
+    write_results,
+)
 from bench_mnist import DEFAULT_PATH, _load, _machine  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -109,20 +116,9 @@ def main(argv=None):
     if len(X) == 70000:
         reference += earlier_rows(KMEANS_FILES, "kmeans") + earlier_rows(DEC_FILES, "dec")
 
-    print(f"\n{'method':<8} {'seeds':>5} {'ACC mean':>9} {'(std)':>8} {'NMI mean':>9} "
-          f"{'(std)':>8} {'seconds':>9}  source")
-    for method in ("dac", "kmeans", "dec"):
-        sub = [r for r in rows + reference if r["method"] == method]
-        if not sub:
-            continue
-        acc, nmi = (np.array([r[m] for r in sub]) for m in ("acc", "nmi"))
-        source = "this run" if method == "dac" else "earlier results"
-        print(f"{method:<8} {len(sub):>5} {acc.mean():>9.4f} {acc.std():>8.4f} {nmi.mean():>9.4f} "
-              f"{nmi.std():>8.4f} {np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
+    print_summary(rows, reference, "dac")
     print("paper (Chang et al. 2017, Table 2): DAC ACC 0.9775, NMI 0.935 on MNIST-70k")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     size = "all" if len(X) == 70000 else str(len(X))
     device = rows[-1]["device"].split(":")[0]
     seeds = "".join(str(s) for s in args.seeds)
@@ -138,13 +134,8 @@ def main(argv=None):
                            "blocks of 1,000 images, 5 passes of batches of 128 each"}[args.variant],
         "shortened": "epochs" in overrides,
     }
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine, "command": " ".join(["benchmarks/bench_dac.py",
-                                                  *(sys.argv[1:] if argv is None else argv)]),
-         "settings": settings, "rows": rows, "reference_rows": reference},
-        indent=1,
-    ))
-    print(f"\nwrote {out / stem}.json")
+    write_results(args.out, stem, "benchmarks/bench_dac.py", argv, machine, settings, rows,
+                  reference)
 
 
 if __name__ == "__main__":

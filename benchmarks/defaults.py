@@ -39,6 +39,7 @@ METHODS = (
     "NeuralClustering",
     "DENClustering",
     "IMSATClustering",
+    "DACClustering",
     "VaDEClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.

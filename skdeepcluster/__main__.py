@@ -32,6 +32,7 @@ from . import (
     DMMClustering,
     IDECClustering,
     IMSATClustering,
+    DACClustering,
     NeuralClustering,
     VaDEClustering,
 )
@@ -55,6 +56,7 @@ METHODS = {
     "ddls": DiscriminativeLatentClustering,
     "aljalbout": AljalboutClustering,
     "imsat": IMSATClustering,
+    "dac": DACClustering,
     "vade": VaDEClustering,
     "neural": NeuralClustering,
     "den": DENClustering,

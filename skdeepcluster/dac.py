@@ -86,8 +86,9 @@ class DACClustering(Preset):
         ``(200, 200, 500)`` for inputs of more than 64 features, and
         proportionally narrower for fewer.
     embedding_dim : int, default=10
-        Width of the last hidden layer before the softmax (the code's dense
-        10 layers); ``transform`` returns it.
+        Width of the hidden layer between the network and the ``K``-way
+        output layer (the first of the code's two dense layers of 10);
+        ``transform`` returns it.
     input_shape : tuple of int, default=None
         ``(C, H, W)`` of flat image input.
     augment : bool, default=False
@@ -177,10 +178,12 @@ class DACClustering(Preset):
     code labels the pairs of a block of 1,000 clean images once and trains
     5 passes of augmented batches of 128 on those labels; here each batch
     is labelled by the same (augmented) forward pass it trains on, as the
-    paper's algorithm does; (2) the code's softmax is applied straight to
-    the ReLU output of its second dense layer; here a linear ``K``-way
-    layer follows it (the softmax head the other presets share), and
-    ``transform`` is that second dense layer; (3) BatchNorm uses running
+    paper's algorithm does; (2) the layers are the code's (its two dense
+    layers are the hidden layer and the ``K``-way output layer, each with
+    BatchNorm and ReLU, the softmax on the latter: ``output_batch_norm``
+    of :class:`~skdeepcluster.compose.SoftmaxHeadNetwork`, which keeps all
+    ``K`` outputs in use), but the fully connected network for vectors is
+    this package's; (3) BatchNorm uses running
     averages at inference (the code's Keras ``mode=2`` normalises every
     batch by its own statistics), and the layers start He-uniform (the
     code: He-normal convolutions, identity dense layers); (4) augmentation
