@@ -55,7 +55,7 @@ ESTIMATORS = [
         n_init=3, batch_size=64,
     ),
     IMSATClustering(random_state=0, hidden_dims=(16, 16), epochs=50, batch_size=50, lr=0.01),
-    DACClustering(random_state=0, hidden_dims=(16,), epochs=60, batch_size=25, lr=0.01),
+    DACClustering(random_state=0, hidden_dims=(32,), epochs=60, batch_size=50, lr=0.01),
     VaDEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
     NeuralClustering(random_state=0, hidden_dims=(32,), embedding_dim=4, epochs=10, n_init=3),
     DENClustering(random_state=0, hidden_dims=(32,), epochs=10, n_init=3),
