@@ -39,6 +39,7 @@ METHODS = (
     "NeuralClustering",
     "DENClustering",
     "IMSATClustering",
+    "DACClustering",
     "VaDEClustering",
     "DEPICTClustering",
     "EmbeddingSpaceClustering",

@@ -24,6 +24,7 @@ from .den import DENClustering
 from .depict import DEPICTClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
+from .dac import DACClustering
 from .vade import VaDEClustering
 from .embedding_space import EmbeddingSpaceClustering
 from .infogan import InfoGANClustering
@@ -42,6 +43,7 @@ __all__ = [
     "NeuralClustering",
     "DENClustering",
     "IMSATClustering",
+    "DACClustering",
     "VaDEClustering",
     "DEPICTClustering",
     "EmbeddingSpaceClustering",
@@ -69,6 +71,7 @@ _submodules = (
     "neural_clustering",
     "den",
     "imsat",
+    "dac",
     "vade",
     "depict",
     "embedding_space",

@@ -35,6 +35,10 @@ class ImageAugmentation:
         Largest rotation, in degrees.
     shift : float, default=0.1
         Largest shift, as a fraction of the image size.
+    zoom : float, default=0.0
+        Largest zoom: each image is scaled by factors drawn uniformly in
+        ``[1 - zoom, 1 + zoom]``, one per axis (Keras's ``zoom_range``;
+        DAC's code uses 0.05).  0 draws none.
 
     Examples
     --------
@@ -44,15 +48,19 @@ class ImageAugmentation:
     torch.Size([5, 784])
     """
 
-    def __init__(self, input_shape, rotation=10.0, shift=0.1):
+    def __init__(self, input_shape, rotation=10.0, shift=0.1, zoom=0.0):
         input_shape = tuple(int(s) for s in input_shape)
         if len(input_shape) != 3:
             raise ValueError(f"input_shape must be (channels, height, width); got {input_shape}.")
-        if rotation < 0 or shift < 0:
-            raise ValueError(f"rotation and shift must be >= 0; got {rotation} and {shift}.")
+        if rotation < 0 or shift < 0 or not 0 <= zoom < 1:
+            raise ValueError(
+                f"rotation and shift must be >= 0 and zoom in [0, 1); got {rotation}, {shift} "
+                f"and {zoom}."
+            )
         self.input_shape = input_shape
         self.rotation = float(rotation)
         self.shift = float(shift)
+        self.zoom = float(zoom)
 
     def __call__(self, x):
         """Augment a batch ``(n, C*H*W)`` or ``(n, C, H, W)``; the output has the shape of ``x``."""
@@ -63,10 +71,14 @@ class ImageAugmentation:
         # affine_grid works in [-1, 1] coordinates: a shift of a fraction f of the size is 2f.
         translation = uniform[:, 1:] * (2 * self.shift)
         cos, sin = torch.cos(angle), torch.sin(angle)
+        scale_x = scale_y = 1.0
+        if getattr(self, "zoom", 0.0):  # drawn only when asked, so that rotations and shifts stay as before
+            scale = 1 + self.zoom * (torch.rand(n, 2, device=x.device, dtype=images.dtype) * 2 - 1)
+            scale_x, scale_y = scale[:, 0], scale[:, 1]
         theta = torch.stack(
             [
-                torch.stack([cos, -sin, translation[:, 0]], dim=1),
-                torch.stack([sin, cos, translation[:, 1]], dim=1),
+                torch.stack([cos * scale_x, -sin * scale_y, translation[:, 0]], dim=1),
+                torch.stack([sin * scale_x, cos * scale_y, translation[:, 1]], dim=1),
             ],
             dim=1,
         )
@@ -77,5 +89,6 @@ class ImageAugmentation:
     def __repr__(self):
         return (
             f"{type(self).__name__}(input_shape={self.input_shape}, rotation={self.rotation}, "
-            f"shift={self.shift})"
+            f"shift={self.shift}"
+            + (f", zoom={self.zoom})" if getattr(self, "zoom", 0.0) else ")")
         )

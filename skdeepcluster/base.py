@@ -40,7 +40,7 @@ from .rows import RELEASE_EVERY, is_lazy_array, is_memory_mapped, release_mapped
 
 __all__ = ["BaseDeepClustering"]
 
-_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
 # Fused Adam runs on the CPU from torch 2.4 on.
 _FUSED_CPU_ADAM = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 4)
 
@@ -74,6 +74,8 @@ def _optimizer_params(optimizer, device, graph_safe=False):
     ours = isinstance(optimizer, str) or graph_safe
     cls = _OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
     params = {"optimizer": cls}
+    if optimizer == "rmsprop":
+        params["optimizer__alpha"] = 0.9  # Keras's rho, as the DAC reference
     if optimizer == "sgd":
         params["optimizer__momentum"] = 0.9  # as the DEC reference
     elif ours and torch.device(device).type == "cuda":

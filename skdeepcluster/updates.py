@@ -12,6 +12,8 @@ The training engine runs these as skorch callbacks:
   discriminative method's per-epoch assignments and its two stages;
 * :class:`EpochTargetUpdate`: DEPICT's warm-up on the k-means labels, then
   its target refreshed once per epoch.
+* :class:`PairThresholdSchedule`: DAC's thresholds of the pairs it labels,
+  moved at each epoch's start.
 
 The initialisations of the clustering heads live here too: k-means on the
 features (:func:`kmeans_start`), k-means++ under any dissimilarity, the
@@ -46,6 +48,7 @@ __all__ = [
     "AssignmentUpdate",
     "ClusteringStageSchedule",
     "EpochTargetUpdate",
+    "PairThresholdSchedule",
 ]
 
 
@@ -782,3 +785,36 @@ class EpochTargetUpdate(Callback):
         self.previous_ = None
         self.labels = None
         clustering_criterion(net).target = None
+class PairThresholdSchedule(Callback):
+    """DAC's thresholds: epoch ``e`` (from 0) labels its pairs with ``thresholds[e]``.
+
+    Sets ``upper`` and ``lower`` of a
+    :class:`~skdeepcluster.losses.SameClusterLoss` at the start of each
+    epoch (in place) and records them in the history.  When the schedule
+    holds fewer entries than the training has epochs, training stops after
+    the last one: the thresholds have met (the paper's ``u <= l``).
+
+    Parameters
+    ----------
+    thresholds : list of (float, float)
+        ``(upper, lower)`` of each epoch.
+    """
+
+    def __init__(self, thresholds):
+        self.thresholds = thresholds
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        epoch = min(len(net.history), len(self.thresholds)) - 1
+        upper, lower = self.thresholds[epoch]
+        clustering_criterion(net).set_thresholds(upper, lower)
+        net.history.record("upper", upper)
+        net.history.record("lower", lower)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        epochs = len(net.history)
+        if epochs >= len(self.thresholds) and epochs < net.max_epochs:
+            net.stop_requested_ = True
+            net.stop_reason_ = (
+                f"stopping at epoch {epochs}: the thresholds have met (upper <= lower), every "
+                "pair is labelled"
+            )

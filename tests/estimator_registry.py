@@ -17,6 +17,7 @@ SMALL = {
     "NeuralClustering": dict(hidden_dims=(8,), embedding_dim=2, n_init=1, epochs=1),
     "DENClustering": dict(hidden_dims=(8,), group_size=1, n_init=1, epochs=1),
     "IMSATClustering": dict(hidden_dims=(8, 8), epochs=1, batch_size=10),
+    "DACClustering": dict(hidden_dims=(8,), epochs=1, batch_size=10),
     "VaDEClustering": _AE,
     "DEPICTClustering": dict(_AE, warmup_epochs=1),
     "EmbeddingSpaceClustering": _AE,

@@ -39,6 +39,8 @@ PAPER_RECIPES = {
     "DENClustering": (256, 0, 100, (500, 500, 2000)),
     # The backbone before the hidden layer (1200 too): d-1200-1200-K on every input.
     "IMSATClustering": (250, 0, 50, (1200,)),
+    # Flat MNIST: the fully connected network; the paper's thresholds meet after 46 epochs.
+    "DACClustering": (128, 0, 46, (200, 200, 500)),
     # VaDE's reference runs 3,000 clustering epochs; "auto" stops at 250, past the lr's floor.
     "VaDEClustering": (100, 100, 250, (500, 500, 2000)),
     # 50 epochs of the main phase after the 5 of the warm-up on the k-means labels.

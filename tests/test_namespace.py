@@ -15,7 +15,7 @@ import skdeepcluster
 SUBMODULES = [
     "metrics", "datasets", "plotting", "persistence", "augment", "dissimilarities", "networks",
     "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative", "neural_clustering",
-    "den", "imsat", "vade", "dbc", "depict", "embedding_space", "infogan", "compose",
+    "den", "imsat", "vade", "dbc", "depict", "embedding_space", "infogan", "dac", "compose",
     "updates", "selection",
 ]
 

@@ -69,6 +69,7 @@ HEADLINE_ROWS = {
     "DMMClustering": "DMM",
     "DiscriminativeLatentClustering": "DDLS",
     "IMSATClustering": "IMSAT",
+    "DACClustering": "DAC",
     "VaDEClustering": "VaDE",
     "InfoGANClustering": "InfoGAN",
     "NeuralClustering": "Neural Clustering",

@@ -26,11 +26,14 @@ axis                        components
                             :class:`BalancedCrossEntropy`
                             :class:`EmbeddingCrossEntropy`
                             :class:`CategoricalCode`
+                            :class:`SameClusterPairs`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
                             :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
                             :class:`EpochAssignments`, :class:`EpochTargetRefresh`
+                            :class:`EpochAssignments`, :class:`AdaptiveThresholds`,
+                            :class:`DecreasingThreshold`
 7. after training           ``readout="assignments"``, a scikit-learn clusterer,
                             :class:`BestOfRuns`
 ==========================  =====================================================
@@ -68,12 +71,17 @@ from .networks import (
     VariationalAutoencoderNetwork,
 )
 from .preset import Preset
+from .same_cluster import SameClusterPairs
 from .readouts import BestOfRuns
 from .schedules import Augmentation, JointTraining, PretrainThenCluster, StepDecay
 from .updates import (
     CountedCentres,
     EpochAssignments,
     EpochTargetRefresh,
+    AdaptiveThresholds,
+    CountedCentres,
+    DecreasingThreshold,
+    EpochAssignments,
     Joint,
     MeanCentres,
     TargetRefresh,
@@ -114,6 +122,9 @@ __all__ = [
     "MeanCentres",
     "EpochAssignments",
     "EpochTargetRefresh",
+    "SameClusterPairs",
+    "AdaptiveThresholds",
+    "DecreasingThreshold",
     "BestOfRuns",
     "GenerativeAdversarialNetwork",
     "AdversarialGame",

@@ -394,7 +394,8 @@ class DeepClustering(BaseDeepClustering):
                 "input_shape=(C, H, W)."
             )
         transform = ImageAugmentation(
-            self.input_shape_, rotation=augmentation.rotation, shift=augmentation.shift
+            self.input_shape_, rotation=augmentation.rotation, shift=augmentation.shift,
+            zoom=getattr(augmentation, "zoom", 0.0),
         )
         return (
             transform if augmentation.pretraining else None,
@@ -494,7 +495,7 @@ class DeepClustering(BaseDeepClustering):
             *self._named_user_callbacks(),
         ]
         if hasattr(c.network, "net_options"):
-            options = c.network.net_options()
+            options = c.network.net_options(getattr(self, "optimizer", "adam"))
         else:
             options = dict(optimizer=self.optimizer)
             if hasattr(c.schedule, "optimizer_options"):

@@ -22,6 +22,8 @@ from ..networks.autoencoders import (
 from ..networks.noisy import ConvNoisyAutoencoder, MLPNoisyAutoencoder
 from ..networks.representation import MLPRepresentationAutoencoder, identity_init
 from ..networks.runwise import (
+    DAC_PADDED_MIN_SIDE,
+    DACConvBackbone,
     DDCConvBackbone,
     DDCMLPBackbone,
     DDCNet,
@@ -358,10 +360,14 @@ class SoftmaxHeadNetwork(Component):
 
     Parameters
     ----------
-    architecture : {"mlp", "conv"}, default="mlp"
-        The fully connected backbone (BatchNorm on its last layer) or the
+    architecture : {"mlp", "conv", "conv_bn", "auto"}, default="mlp"
+        The fully connected backbone (BatchNorm on its last layer), DDC's
         LeNet-like CNN (conv 5x5x32, pool, conv 5x5x64, pool) for images of
-        at least 16x16.
+        at least 16x16, or DAC's all-convolutional network with BatchNorm
+        (:class:`~skdeepcluster.networks.DACConvBackbone`) for images of at
+        least 8x8.  ``"auto"`` is ``"conv_bn"`` for images (``X`` of 3 or 4
+        dimensions, or ``input_shape`` given) of at least 8x8, ``"mlp"``
+        otherwise.
     hidden_dims : tuple of int or "auto", default="auto"
         Widths of the fully connected backbone.  ``"auto"`` is
         ``(200, 200, 500)`` (DDC's) for inputs of more than 64 features, and
@@ -385,12 +391,16 @@ class SoftmaxHeadNetwork(Component):
         the assignments start almost uniform (IMSAT's code;
         :func:`~skdeepcluster.networks.small_normal_init_`).  A user's
         ``encoder`` keeps its own initialisation.
+    output_batch_norm : bool, default=False
+        BatchNorm and ReLU between the ``K``-way layer and the softmax
+        (DAC's code): every output unit is normalised over the batch, which
+        keeps all ``K`` in use.
     """
 
     def __init__(
         self, architecture="mlp", *, hidden_dims="auto", hidden_dim=100,
         input_shape=None, encoder=None, max_grad_norm=5.0, batch_norm="after_relu",
-        weight_init="he",
+        weight_init="he", output_batch_norm=False,
     ):
         self.architecture = architecture
         self.hidden_dims = hidden_dims
@@ -400,6 +410,7 @@ class SoftmaxHeadNetwork(Component):
         self.max_grad_norm = max_grad_norm
         self.batch_norm = batch_norm
         self.weight_init = weight_init
+        self.output_batch_norm = output_batch_norm
 
     # The head is part of this network: a softmax loss needs no head of its own.
     has_softmax_head = True
@@ -408,7 +419,11 @@ class SoftmaxHeadNetwork(Component):
     reference_hidden_dims = (200, 200, 500)
 
     def built_architecture(self, input_shape):
-        return self.architecture
+        if self.architecture != "auto":
+            return self.architecture
+        if input_shape is not None and min(input_shape[-2:]) >= DAC_PADDED_MIN_SIDE:
+            return "conv_bn"
+        return "mlp"
 
     def resolve_hidden_dims(self, n_features, input_shape=None):
         """The backbone's widths for ``n_features`` (None: not fully connected)."""
@@ -418,16 +433,26 @@ class SoftmaxHeadNetwork(Component):
         return False
 
     def accepts_sparse(self):
-        return self.architecture == "mlp" and self.input_shape is None
+        return self.architecture in ("mlp", "auto") and self.input_shape is None
 
     def resolve_input_shape(self, image_shape, n_features):
+        architecture = self.architecture
+        if architecture == "auto":  # images if X or input_shape says so, never guessed
+            architecture = "conv_bn" if image_shape is not None else "mlp"
         return _image_shape(
-            self.architecture, image_shape, self.input_shape, n_features,
-            self.encoder is not None, {"conv"},
+            architecture, image_shape, self.input_shape, n_features,
+            self.encoder is not None, {"conv", "conv_bn"},
         )
 
-    def net_options(self):
-        """The engine's training settings for run-wise modules."""
+    def net_options(self, optimizer="adam"):
+        """The engine's training settings for run-wise modules.
+
+        Adam clips each run's gradient norm inside its step; another
+        ``optimizer`` (a name or class, e.g. DAC's ``"rmsprop"``) trains
+        without clipping.
+        """
+        if optimizer != "adam":
+            return dict(net_class=DDCNet, optimizer=optimizer, max_grad_norm=None)
         return dict(
             net_class=DDCNet, optimizer=RunwiseClippedAdam, graph_safe_optimizer=True,
             max_grad_norm=self.max_grad_norm,
@@ -454,11 +479,13 @@ class SoftmaxHeadNetwork(Component):
                     f"{input_shape or n_features})): {exc}"
                 ) from exc
             backbone_dim = int(np.prod(out.shape[1:]))
-        elif self.architecture == "conv":
-            backbone = DDCConvBackbone(input_shape, n_runs=n_runs)
+        elif self.built_architecture(input_shape) in ("conv", "conv_bn"):
+            cls = DDCConvBackbone if self.built_architecture(input_shape) == "conv" else (
+                DACConvBackbone)
+            backbone = cls(input_shape, n_runs=n_runs)
             backbone_dim = backbone.output_dim
         else:
-            widths = self.resolve_hidden_dims(n_features)
+            widths = self.resolve_hidden_dims(n_features, input_shape)
             backbone = DDCMLPBackbone(
                 n_features, list(widths), n_runs=n_runs, batch_norm=self.batch_norm
             )
@@ -469,7 +496,7 @@ class SoftmaxHeadNetwork(Component):
             )
         network = DDCNetwork(
             backbone, backbone_dim, n_clusters, int(self.hidden_dim), n_runs=n_runs,
-            batch_norm=self.batch_norm,
+            batch_norm=self.batch_norm, output_batch_norm=self.output_batch_norm,
         )
         return small_normal_init_(network) if self.weight_init == "small_normal" else network
 

@@ -204,10 +204,13 @@ class Augmentation(Component):
     clustering : bool, default=False
         Augment the clustering phase's batches (the targets and labels are
         computed on the original images).
+    zoom : float, default=0.0
+        Largest zoom, as a fraction (DAC's code: 0.05, factors in [0.95, 1.05]).
     """
 
-    def __init__(self, rotation=10.0, shift=0.1, *, pretraining=True, clustering=False):
+    def __init__(self, rotation=10.0, shift=0.1, *, pretraining=True, clustering=False, zoom=0.0):
         self.rotation = rotation
         self.shift = shift
+        self.zoom = zoom
         self.pretraining = pretraining
         self.clustering = clustering

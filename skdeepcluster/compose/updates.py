@@ -5,6 +5,7 @@ from ..updates import (
     AssignmentUpdate,
     CenterUpdate,
     EpochTargetUpdate,
+    PairThresholdSchedule,
     TargetDistributionUpdate,
 )
 from ._base import Component
@@ -12,6 +13,7 @@ from ._base import Component
 __all__ = [
     "Joint", "TargetRefresh", "CountedCentres", "MeanCentres", "EpochAssignments",
     "EpochTargetRefresh",
+    "AdaptiveThresholds", "DecreasingThreshold",
 ]
 
 
@@ -126,3 +128,77 @@ class EpochTargetRefresh(Component):
             batch_size=estimator._inference_batch_size,
         )
         return [("epoch_target", update)]
+class AdaptiveThresholds(Component):
+    """DAC's two thresholds: ``u = upper - lam``, ``l = lower + lower_rate * lam``, ``lam`` grows.
+
+    ``lam`` starts at 0 and grows by ``step`` after each epoch; pairs of
+    cosine at least ``u`` are labelled "same", below ``l`` "different".
+    Training ends when ``u <= l``, every pair then being labelled.
+
+    Parameters
+    ----------
+    upper : float, default=0.95
+        ``u`` at the start.
+    lower : float, default=0.455
+        ``l`` at the start.
+    lower_rate : float, default=0.1
+        How much slower ``l`` rises than ``u`` falls.
+    step : float or "auto", default="auto"
+        Growth of ``lam`` per epoch: the paper's is ``1.1 * 0.009`` (the
+        thresholds meet after 46 epochs).  ``"auto"`` makes them meet at the
+        end of the fit's ``epochs_`` (46 epochs: a step of 0.0098).
+    """
+
+    def __init__(self, upper=0.95, lower=0.455, lower_rate=0.1, step="auto"):
+        self.upper = upper
+        self.lower = lower
+        self.lower_rate = lower_rate
+        self.step = step
+
+    def thresholds(self, epochs):
+        """``(u, l)`` of each epoch, up to the last before they meet (at most ``epochs``)."""
+        meet = (self.upper - self.lower) / (1 + self.lower_rate)  # the lam where u == l
+        step = meet / epochs if self.step == "auto" else float(self.step)
+        schedule = []
+        for epoch in range(int(epochs)):
+            lam = epoch * step
+            upper, lower = self.upper - lam, self.lower + self.lower_rate * lam
+            if upper <= lower + 1e-12:
+                break
+            schedule.append((upper, lower))
+        return schedule or [(self.upper, self.lower)]
+
+    def callbacks(self, estimator, start):
+        return [("pair_thresholds", PairThresholdSchedule(self.thresholds(estimator.epochs_)))]
+
+
+class DecreasingThreshold(Component):
+    """One threshold from ``start`` down by ``step`` per epoch: every pair labelled (DAC's code).
+
+    The authors' MNIST code labels a pair "same" when its cosine exceeds
+    the threshold and "different" otherwise, from 0.9 down by
+    ``(0.9 - 0.5) / 20`` per epoch over its 20 epochs.
+
+    Parameters
+    ----------
+    start : float, default=0.9
+        The threshold of the first epoch.
+    end : float, default=0.5
+        Where ``step="auto"`` leads it after the fit's ``epochs_``.
+    step : float or "auto", default="auto"
+        Decrease per epoch; ``"auto"`` is ``(start - end) / epochs_`` (the
+        code's 0.02 over 20 epochs).
+    """
+
+    def __init__(self, start=0.9, end=0.5, step="auto"):
+        self.start = start
+        self.end = end
+        self.step = step
+
+    def thresholds(self, epochs):
+        """The threshold of each of ``epochs`` epochs, as ``(upper, lower)`` pairs."""
+        step = (self.start - self.end) / epochs if self.step == "auto" else float(self.step)
+        return [(self.start - e * step,) * 2 for e in range(int(epochs))]
+
+    def callbacks(self, estimator, start):
+        return [("pair_thresholds", PairThresholdSchedule(self.thresholds(estimator.epochs_)))]

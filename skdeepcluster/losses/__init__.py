@@ -22,6 +22,8 @@
   cross-entropy of pairwise Student's t affinities (Dahal 2018).
 * :mod:`~skdeepcluster.losses.gan`: InfoGAN's adversarial game and the
   information term of its codes.
+* :mod:`~skdeepcluster.losses.same_cluster`: DAC's classification of pairs
+  as in the same cluster or not.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -54,6 +56,8 @@ from .kmeans import __all__ as _kmeans
 from .mixture import *  # noqa: F401,F403
 from .mixture import __all__ as _mixture
 from .reconstruction import *  # noqa: F401,F403
+from .same_cluster import *  # noqa: F401,F403
+from .same_cluster import __all__ as _same_cluster
 from .reconstruction import __all__ as _reconstruction
 from .variational import *  # noqa: F401,F403
 from .variational import __all__ as _variational
@@ -61,5 +65,5 @@ from .variational import __all__ as _variational
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
     *_information, *_adversarial, *_variational, *_locality, *_balanced, *_embedding, *_gan,
-    *_combined,
+    *_same_cluster, *_combined,
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "RunwiseConv2d",
     "DDCMLPBackbone",
     "DDCConvBackbone",
+    "DACConvBackbone",
     "RunLoopBackbone",
     "DDCNetwork",
     "small_normal_init_",
@@ -90,8 +91,10 @@ class RunwiseConv2d(_Runwise):
     ``(n, R * C, H, W)`` grouped by run; output ``(n, R * out, H', W')``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, n_runs, shared_input=False):
+    def __init__(self, in_channels, out_channels, kernel_size, n_runs, shared_input=False,
+                 padding=0):
         super().__init__()
+        self.padding = padding
         fan_in = in_channels * kernel_size * kernel_size
         weight = torch.empty(n_runs, out_channels, in_channels, kernel_size, kernel_size)
         self.weight = nn.Parameter(_he_uniform_(weight, fan_in))
@@ -102,7 +105,8 @@ class RunwiseConv2d(_Runwise):
         n_runs = self.weight.shape[0]
         weight = self.weight.reshape(-1, *self.weight.shape[2:])
         groups = 1 if self.shared_input else n_runs
-        return F.conv2d(x, weight, self.bias.reshape(-1), groups=groups)
+        padding = getattr(self, "padding", 0)  # absent from modules pickled before it existed
+        return F.conv2d(x, weight, self.bias.reshape(-1), padding=padding, groups=groups)
 
 
 # Where the fully connected layers of a softmax-head network put BatchNorm.
@@ -188,6 +192,73 @@ class DDCConvBackbone(nn.Module):
         return x.reshape(x.shape[0], self.n_runs, -1)
 
 
+class RunwiseBatchNorm2d(_Runwise):
+    """``R`` independent ``BatchNorm2d`` layers on ``(n, R * channels, H, W)``, grouped by run."""
+
+    def __init__(self, num_channels, n_runs, momentum=0.1, eps=1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(n_runs, num_channels))
+        self.bias = nn.Parameter(torch.zeros(n_runs, num_channels))
+        self.register_buffer("running_mean", torch.zeros(n_runs, num_channels))
+        self.register_buffer("running_var", torch.ones(n_runs, num_channels))
+
+    def forward(self, x):
+        return F.batch_norm(
+            x, self.running_mean.view(-1), self.running_var.view(-1), self.weight.view(-1),
+            self.bias.view(-1), self.training, self.momentum, self.eps,
+        )
+
+
+# Smallest image side DAC's unpadded network takes: three 3x3 convolutions, a pool, three
+# more and a pool; smaller images, down to DAC_PADDED_MIN_SIDE, get padded convolutions.
+DAC_MIN_SIDE = 22
+DAC_PADDED_MIN_SIDE = 8
+
+
+class DACConvBackbone(nn.Module):
+    """DAC's all-convolutional network for images (its authors' MNIST code), for ``R`` runs.
+
+    Three ``conv 3x3 (64) -> BatchNorm -> ReLU``, max-pool 2, BatchNorm; three
+    ``conv 3x3 (128) -> BatchNorm -> ReLU``, max-pool 2, BatchNorm; ``conv
+    1x1 (10) -> BatchNorm -> ReLU``, global average pool, BatchNorm.  Unpadded
+    convolutions, as the code's; the average pool covers the whole map (the
+    code's 2x2 pool on MNIST's 2x2 map).  Output ``(n, R, 10)``; the code's
+    two dense layers are the hidden and output layers of :class:`DDCNetwork`
+    (``batch_norm="before_relu", output_batch_norm=True``).
+    """
+
+    def __init__(self, input_shape, channels=(64, 128), width=10, n_runs=1):
+        super().__init__()
+        input_shape = tuple(int(s) for s in input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(f"input_shape must be (channels, height, width); got {input_shape}.")
+        if min(input_shape[1:]) < DAC_PADDED_MIN_SIDE:
+            raise ValueError(
+                f"Images of shape {input_shape} are too small for DAC's convolutional network "
+                f"(two poolings of padded convolutions need at least "
+                f"{DAC_PADDED_MIN_SIDE}x{DAC_PADDED_MIN_SIDE}); use network='mlp'."
+            )
+        padding = 0 if min(input_shape[1:]) >= DAC_MIN_SIDE else 1
+        self.unflatten = Unflatten(input_shape)
+        self.n_runs = n_runs
+        layers, n_in = [], input_shape[0]
+        for block, n_out in enumerate(int(c) for c in channels):
+            for _ in range(3):
+                conv = RunwiseConv2d(n_in, n_out, 3, n_runs, shared_input=not layers,
+                                     padding=padding)
+                layers += [conv, RunwiseBatchNorm2d(n_out, n_runs), nn.ReLU()]
+                n_in = n_out
+            layers += [nn.MaxPool2d(2), RunwiseBatchNorm2d(n_out, n_runs)]
+        layers += [RunwiseConv2d(n_in, width, 1, n_runs), RunwiseBatchNorm2d(width, n_runs),
+                   nn.ReLU(), nn.AdaptiveAvgPool2d(1), RunwiseBatchNorm2d(width, n_runs)]
+        self.convolutions = nn.Sequential(*layers)
+        self.output_dim = width
+
+    def forward(self, x):
+        return self.convolutions(self.unflatten(x)).reshape(x.shape[0], self.n_runs, -1)
+
+
 class RunLoopBackbone(nn.Module):
     """``R`` copies of a user's backbone, each re-initialised; output ``(n, R, features)``."""
 
@@ -262,6 +333,9 @@ class DDCNetwork(nn.Module):
     batch_norm : {"after_relu", "before_relu"}, default="after_relu"
         The hidden layer's order: ``FC -> ReLU -> BatchNorm`` (DDC's) or
         ``FC -> BatchNorm -> ReLU`` (IMSAT's).
+    output_batch_norm : bool, default=False
+        ``FC(K) -> BatchNorm -> ReLU -> softmax`` (DAC's code): each output
+        unit is normalised over the batch before the softmax.
 
     Examples
     --------
@@ -275,11 +349,13 @@ class DDCNetwork(nn.Module):
 
     def __init__(
         self, backbone, backbone_dim, n_clusters, embedding_dim=100, n_runs=1,
-        batch_norm="after_relu",
+        batch_norm="after_relu", output_batch_norm=False,
     ):
         super().__init__()
         _check_batch_norm(batch_norm)
         self.batch_norm = batch_norm
+        if output_batch_norm:
+            self.output_norm = RunwiseBatchNorm(n_clusters, n_runs)
         self.backbone = backbone
         self.hidden = RunwiseLinear(backbone_dim, embedding_dim, n_runs)
         self.hidden_norm = RunwiseBatchNorm(embedding_dim, n_runs)
@@ -294,9 +370,15 @@ class DDCNetwork(nn.Module):
             return F.relu(self.hidden_norm(hidden))
         return self.hidden_norm(F.relu(hidden))
 
+    def logits(self, hidden):
+        """The runs' inputs of the softmax, ``(n, R, K)``, from their hidden layers."""
+        logits = self.output(hidden)
+        norm = getattr(self, "output_norm", None)
+        return logits if norm is None else F.relu(norm(logits))
+
     def forward(self, x):
         hidden = self.hidden_all(x)
-        return {"embedding": hidden, "assignments": torch.softmax(self.output(hidden), dim=-1)}
+        return {"embedding": hidden, "assignments": torch.softmax(self.logits(hidden), dim=-1)}
 
     def encode(self, x):
         """Hidden representation of the best (first) run, ``(n, embedding_dim)``."""
@@ -304,6 +386,8 @@ class DDCNetwork(nn.Module):
 
     def assign(self, hidden):
         """Softmax assignments of the best run from its hidden representation."""
+        if getattr(self, "output_norm", None) is not None:
+            return torch.softmax(self.logits(hidden)[:, 0], dim=-1)
         logits = hidden @ self.output.weight[0].T + self.output.bias[0]
         return torch.softmax(logits, dim=-1)
 
@@ -317,7 +401,7 @@ class DDCNetwork(nn.Module):
 
     def vote_from_hidden(self, hidden):
         """:meth:`vote` from the runs' hidden representations ``(n, n_runs, embedding_dim)``."""
-        labels = torch.softmax(self.output(hidden), dim=-1).argmax(dim=-1)
+        labels = torch.softmax(self.logits(hidden), dim=-1).argmax(dim=-1)
         votes = F.one_hot(labels, self.n_clusters).sum(dim=1).to(torch.float32)
         votes = votes + 0.5 * F.one_hot(labels[:, 0], self.n_clusters)
         return votes.argmax(dim=1)
@@ -372,8 +456,10 @@ class DDCNetwork(nn.Module):
         if output_orders is not None:
             order = torch.as_tensor(np.asarray(output_orders), device=index.device)
             rows = torch.arange(len(runs), device=index.device)[:, None]
-            selected.output.weight.data = selected.output.weight.data[rows, order].clone()
-            selected.output.bias.data = selected.output.bias.data[rows, order].clone()
+            norm = getattr(selected, "output_norm", None)
+            for module in (selected.output, *([] if norm is None else [norm])):
+                for tensor in [*module._parameters.values(), *module._buffers.values()]:
+                    tensor.data = tensor.data[rows, order].clone()
         return selected
 
 
