@@ -22,6 +22,7 @@ from .dmae import DMAEClustering, DMMClustering
 from .den import DENClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
+from .jule import JULEClustering
 from .vade import VaDEClustering
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "NeuralClustering",
     "DENClustering",
     "IMSATClustering",
+    "JULEClustering",
     "VaDEClustering",
     "__version__",
 ]

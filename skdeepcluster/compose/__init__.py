@@ -7,7 +7,8 @@ axis                        components
 ==========================  =====================================================
 1. network                  :class:`AutoencoderNetwork`, :class:`SoftmaxHeadNetwork`,
                             :class:`IdentityNetwork`,
-                            :class:`VariationalAutoencoderNetwork`
+                            :class:`VariationalAutoencoderNetwork`,
+                            :class:`EmbeddingNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
 3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
                             :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
@@ -15,12 +16,14 @@ axis                        components
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
-                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`
+                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`,
+                            :class:`WeightedTriplet`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
-                            :class:`StepDecay` (of the learning rate)
+                            :class:`StepDecay`, :class:`InverseDecay` (of the
+                            learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
-                            :class:`EpochAssignments`
+                            :class:`EpochAssignments`, :class:`AgglomerativeMerges`
 7. after training           ``readout="assignments"``, a scikit-learn clusterer,
                             :class:`BestOfRuns`
 ==========================  =====================================================
@@ -46,6 +49,7 @@ from .non_clustering import (
 )
 from .networks import (
     AutoencoderNetwork,
+    EmbeddingNetwork,
     IdentityNetwork,
     LayerFeatures,
     SoftmaxHeadNetwork,
@@ -53,8 +57,16 @@ from .networks import (
 )
 from .preset import Preset
 from .readouts import BestOfRuns
-from .schedules import Augmentation, JointTraining, PretrainThenCluster, StepDecay
-from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
+from .schedules import Augmentation, InverseDecay, JointTraining, PretrainThenCluster, StepDecay
+from .triplet import WeightedTriplet
+from .updates import (
+    AgglomerativeMerges,
+    CountedCentres,
+    EpochAssignments,
+    Joint,
+    MeanCentres,
+    TargetRefresh,
+)
 
 __all__ = [
     "DeepClustering",
@@ -87,4 +99,8 @@ __all__ = [
     "EpochAssignments",
     "BestOfRuns",
     "Preset",
+    "EmbeddingNetwork",
+    "WeightedTriplet",
+    "InverseDecay",
+    "AgglomerativeMerges",
 ]

@@ -15,7 +15,8 @@
 * :mod:`~skdeepcluster.losses.variational`: VaDE's evidence lower bound
   (the likelihood of the input, the KL to a Gaussian-mixture prior);
 * :mod:`~skdeepcluster.losses.locality`: DEN's locality preservation and
-  group sparsity of the embedding.
+  group sparsity of the embedding;
+* :mod:`~skdeepcluster.losses.triplet`: JULE's weighted triplet loss.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -43,10 +44,13 @@ from .mixture import *  # noqa: F401,F403
 from .mixture import __all__ as _mixture
 from .reconstruction import *  # noqa: F401,F403
 from .reconstruction import __all__ as _reconstruction
+from .triplet import *  # noqa: F401,F403
+from .triplet import __all__ as _triplet
 from .variational import *  # noqa: F401,F403
 from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
     *_information, *_adversarial, *_variational, *_locality, *_combined,
+    *_triplet,
 ]

@@ -14,9 +14,11 @@ Every module returns a dict of named outputs (``"embedding"``,
 
 from .autoencoders import *  # noqa: F401,F403
 from .autoencoders import __all__ as _autoencoders
+from .embedding import *  # noqa: F401,F403
+from .embedding import __all__ as _embedding
 from .heads import *  # noqa: F401,F403
 from .heads import __all__ as _heads
 from .runwise import *  # noqa: F401,F403
 from .runwise import __all__ as _runwise
 
-__all__ = [*_autoencoders, *_heads, *_runwise]
+__all__ = [*_autoencoders, *_heads, *_runwise, *_embedding]
