@@ -14,7 +14,6 @@ from sklearn.model_selection import GridSearchCV
 
 from skdeepcluster import DeepClustering, JULEClustering, agglomeration
 from skdeepcluster.agglomeration import (
-    AgglomerativeUpdate,
     _Merges,
     agglomerate,
     graph_degree_linkage,
@@ -29,6 +28,7 @@ from skdeepcluster.compose import (
     EmbeddingNetwork,
     InverseDecay,
     JointTraining,
+    MeanCentres,
     WeightedTriplet,
 )
 from skdeepcluster.losses import WeightedTripletLoss, sample_triplets, weighted_triplet_loss
@@ -284,7 +284,7 @@ def test_triplet_loss_needs_its_network_and_update(fitted):
                        schedule=JointTraining(1)).fit(X)
     with pytest.raises(ValueError, match="AgglomerativeMerges"):
         DeepClustering(3, network=EmbeddingNetwork(), clustering_loss=WeightedTriplet(),
-                       cluster_update=AgglomerativeUpdate, schedule=JointTraining(1)).fit(X)
+                       cluster_update=MeanCentres(), schedule=JointTraining(1)).fit(X)
 
 
 def test_pickle_and_weights_only_round_trips(fitted, tmp_path):
