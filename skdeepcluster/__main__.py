@@ -32,6 +32,7 @@ from . import (
     DMMClustering,
     IDECClustering,
     IMSATClustering,
+    JULEClustering,
     NeuralClustering,
     VaDEClustering,
 )
@@ -58,6 +59,7 @@ METHODS = {
     "vade": VaDEClustering,
     "neural": NeuralClustering,
     "den": DENClustering,
+    "jule": JULEClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

@@ -50,12 +50,20 @@ def l2_normalize(features):
     return features / np.maximum(norms, 1e-12)
 
 
+def _as_float(features):
+    """Samples as a float64 array, or a sparse matrix kept sparse."""
+    if sp.issparse(features):
+        return sp.csr_matrix(features, dtype=np.float64)
+    features = np.asarray(features, dtype=np.float64)
+    return features.reshape(len(features), -1)
+
+
 def knn_affinity(features, n_neighbors=20):
     """Sample affinities over each sample's nearest neighbours.
 
     Parameters
     ----------
-    features : array-like of shape (n_samples, n_features)
+    features : array-like or sparse matrix of shape (n_samples, n_features)
         The samples.
     n_neighbors : int, default=20
         ``K_s``; at most ``n_samples - 1`` are used.
@@ -70,8 +78,8 @@ def knn_affinity(features, n_neighbors=20):
         The neighbours of each sample, nearest first (the sample itself
         excluded).
     """
-    features = np.asarray(features, dtype=np.float64)
-    n_samples = len(features)
+    features = _as_float(features)
+    n_samples = features.shape[0]
     k = min(int(n_neighbors), n_samples - 1)
     if k < 1:
         return sp.csr_matrix((n_samples, n_samples)), np.zeros((n_samples, 0), dtype=np.int64)
@@ -193,8 +201,8 @@ class _Merges:
         for a in range(n_clusters):
             for b in self.paths[a]:
                 self._set_affinity(a, b)
-        self.sums = np.zeros((n_clusters, features.shape[1]))
-        np.add.at(self.sums, labels, features)
+        sums = _membership(labels, n_clusters).T @ features
+        self.sums = sums.toarray() if sp.issparse(sums) else np.asarray(sums)
         self.alive = np.ones(n_clusters, dtype=bool)
         self.n_clusters = n_clusters
         self.k_c = int(k_c)
@@ -344,8 +352,7 @@ def agglomerate(W, labels, n_merges, features, k_c=5):
     labels : ndarray of shape (n_samples,)
         Consecutive labels after the merges.
     """
-    features = np.asarray(features, dtype=np.float64)
-    state = _Merges(W, labels, features, k_c)
+    state = _Merges(W, labels, _as_float(features), k_c)
     for _ in range(min(int(n_merges), state.n_clusters - 1)):
         state.merge_best()
     return state.consecutive_labels()
@@ -358,10 +365,10 @@ def initial_clusters(features, n_clusters, n_neighbors=20):
     """
     W, neighbours = knn_affinity(features, n_neighbors)
     if neighbours.shape[1] == 0:
-        return np.zeros(len(features), dtype=np.int64), W
+        return np.zeros(features.shape[0], dtype=np.int64), W
     labels = nearest_neighbour_chains(neighbours[:, 0])
     if labels.max() + 1 <= n_clusters:  # fewer chains than clusters: start from the samples
-        labels = np.arange(len(features), dtype=np.int64)
+        labels = np.arange(features.shape[0], dtype=np.int64)
     return labels, W
 
 
@@ -419,7 +426,7 @@ class AgglomerativeUpdate(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.X_ = X
         # the input as given: normalised, low-dimensional data would keep only its directions
-        features = np.asarray(host_array(X), dtype=np.float64).reshape(len(X), -1)
+        features = _as_float(host_array(X))
         self.labels_, _ = initial_clusters(features, self.n_clusters, self.n_neighbors)
         self._store(net)
 

@@ -562,7 +562,8 @@ class EmbeddingNetwork(Component):
         return False
 
     def accepts_sparse(self):
-        return False
+        return (self.architecture in ("mlp", "auto") and self.input_shape is None
+                and self.encoder is None)
 
     def resolve_input_shape(self, image_shape, n_features):
         architecture = self.architecture
