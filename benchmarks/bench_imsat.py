@@ -84,6 +84,31 @@ def earlier_rows(pattern, method):
     return rows
 
 
+def print_summary(rows, reference, method_name, ran_kmeans):
+    """Mean and spread of ACC and NMI per method: this run's, k-means and DEC."""
+    print(f"\n{'method':<8} {'seeds':>5} {'ACC mean':>9} {'(std)':>8} {'NMI mean':>9} "
+          f"{'(std)':>8} {'seconds':>9}  source")
+    for method in (method_name, "kmeans", "dec"):
+        sub = [r for r in rows + reference if r["method"] == method]
+        if not sub:
+            continue
+        acc, nmi = (np.array([r[m] for r in sub]) for m in ("acc", "nmi"))
+        source = "this run" if method == method_name or ran_kmeans else "earlier results"
+        print(f"{method:<8} {len(sub):>5} {acc.mean():>9.4f} {acc.std():>8.4f} {nmi.mean():>9.4f} "
+              f"{nmi.std():>8.4f} {np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
+
+
+def write_results(path, script, argv, machine, settings, rows, reference):
+    """The results file: machine, command, settings, this run's rows and the reference rows."""
+    path.write_text(json.dumps(
+        {"machine": machine, "command": " ".join([script, *(sys.argv[1:] if argv is None
+                                                            else argv)]),
+         "settings": settings, "rows": rows, "reference_rows": reference},
+        indent=1,
+    ))
+    print(f"\nwrote {path}")
+
+
 def run_imsat(X, y, seed, args, overrides):
     import torch
 
@@ -162,16 +187,7 @@ def main(argv=None):
             reference += earlier_rows(KMEANS_FILES, "kmeans")
         reference += earlier_rows(DEC_FILES, "dec")
 
-    print(f"\n{'method':<8} {'seeds':>5} {'ACC mean':>9} {'(std)':>8} {'NMI mean':>9} "
-          f"{'(std)':>8} {'seconds':>9}  source")
-    for method in ("imsat", "kmeans", "dec"):
-        sub = [r for r in rows + reference if r["method"] == method]
-        if not sub:
-            continue
-        acc, nmi = (np.array([r[m] for r in sub]) for m in ("acc", "nmi"))
-        source = "this run" if method == "imsat" or args.run_kmeans else "earlier results"
-        print(f"{method:<8} {len(sub):>5} {acc.mean():>9.4f} {acc.std():>8.4f} {nmi.mean():>9.4f} "
-              f"{nmi.std():>8.4f} {np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
+    print_summary(rows, reference, "imsat", args.run_kmeans)
     print("paper (Hu et al. 2017, Table 2): IMSAT (VAT) ACC 0.984 on MNIST, 50 epochs")
 
     out = Path(args.out)
@@ -188,13 +204,8 @@ def main(argv=None):
         "paper_schedule": "50 epochs of 280 batches of 250 (14,000 steps)",
         "shortened": epochs < 50,
     }
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine, "command": " ".join(["benchmarks/bench_imsat.py",
-                                                  *(sys.argv[1:] if argv is None else argv)]),
-         "settings": settings, "rows": rows, "reference_rows": reference},
-        indent=1,
-    ))
-    print(f"\nwrote {out / stem}.json")
+    write_results(out / f"{stem}.json", "benchmarks/bench_imsat.py", argv, machine, settings,
+                  rows, reference)
 
 
 if __name__ == "__main__":

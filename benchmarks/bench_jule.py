@@ -19,7 +19,6 @@ MNIST-70k come from the project's earlier results files; on a subset,
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -28,7 +27,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_imsat import DEC_FILES, KMEANS_FILES, RESULTS, _scores, earlier_rows  # noqa: E402
+from bench_imsat import (  # noqa: E402
+    DEC_FILES,
+    KMEANS_FILES,
+    RESULTS,
+    _scores,
+    earlier_rows,
+    print_summary,
+    write_results,
+)
 from bench_mnist import DEFAULT_PATH, _load, _machine  # noqa: E402
 
 
@@ -124,16 +131,7 @@ def main(argv=None):
         reference += earlier_rows(KMEANS_FILES, "kmeans") if not args.run_kmeans else []
         reference += earlier_rows(DEC_FILES, "dec")
 
-    print(f"\n{'method':<8} {'seeds':>5} {'ACC mean':>9} {'(std)':>8} {'NMI mean':>9} "
-          f"{'(std)':>8} {'seconds':>9}  source")
-    for method in ("jule", "kmeans", "dec"):
-        sub = [r for r in rows + reference if r["method"] == method]
-        if not sub:
-            continue
-        acc, nmi = (np.array([r[m] for r in sub]) for m in ("acc", "nmi"))
-        source = "this run" if method == "jule" or args.run_kmeans else "earlier results"
-        print(f"{method:<8} {len(sub):>5} {acc.mean():>9.4f} {acc.std():>8.4f} {nmi.mean():>9.4f} "
-              f"{nmi.std():>8.4f} {np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
+    print_summary(rows, reference, "jule", args.run_kmeans)
     print("paper (Yang et al. 2016): JULE NMI 0.915 on MNIST-test (10,000 images); "
           "later tables give NMI 0.913 / ACC 0.964 on MNIST-70k")
 
@@ -151,13 +149,8 @@ def main(argv=None):
         "paper_schedule": "20 epochs per period (epoch_pp), eta 0.9, until 10 clusters",
         "shortened": period < 20,
     }
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine, "command": " ".join(["benchmarks/bench_jule.py",
-                                                  *(sys.argv[1:] if argv is None else argv)]),
-         "settings": settings, "rows": rows, "reference_rows": reference},
-        indent=1,
-    ))
-    print(f"\nwrote {out / stem}.json")
+    write_results(out / f"{stem}.json", "benchmarks/bench_jule.py", argv, machine, settings,
+                  rows, reference)
 
 
 if __name__ == "__main__":
