@@ -44,6 +44,8 @@ PAPERS = {
     "imsat": ("0.984", "Hu et al. (2017), Table 2"),
     "neural": ("0.966", "Aljalbout et al. (2018), Table 1, for Saito and Tan (2017)"),
     "vade": ("0.945", "Jiang et al. (2017), weights trained for 3,000 epochs"),
+    "jule": ("0.964", "later papers' tables for Yang et al. (2016) on MNIST-70k; JULE's own "
+                      "paper gives NMI 0.915 on the 10,000 test images"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -298,6 +300,9 @@ def _headline_rows(r):
     data = [r.json(f) for f in VADE_FILES]
     add("VaDE", "vade", VADE_SETTINGS, [row for d in data for row in rows_of(d, method="vade")],
         PAPERS["vade"][0], machine_of(data[0]), VADE_COMMAND, VADE_FILES)
+    data = [r.json(f) for f in JULE_FILES]
+    add("JULE", "jule", JULE_SETTINGS, [row for d in data for row in rows_of(d, method="jule")],
+        PAPERS["jule"][0], machine_of(data[0]), JULE_COMMAND, JULE_FILES)
     return out
 
 
@@ -315,6 +320,7 @@ def headline(r):
          ("DCN", PAPERS["dcn"]), ("DDC and DDC-VOTE", (PAPERS["ddc"][0] + " and "
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
          ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]), ("VaDE", PAPERS["vade"]),
+         ("JULE", PAPERS["jule"]),
          ("Neural Clustering", PAPERS["neural"]),
          ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
@@ -821,6 +827,45 @@ def imsat_curve(r):
     return Table(["Epoch", "Steps", "ACC", "NMI"], rows,
                  [Source(machine_of(data), "OMP_NUM_THREADS=1 python benchmarks/bench_imsat.py "
                          "--seeds 0 --epochs 20 --threads 1 --curve", IMSAT_LONG)], note)
+
+
+# -- JULE ----------------------------------------------------------------------
+
+
+JULE_FILES = ["jule_mnist_10000_cpu_5per-period_seeds0_seed0.json"]
+JULE_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_jule.py --n-samples 10000 --seeds S "
+                "--epochs-per-period 5 --threads 1 --run-kmeans --verbose 1 --tag _seedS")
+JULE_SETTINGS = ("``network=\"conv\", epochs_per_period=5`` (the code's 20), on 10,000 of the "
+                 "images (as the paper's MNIST-test)")
+
+
+@table("jule_mnist", "JULE on 10,000 MNIST images: the merges period by period, beside k-means")
+def jule_mnist(r):
+    data = [r.json(f) for f in JULE_FILES]
+    runs = [one(d, method="jule") for d in data]
+    rows = []
+    for run in runs:
+        for point in run["periods"]:
+            rows.append([f"JULE seed {run['seed']}, after epoch {point['epoch']}",
+                         f"{point['n_clusters']:,}", "–", f3(point["nmi"]), "–"])
+        rows.append([f"JULE seed {run['seed']}, ``labels_`` (the merges' clusters)", "10",
+                     f3(run["acc"]), f3(run["nmi"]), sec(run["seconds"])])
+        rows.append([f"JULE seed {run['seed']}, ``predict`` (nearest centre)", "10",
+                     f3(run["predict"]["acc"]), f3(run["predict"]["nmi"]), "–"])
+    for d in data:
+        for x in rows_of(d, method="kmeans"):
+            rows.append([f"k-means (pixels, ``n_init=10``), seed {x['seed']}", "10", f3(x["acc"]),
+                         f3(x["nmi"]), sec(x["seconds"])])
+    rows.append(["JULE, the paper (MNIST-test, 20 epochs a period)", "10", "–", "0.915", "–"])
+    note = ("``JULEClustering(10, network=\"conv\", epochs_per_period=5)``: the authors' CNN, "
+            "SGD with their learning-rate policy, batches of 100, eta 0.9, on a random 10,000 of "
+            "the 70,000 images (pixels / 255).  The periods are a quarter of the code's 20 "
+            "epochs, what this session's CPU budget allowed (one thread beside other jobs on the "
+            "2-core machine).  The NMI after each period is that of the merges' labels with that "
+            "many clusters (the first row: the nearest-neighbour chains of the pixels, trained on "
+            "for the first period).")
+    sources = [Source(machine_of(data[0]), JULE_COMMAND, JULE_FILES)]
+    return Table(["Method", "Clusters", "ACC", "NMI", "Seconds"], rows, sources, note)
 
 
 # -- DMAE ----------------------------------------------------------------------
@@ -1332,6 +1377,7 @@ def vade_mnist(r):
 
 
 IMSAT_DEFAULTS = "defaults_cpu_imsat.json"
+JULE_DEFAULTS = "defaults_cpu_jule.json"  # JULE's rows, read beside defaults_cpu.json
 
 
 @table("defaults", "every estimator at its defaults beside k-means on small data")
@@ -1346,8 +1392,9 @@ def defaults_table(r):
     name = "defaults_cpu.json"
     result = r.json(name)
     r.path(IMSAT_DEFAULTS)  # the IMSAT rows' own file, merged into defaults_cpu.json
+    jule = [x for x in r.json(JULE_DEFAULTS)["runs"] if x["method"] == "JULEClustering"]
     rows = []
-    for row in defaults.summary(result["runs"]):
+    for row in defaults.summary(result["runs"] + jule):
         method = row["method"]
         method = "k-means" if method == "KMeans" else f":class:`~skdeepcluster.{method}`"
         gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
@@ -1379,8 +1426,12 @@ def defaults_table(r):
                           "runs added to defaults_cpu.json)",
                           "python benchmarks/defaults.py --methods DENClustering --datasets "
                           "digits iris blobs moons circles --threads 1 (its DENClustering "
-                          "runs added to defaults_cpu.json)"],
-                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json"])])
+                          "runs added to defaults_cpu.json)",
+                          "python benchmarks/defaults.py --methods JULEClustering --datasets "
+                          "digits iris blobs moons circles --threads 1 --output "
+                          "benchmarks/results/defaults_cpu_jule.json (its JULEClustering runs "
+                          "read beside defaults_cpu.json)"],
+                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", JULE_DEFAULTS])])
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")

@@ -464,9 +464,12 @@ class AgglomerativeUpdate(Callback):
         if self.final == "restart":
             labels, W = initial_clusters(features, self.n_clusters, self.n_neighbors)
         else:
-            labels, (W, _) = self.labels_, knn_affinity(features, self.n_neighbors)
+            labels, W = self.labels_, None
         n_merges = int(labels.max()) + 1 - self.n_clusters
-        labels = agglomerate(W, labels, n_merges, features, self.k_c)
+        if n_merges > 0:  # training ended before the merges reached n_clusters
+            if W is None:
+                W, _ = knn_affinity(features, self.n_neighbors)
+            labels = agglomerate(W, labels, n_merges, features, self.k_c)
         module = net.module_
         centers = np.zeros((self.n_clusters, features.shape[1]))
         np.add.at(centers, labels, features)

@@ -267,6 +267,16 @@ def test_jule_clusters_blobs_through_its_periods(fitted):
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.parametrize("final", ["continue", "restart"])
+def test_training_cut_short_still_ends_at_n_clusters(fitted, final):
+    X, y, _ = fitted
+    model = JULEClustering(3, random_state=0, final_clustering=final,
+                           **{**SMALL, "epochs_per_period": 5}, epochs=1).fit(X)
+    assert model.n_iter_ == 1 and model.history_[:, "n_clusters"][0] > 3
+    assert len(np.unique(model.labels_)) == 3
+    assert normalized_mutual_info_score(y, model.labels_) > 0.8
+
+
 def test_the_preset_is_its_composition_and_reproducible(fitted):
     X, _, model = fitted
     composed = model.to_deep_clustering()
