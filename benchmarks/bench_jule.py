@@ -60,6 +60,18 @@ def period_callback(y, record):
     return Periods()
 
 
+def run_merges_only(X, y):
+    """The merges alone on the pixels (no network): chains, then graph-degree linkage to 10."""
+    from skdeepcluster.agglomeration import agglomerate, initial_clusters
+
+    start = time.perf_counter()
+    features = X.reshape(len(X), -1).astype(np.float64)
+    labels, W = initial_clusters(features, 10)
+    labels = agglomerate(W, labels, labels.max() + 1 - 10, features)
+    return {"method": "merges (pixels)", "seed": 0, "n_samples": len(X), **_scores(y, labels),
+            "seconds": time.perf_counter() - start}
+
+
 def run_jule(X, y, seed, args, overrides):
     import torch
 
@@ -93,6 +105,8 @@ def main(argv=None):
     parser.add_argument("--eta", type=float, help="default: the README's 0.9 for MNIST")
     parser.add_argument("--final-clustering", choices=["continue", "restart"])
     parser.add_argument("--run-kmeans", action="store_true", help="run k-means here too")
+    parser.add_argument("--merges-only", action="store_true",
+                        help="only the merges on the pixels, without a network (deterministic)")
     parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument("--tag", default="", help="suffix of the result file name")
     parser.add_argument("--out", default=str(RESULTS))
@@ -111,6 +125,14 @@ def main(argv=None):
     machine = f"{_machine()}, {torch.get_num_threads()} torch threads, {platform.python_version()}"
     print(f"JULE on MNIST ({len(X)} samples) on {machine}; overrides {overrides}", flush=True)
 
+    if args.merges_only:
+        row = run_merges_only(X, y)
+        print(f"merges on the pixels: ACC {row['acc']:.4f} NMI {row['nmi']:.4f} "
+              f"{row['seconds']:.0f} s", flush=True)
+        write_results(Path(args.out) / f"jule_mnist_{len(X)}_merges_only.json",
+                      "benchmarks/bench_jule.py", argv, machine, {"input": "pixels / 255"},
+                      [row], [])
+        return
     rows = []
     for seed in args.seeds:
         if args.run_kmeans:

@@ -835,6 +835,7 @@ def imsat_curve(r):
 JULE_FILES = ["jule_mnist_10000_cpu_5per-period_seeds0_seed0.json"]
 JULE_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_jule.py --n-samples 10000 --seeds S "
                 "--epochs-per-period 5 --threads 1 --run-kmeans --verbose 1 --tag _seedS")
+JULE_MERGES = "jule_mnist_10000_merges_only.json"
 JULE_SETTINGS = ("``network=\"conv\", epochs_per_period=5`` (the code's 20), on 10,000 of the "
                  "images (as the paper's MNIST-test)")
 
@@ -856,6 +857,10 @@ def jule_mnist(r):
         for x in rows_of(d, method="kmeans"):
             rows.append([f"k-means (pixels, ``n_init=10``), seed {x['seed']}", "10", f3(x["acc"]),
                          f3(x["nmi"]), sec(x["seconds"])])
+    merges = r.json(JULE_MERGES)
+    x = one(merges, method="merges (pixels)")
+    rows.append(["the merges alone on the pixels (no network)", "10", f3(x["acc"]), f3(x["nmi"]),
+                 sec(x["seconds"])])
     rows.append(["JULE, the paper (MNIST-test, 20 epochs a period)", "10", "–", "0.915", "–"])
     note = ("``JULEClustering(10, network=\"conv\", epochs_per_period=5)``: the authors' CNN, "
             "SGD with their learning-rate policy, batches of 100, eta 0.9, on a random 10,000 of "
@@ -864,7 +869,9 @@ def jule_mnist(r):
             "2-core machine).  The NMI after each period is that of the merges' labels with that "
             "many clusters (the first row: the nearest-neighbour chains of the pixels, trained on "
             "for the first period).")
-    sources = [Source(machine_of(data[0]), JULE_COMMAND, JULE_FILES)]
+    sources = [Source(machine_of(data[0]), JULE_COMMAND, JULE_FILES),
+               Source(machine_of(merges), "OMP_NUM_THREADS=1 python benchmarks/bench_jule.py "
+                      "--n-samples 10000 --merges-only", JULE_MERGES, label="merges alone")]
     return Table(["Method", "Clusters", "ACC", "NMI", "Seconds"], rows, sources, note)
 
 

@@ -72,6 +72,7 @@ HEADLINE_ROWS = {
     "VaDEClustering": "VaDE",
     "NeuralClustering": "Neural Clustering",
     "DENClustering": "DEN",
+    "JULEClustering": "JULE",
 }
 
 
