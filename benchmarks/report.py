@@ -846,9 +846,11 @@ def jule_mnist(r):
     runs = [one(d, method="jule") for d in data]
     rows = []
     for run in runs:
-        for point in run["periods"]:
-            rows.append([f"JULE seed {run['seed']}, after epoch {point['epoch']}",
-                         f"{point['n_clusters']:,}", "–", f3(point["nmi"]), "–"])
+        for i, point in enumerate(run["periods"]):
+            when = "the pixels' nearest-neighbour chains" if i == 0 else (
+                f"merged after epoch {point['epoch']}")
+            rows.append([f"JULE seed {run['seed']}, {when}", f"{point['n_clusters']:,}", "–",
+                         f3(point["nmi"]), "–"])
         rows.append([f"JULE seed {run['seed']}, ``labels_`` (the merges' clusters)", "10",
                      f3(run["acc"]), f3(run["nmi"]), sec(run["seconds"])])
         rows.append([f"JULE seed {run['seed']}, ``predict`` (nearest centre)", "10",
@@ -866,10 +868,10 @@ def jule_mnist(r):
             "SGD with their learning-rate policy, batches of 100, eta 0.9, on a random 10,000 of "
             "the 70,000 images (pixels / 255).  The periods are a quarter of the code's 20 "
             "epochs, what this session's CPU budget allowed (one thread beside other jobs on the "
-            "2-core machine).  The NMI after each period is that of the merges' labels with that "
-            "many clusters (the first row: the nearest-neighbour chains of the pixels, trained on "
-            "for the first period).")
-    sources = [Source(machine_of(data[0]), JULE_COMMAND, JULE_FILES),
+            "2-core machine).  The NMI of each period is that of the merges' labels with that "
+            "many clusters, which the next period's triplets train on.  ``predict`` assigns each "
+            "image to the nearest centre of the final clusters' trained features.")
+    sources = [Source(machine_of(data[0]), JULE_COMMAND, JULE_FILES, label="JULE"),
                Source(machine_of(merges), "OMP_NUM_THREADS=1 python benchmarks/bench_jule.py "
                       "--n-samples 10000 --merges-only", JULE_MERGES, label="merges alone")]
     return Table(["Method", "Clusters", "ACC", "NMI", "Seconds"], rows, sources, note)
