@@ -63,6 +63,8 @@ _submodules = (
     "den",
     "imsat",
     "vade",
+    "jule",
+    "agglomeration",
     "compose",
     "updates",
     "selection",
