@@ -44,6 +44,7 @@ METHODS = (
     "DEPICTClustering",
     "EmbeddingSpaceClustering",
     "InfoGANClustering",
+    "JULEClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.
 TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},

@@ -48,6 +48,8 @@ PAPERS = {
     "depict": ("0.965", "Dizaji et al. (2017), Table 2"),
     "embspace": ("0.971", "Dahal (2018), 0.9708"),
     "infogan": ("0.95", "Chen et al. (2016), \"5% error\", split and matching unstated"),
+    "jule": ("0.964", "later papers' tables for Yang et al. (2016) on MNIST-70k; JULE's own "
+                      "paper gives NMI 0.915 on the 10,000 test images"),
 }
 
 CPU = "x86_64, 2 cores, no GPU"  # the project's CPU machine, where a file does not say
@@ -321,6 +323,9 @@ def _headline_rows(r):
         [{"seed": x["seed"], "acc": x.get("acc", x["test_acc"]),
           "nmi": x.get("nmi", x["test_nmi"])} for x in runs], PAPERS["infogan"][0],
         machine_of(data), INFOGAN_COMMAND, [INFOGAN_FILE, *INFOGAN_LOGS])
+    data = [r.json(f) for f in JULE_FILES]
+    add("JULE", "jule", JULE_SETTINGS, [row for d in data for row in rows_of(d, method="jule")],
+        PAPERS["jule"][0], machine_of(data[0]), JULE_COMMAND, JULE_FILES)
     return out
 
 
@@ -339,6 +344,7 @@ def headline(r):
                                                       + PAPERS["ddc-vote"][0], PAPERS["ddc"][1])),
          ("DDLS", PAPERS["ddls"]), ("IMSAT", PAPERS["imsat"]), ("DAC", PAPERS["dac"]),
          ("VaDE", PAPERS["vade"]), ("DEPICT", PAPERS["depict"]), ("InfoGAN", PAPERS["infogan"]),
+         ("JULE", PAPERS["jule"]),
          ("Neural Clustering", PAPERS["neural"]), ("Embedding space", PAPERS["embspace"]),
          ("Aljalbout", PAPERS["aljalbout"])])
         + "; DMAE and DMM: Lara & González, as recorded in the DMAE results files "
@@ -908,6 +914,54 @@ def imsat_curve(r):
                          "--seeds 0 --epochs 20 --threads 1 --curve", IMSAT_LONG)], note)
 
 
+# -- JULE ----------------------------------------------------------------------
+
+
+JULE_FILES = ["jule_mnist_10000_cpu_5per-period_seeds0_seed0.json"]
+JULE_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_jule.py --n-samples 10000 --seeds S "
+                "--epochs-per-period 5 --threads 1 --run-kmeans --verbose 1 --tag _seedS")
+JULE_MERGES = "jule_mnist_10000_merges_only.json"
+JULE_SETTINGS = ("``network=\"conv\", epochs_per_period=5`` (the code's 20), on 10,000 of the "
+                 "images (as the paper's MNIST-test)")
+
+
+@table("jule_mnist", "JULE on 10,000 MNIST images: the merges period by period, beside k-means")
+def jule_mnist(r):
+    data = [r.json(f) for f in JULE_FILES]
+    runs = [one(d, method="jule") for d in data]
+    rows = []
+    for run in runs:
+        for i, point in enumerate(run["periods"]):
+            when = "the pixels' nearest-neighbour chains" if i == 0 else (
+                f"merged after epoch {point['epoch']}")
+            rows.append([f"JULE seed {run['seed']}, {when}", f"{point['n_clusters']:,}", "–",
+                         f3(point["nmi"]), "–"])
+        rows.append([f"JULE seed {run['seed']}, ``labels_`` (the merges' clusters)", "10",
+                     f3(run["acc"]), f3(run["nmi"]), sec(run["seconds"])])
+        rows.append([f"JULE seed {run['seed']}, ``predict`` (nearest centre)", "10",
+                     f3(run["predict"]["acc"]), f3(run["predict"]["nmi"]), "–"])
+    for d in data:
+        for x in rows_of(d, method="kmeans"):
+            rows.append([f"k-means (pixels, ``n_init=10``), seed {x['seed']}", "10", f3(x["acc"]),
+                         f3(x["nmi"]), sec(x["seconds"])])
+    merges = r.json(JULE_MERGES)
+    x = one(merges, method="merges (pixels)")
+    rows.append(["the merges alone on the pixels (no network)", "10", f3(x["acc"]), f3(x["nmi"]),
+                 sec(x["seconds"])])
+    rows.append(["JULE, the paper (MNIST-test, 20 epochs a period)", "10", "–", "0.915", "–"])
+    note = ("``JULEClustering(10, network=\"conv\", epochs_per_period=5)``: the authors' CNN, "
+            "SGD with their learning-rate policy, batches of 100, eta 0.9, on a random 10,000 of "
+            "the 70,000 images (pixels / 255).  The periods are a quarter of the code's 20 "
+            "epochs, what this session's CPU budget allowed (one thread beside other jobs on the "
+            "2-core machine).  The NMI of each period is that of the merges' labels with that "
+            "many clusters, which the next period's triplets train on.  ``predict`` assigns each "
+            "image to the nearest centre of the final clusters' trained features.")
+    sources = [Source(machine_of(data[0]), JULE_COMMAND, JULE_FILES, label="JULE"),
+               Source(machine_of(merges), "OMP_NUM_THREADS=1 python benchmarks/bench_jule.py "
+                      "--n-samples 10000 --merges-only", JULE_MERGES, label="merges alone")]
+    return Table(["Method", "Clusters", "ACC", "NMI", "Seconds"], rows, sources, note)
+
+
 # -- DMAE ----------------------------------------------------------------------
 
 
@@ -1465,6 +1519,8 @@ INFOGAN_COMMAND = ("OMP_NUM_THREADS=1 nice -n 5 python benchmarks/bench_infogan.
                    "(both seeds at once), stopped early; then python benchmarks/bench_infogan.py "
                    "--from-logs infogan_mnist_seed0.log infogan_mnist_seed1.log --tag _stopped")
 INFOGAN_DEFAULTS = "defaults_cpu_infogan.json"
+IMSAT_DEFAULTS = "defaults_cpu_imsat.json"
+JULE_DEFAULTS = "defaults_cpu_jule.json"  # JULE's rows, read beside defaults_cpu.json
 
 
 def infogan_settings(runs):
@@ -1529,6 +1585,12 @@ def defaults_rows(runs):
     """The rows of a defaults table: ``defaults.summary`` of the runs, formatted."""
     rows = []
     for row in _defaults_module().summary(runs):
+    name = "defaults_cpu.json"
+    result = r.json(name)
+    r.path(IMSAT_DEFAULTS)  # the IMSAT rows' own file, merged into defaults_cpu.json
+    jule = [x for x in r.json(JULE_DEFAULTS)["runs"] if x["method"] == "JULEClustering"]
+    rows = []
+    for row in defaults.summary(result["runs"] + jule):
         method = row["method"]
         method = "k-means" if method == "KMeans" else f":class:`~skdeepcluster.{method}`"
         gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
@@ -1649,6 +1711,11 @@ def defaults_depict(r):
                           "processes, combined into benchmarks/results/"
                           "defaults_cpu_depict_dropout0.json)"],
                          [DEPICT_DEFAULTS, DEPICT_DROPOUT0])], note)
+                          "python benchmarks/defaults.py --methods JULEClustering --datasets "
+                          "digits iris blobs moons circles --threads 1 --output "
+                          "benchmarks/results/defaults_cpu_jule.json (its JULEClustering runs "
+                          "read beside defaults_cpu.json)"],
+                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", JULE_DEFAULTS])])
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")

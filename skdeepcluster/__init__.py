@@ -25,6 +25,7 @@ from .depict import DEPICTClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
 from .dac import DACClustering
+from .jule import JULEClustering
 from .vade import VaDEClustering
 from .embedding_space import EmbeddingSpaceClustering
 from .infogan import InfoGANClustering
@@ -44,6 +45,7 @@ __all__ = [
     "DENClustering",
     "IMSATClustering",
     "DACClustering",
+    "JULEClustering",
     "VaDEClustering",
     "DEPICTClustering",
     "EmbeddingSpaceClustering",
@@ -76,6 +78,8 @@ _submodules = (
     "depict",
     "embedding_space",
     "infogan",
+    "jule",
+    "agglomeration",
     "compose",
     "updates",
     "selection",

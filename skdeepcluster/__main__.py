@@ -36,6 +36,7 @@ from . import (
     IDECClustering,
     IMSATClustering,
     DACClustering,
+    JULEClustering,
     NeuralClustering,
     VaDEClustering,
     InfoGANClustering,
@@ -68,6 +69,7 @@ METHODS = {
     "depict": DEPICTClustering,
     "embspace": EmbeddingSpaceClustering,
     "infogan": InfoGANClustering,
+    "jule": JULEClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

@@ -19,6 +19,7 @@ from skdeepcluster import (
     IDECClustering,
     IMSATClustering,
     DACClustering,
+    JULEClustering,
     NeuralClustering,
     VaDEClustering,
     InfoGANClustering,
@@ -68,6 +69,7 @@ ESTIMATORS = [
     DEPICTClustering(random_state=0, hidden_dims=(32,), pretrain_epochs=10, pretrain_lr=1e-3,
                      warmup_epochs=2, epochs=5, lr=1e-3, n_init=3),
     EmbeddingSpaceClustering(random_state=0, **AUTOENCODER),
+    JULEClustering(random_state=0, hidden_dims=(32,), embedding_dim=8, epochs_per_period=3),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

@@ -15,8 +15,8 @@ import skdeepcluster
 SUBMODULES = [
     "metrics", "datasets", "plotting", "persistence", "augment", "dissimilarities", "networks",
     "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative", "neural_clustering",
-    "den", "imsat", "vade", "dbc", "depict", "embedding_space", "infogan", "dac", "compose",
-    "updates", "selection",
+    "den", "imsat", "vade", "dbc", "depict", "embedding_space", "infogan", "dac", "jule",
+    "agglomeration", "compose", "updates", "selection",
 ]
 
 

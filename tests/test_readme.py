@@ -76,6 +76,7 @@ HEADLINE_ROWS = {
     "DENClustering": "DEN",
     "DEPICTClustering": "DEPICT",
     "EmbeddingSpaceClustering": "Embedding space",
+    "JULEClustering": "JULE",
 }
 
 

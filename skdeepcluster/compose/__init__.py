@@ -10,6 +10,7 @@ axis                        components
                             :class:`VariationalAutoencoderNetwork`,
                             :class:`NoisyAutoencoderNetwork`
                             :class:`EmbeddingSpaceNetwork`
+                            :class:`EmbeddingNetwork`
 2. features                 ``features="embedding" | "hidden" | "layers"``
 3. non-clustering loss      :class:`Reconstruction`, :class:`VirtualAdversarial`,
                             :class:`ELBOReconstruction`, :class:`LocalityPreservation`,
@@ -27,13 +28,16 @@ axis                        components
                             :class:`EmbeddingCrossEntropy`
                             :class:`CategoricalCode`
                             :class:`SameClusterPairs`
+                            :class:`WeightedTriplet`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
-                            :class:`StepDecay` (of the learning rate)
+                            :class:`StepDecay`, :class:`InverseDecay` (of the
+                            learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
                             :class:`EpochAssignments`, :class:`EpochTargetRefresh`
                             :class:`EpochAssignments`, :class:`AdaptiveThresholds`,
                             :class:`DecreasingThreshold`
+                            :class:`EpochAssignments`, :class:`AgglomerativeMerges`
 7. after training           ``readout="assignments"``, a scikit-learn clusterer,
                             :class:`BestOfRuns`
 ==========================  =====================================================
@@ -64,6 +68,7 @@ from .non_clustering import (
 from .networks import (
     AutoencoderNetwork,
     EmbeddingSpaceNetwork,
+    EmbeddingNetwork,
     IdentityNetwork,
     LayerFeatures,
     NoisyAutoencoderNetwork,
@@ -81,6 +86,12 @@ from .updates import (
     AdaptiveThresholds,
     CountedCentres,
     DecreasingThreshold,
+    EpochAssignments,
+from .schedules import Augmentation, InverseDecay, JointTraining, PretrainThenCluster, StepDecay
+from .triplet import WeightedTriplet
+from .updates import (
+    AgglomerativeMerges,
+    CountedCentres,
     EpochAssignments,
     Joint,
     MeanCentres,
@@ -130,4 +141,8 @@ __all__ = [
     "AdversarialGame",
     "CategoricalCode",
     "Preset",
+    "EmbeddingNetwork",
+    "WeightedTriplet",
+    "InverseDecay",
+    "AgglomerativeMerges",
 ]

@@ -21,6 +21,7 @@ from ..networks.autoencoders import (
 )
 from ..networks.noisy import ConvNoisyAutoencoder, MLPNoisyAutoencoder
 from ..networks.representation import MLPRepresentationAutoencoder, identity_init
+from ..networks.embedding import JULEConvEncoder, MLPEncoder, normal_init
 from ..networks.runwise import (
     DAC_PADDED_MIN_SIDE,
     DACConvBackbone,
@@ -44,6 +45,7 @@ __all__ = [
     "NoisyAutoencoderNetwork",
     "LayerFeatures",
     "EmbeddingSpaceNetwork",
+    "EmbeddingNetwork",
 ]
 
 # The built-in image autoencoders, by the name ``architecture`` takes.
@@ -764,3 +766,89 @@ class EmbeddingSpaceNetwork(AutoencoderNetwork):
         elif self.representation_init == "identity":
             identity_init(network.representation)
         return network
+class EmbeddingNetwork(Component):
+    """An encoder without a decoder whose features are L2-normalised (JULE's network).
+
+    Parameters
+    ----------
+    architecture : {"auto", "mlp", "conv"}, default="auto"
+        JULE's convolutional network for images
+        (:class:`~skdeepcluster.networks.JULEConvEncoder`), or the fully
+        connected :class:`~skdeepcluster.networks.MLPEncoder`.  ``"auto"`` is
+        ``"conv"`` for images (``X`` of 3 or 4 dimensions, or ``input_shape``
+        given) of at least 14x14 pixels, ``"mlp"`` otherwise.
+    hidden_dims : tuple of int, default=(500, 500)
+        Hidden widths of the fully connected encoder.
+    embedding_dim : int, default=160
+        Width of the features.
+    input_shape : tuple of int, default=None
+        ``(C, H, W)`` of flat image input.
+    encoder : torch.nn.Module, default=None
+        Your own encoder, replacing ``architecture`` (copied, never modified).
+    weight_init : {"normal", "torch"}, default="normal"
+        Normal weights of standard deviation 0.01 and zero biases (JULE's
+        code), or PyTorch's default initialisation.
+
+    Examples
+    --------
+    >>> from skdeepcluster.compose import EmbeddingNetwork
+    >>> EmbeddingNetwork(hidden_dims=(8,), embedding_dim=3).build(4, None).decoder is None
+    True
+    """
+
+    def __init__(self, architecture="auto", *, hidden_dims=(500, 500), embedding_dim=160,
+                 input_shape=None, encoder=None, weight_init="normal"):
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.input_shape = input_shape
+        self.encoder = encoder
+        self.weight_init = weight_init
+
+    def has_decoder(self):
+        return False
+
+    def accepts_sparse(self):
+        return (self.architecture in ("mlp", "auto") and self.input_shape is None
+                and self.encoder is None)
+
+    def resolve_input_shape(self, image_shape, n_features):
+        architecture = self.architecture
+        if architecture == "auto":
+            architecture = "conv" if image_shape is not None else "mlp"
+        return _image_shape(
+            architecture, image_shape, self.input_shape, n_features,
+            self.encoder is not None, {"conv": JULEConvEncoder},
+        )
+
+    def built_architecture(self, input_shape):
+        if self.architecture != "auto":
+            return self.architecture
+        if input_shape is not None and min(input_shape[-2:]) >= 14:
+            return "conv"
+        return "mlp"
+
+    def resolve_hidden_dims(self, n_features, input_shape=None):
+        if self.encoder is not None or self.built_architecture(input_shape) != "mlp":
+            return None
+        widths = np.asarray(self.hidden_dims).ravel().tolist()
+        if not all(isinstance(w, Integral) and w >= 1 for w in widths):
+            raise ValueError(f"hidden_dims must hold positive integers; got {self.hidden_dims!r}.")
+        return tuple(widths)
+
+    def build(self, n_features, input_shape, n_clusters=None, n_runs=1):
+        """The untrained :class:`~skdeepcluster.networks.Autoencoder`, without a decoder."""
+        if self.encoder is not None:
+            encoder = copy.deepcopy(self.encoder)
+            if input_shape is not None:
+                encoder = nn.Sequential(Unflatten(input_shape), encoder)
+            return Autoencoder(encoder)
+        if self.built_architecture(input_shape) == "conv":
+            encoder = JULEConvEncoder(input_shape, embedding_dim=self.embedding_dim)
+        else:
+            encoder = MLPEncoder(
+                n_features, self.resolve_hidden_dims(n_features, input_shape), self.embedding_dim
+            )
+        if self.weight_init == "normal":
+            normal_init(encoder)
+        return Autoencoder(encoder)

@@ -9,7 +9,7 @@ from ..losses.reconstruction import ReconstructionLoss
 from ._base import Component
 from .auto import auto_epochs
 
-__all__ = ["PretrainThenCluster", "JointTraining", "Augmentation", "StepDecay"]
+__all__ = ["PretrainThenCluster", "JointTraining", "Augmentation", "StepDecay", "InverseDecay"]
 
 
 class _StepFactor:
@@ -62,6 +62,42 @@ class StepDecay(Component):
         """The skorch callback for a phase that starts at learning rate ``lr``."""
         factor = _StepFactor(int(self.step_size), float(self.gamma), min(1.0, self.min_lr / lr))
         return _LRSchedulerWithoutState(policy=LambdaLR, lr_lambda=factor)
+
+
+def _decay_callbacks(lr_decay, lr):
+    """The callbacks of a learning-rate decay (none for None)."""
+    return [] if lr_decay is None else [("lr_decay", lr_decay.callback(lr))]
+
+
+class _InverseFactor:
+    """``(1 + gamma * step) ** -power``: a picklable ``lr_lambda``."""
+
+    def __init__(self, gamma, power):
+        self.gamma, self.power = gamma, power
+
+    def __call__(self, step):
+        return (1.0 + self.gamma * step) ** -self.power
+
+
+class InverseDecay(Component):
+    """The learning rate ``lr (1 + gamma t) ** -power`` at gradient step ``t`` (Caffe's "inv"; JULE).
+
+    Parameters
+    ----------
+    gamma : float, default=1e-4
+        Rate of the decay.
+    power : float, default=0.75
+        Its power.
+    """
+
+    def __init__(self, gamma=1e-4, power=0.75):
+        self.gamma = gamma
+        self.power = power
+
+    def callback(self, lr):
+        """The skorch callback, stepped after every batch."""
+        factor = _InverseFactor(float(self.gamma), float(self.power))
+        return _LRSchedulerWithoutState(policy=LambdaLR, lr_lambda=factor, step_every="batch")
 
 
 class PretrainThenCluster(Component):
@@ -129,7 +165,7 @@ class PretrainThenCluster(Component):
 
     def callbacks(self, lr):
         """The clustering phase's schedule callbacks, for its learning rate ``lr``."""
-        return [] if self.lr_decay is None else [("lr_decay", self.lr_decay.callback(lr))]
+        return _decay_callbacks(self.lr_decay, lr)
 
     def optimizer_options(self, optimizer):
         """skorch's ``optimizer__*`` settings of the clustering phase's ``optimizer``."""
@@ -168,6 +204,10 @@ class JointTraining(Component):
         On such a small data set taken in one batch, train for this many
         steps instead of ``min_steps`` (0: ``min_steps``): each step then
         follows the exact gradient of the whole data set.
+    lr_decay : StepDecay, InverseDecay or None, default=None
+        How the learning rate decays; None keeps it constant.
+    weight_decay : float, default=0.0
+        L2 weight decay of the optimizer (JULE's 5e-5).
     """
 
     pretrain_epochs = 0
@@ -175,11 +215,22 @@ class JointTraining(Component):
     freeze_encoder = False
     clustering_seed_offset = 0
 
-    def __init__(self, epochs=100, *, min_steps=0, small_data_size=0, full_batch_steps=0):
+    def __init__(self, epochs=100, *, min_steps=0, small_data_size=0, full_batch_steps=0,
+                 lr_decay=None, weight_decay=0.0):
         self.epochs = epochs
         self.min_steps = min_steps
         self.small_data_size = small_data_size
         self.full_batch_steps = full_batch_steps
+        self.lr_decay = lr_decay
+        self.weight_decay = weight_decay
+
+    def callbacks(self, lr):
+        """The schedule's callbacks, for the learning rate ``lr``."""
+        return _decay_callbacks(self.lr_decay, lr)
+
+    def optimizer_options(self, optimizer):
+        """skorch's ``optimizer__*`` settings: the weight decay, if any."""
+        return {"optimizer__weight_decay": self.weight_decay} if self.weight_decay else {}
 
     def resolve_epochs(self, n_samples, batch_size):
         """``(0, epochs)`` of a fit on ``n_samples`` in batches of ``batch_size``."""

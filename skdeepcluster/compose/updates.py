@@ -1,5 +1,6 @@
 """Axis 6 of the taxonomy: how clusters change outside the gradient step."""
 
+from ..agglomeration import AgglomerativeUpdate
 from ..updates import (
     AlternatingKMeansUpdate,
     AssignmentUpdate,
@@ -14,6 +15,7 @@ __all__ = [
     "Joint", "TargetRefresh", "CountedCentres", "MeanCentres", "EpochAssignments",
     "EpochTargetRefresh",
     "AdaptiveThresholds", "DecreasingThreshold",
+    "AgglomerativeMerges",
 ]
 
 
@@ -202,3 +204,42 @@ class DecreasingThreshold(Component):
 
     def callbacks(self, estimator, start):
         return [("pair_thresholds", PairThresholdSchedule(self.thresholds(estimator.epochs_)))]
+class AgglomerativeMerges(Component):
+    """JULE's recurrent process: clusters merge by graph-degree linkage at period boundaries.
+
+    Training starts from nearest-neighbour chains of the input; after every
+    ``epochs_per_period`` epochs, ``ceil(eta * n)`` of the ``n`` current
+    clusters merge on the network's L2-normalised features (no further than
+    ``n_clusters``), and training stops when ``n_clusters`` are reached (see
+    :class:`~skdeepcluster.agglomeration.AgglomerativeUpdate`).
+
+    Parameters
+    ----------
+    eta : float, default=0.9
+        Fraction of the clusters merged in each period (the unrolling rate).
+    epochs_per_period : int, default=20
+        Epochs of training between two periods of merges.
+    n_neighbors : int, default=20
+        ``K_s``: neighbours of each sample in the affinity graph.
+    k_c : int, default=5
+        ``K_c``: neighbouring clusters of the merge criterion.
+    final : {"continue", "restart"}, default="continue"
+        The final clusters: those the merges reached (the paper), or merged
+        anew from the nearest-neighbour chains of the trained features (the
+        authors' code).
+    """
+
+    def __init__(self, eta=0.9, epochs_per_period=20, n_neighbors=20, k_c=5, final="continue"):
+        self.eta = eta
+        self.epochs_per_period = epochs_per_period
+        self.n_neighbors = n_neighbors
+        self.k_c = k_c
+        self.final = final
+
+    def callbacks(self, estimator, start):
+        update = AgglomerativeUpdate(
+            estimator.n_clusters, eta=self.eta, epochs_per_period=self.epochs_per_period,
+            n_neighbors=self.n_neighbors, k_c=self.k_c, final=self.final,
+            batch_size=estimator._inference_batch_size,
+        )
+        return [("agglomerative_merges", update)]

@@ -24,6 +24,7 @@
   information term of its codes.
 * :mod:`~skdeepcluster.losses.same_cluster`: DAC's classification of pairs
   as in the same cluster or not.
+* :mod:`~skdeepcluster.losses.triplet`: JULE's weighted triplet loss.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -59,11 +60,13 @@ from .reconstruction import *  # noqa: F401,F403
 from .same_cluster import *  # noqa: F401,F403
 from .same_cluster import __all__ as _same_cluster
 from .reconstruction import __all__ as _reconstruction
+from .triplet import *  # noqa: F401,F403
+from .triplet import __all__ as _triplet
 from .variational import *  # noqa: F401,F403
 from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
     *_information, *_adversarial, *_variational, *_locality, *_balanced, *_embedding, *_gan,
-    *_same_cluster, *_combined,
+    *_same_cluster, *_triplet, *_combined,
 ]

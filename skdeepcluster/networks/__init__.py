@@ -22,6 +22,8 @@ from .autoencoders import *  # noqa: F401,F403
 from .autoencoders import __all__ as _autoencoders
 from .gan import *  # noqa: F401,F403
 from .gan import __all__ as _gan
+from .embedding import *  # noqa: F401,F403
+from .embedding import __all__ as _embedding
 from .heads import *  # noqa: F401,F403
 from .heads import __all__ as _heads
 from .noisy import *  # noqa: F401,F403
@@ -31,4 +33,4 @@ from .representation import __all__ as _representation
 from .runwise import *  # noqa: F401,F403
 from .runwise import __all__ as _runwise
 
-__all__ = [*_autoencoders, *_heads, *_runwise, *_noisy, *_representation, *_gan]
+__all__ = [*_autoencoders, *_heads, *_runwise, *_noisy, *_representation, *_gan, *_embedding]
