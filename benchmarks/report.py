@@ -1585,12 +1585,6 @@ def defaults_rows(runs):
     """The rows of a defaults table: ``defaults.summary`` of the runs, formatted."""
     rows = []
     for row in _defaults_module().summary(runs):
-    name = "defaults_cpu.json"
-    result = r.json(name)
-    r.path(IMSAT_DEFAULTS)  # the IMSAT rows' own file, merged into defaults_cpu.json
-    jule = [x for x in r.json(JULE_DEFAULTS)["runs"] if x["method"] == "JULEClustering"]
-    rows = []
-    for row in defaults.summary(result["runs"] + jule):
         method = row["method"]
         method = "k-means" if method == "KMeans" else f":class:`~skdeepcluster.{method}`"
         gap = "" if row["gap"] is None else f"{row['gap']:+.3f}"
@@ -1639,6 +1633,7 @@ def defaults_table(r):
     own_files = {
         "DEPICTClustering": DEPICT_DEFAULTS,
         "EmbeddingSpaceClustering": EMBSPACE_DEFAULTS,
+        "JULEClustering": JULE_DEFAULTS,
     }
     own = [x for method, file in own_files.items() for x in r.json(file)["runs"]
            if x["method"] == method]
@@ -1676,6 +1671,10 @@ def defaults_table(r):
                           "(D: iris blobs, moons circles, digits), then --combine of the three "
                           f"into benchmarks/results/{EMBSPACE_DEFAULTS} (its "
                           "EmbeddingSpaceClustering runs, read from that file)",
+                          "python benchmarks/defaults.py --methods JULEClustering --datasets "
+                          "digits iris blobs moons circles --threads 1 --output "
+                          "benchmarks/results/defaults_cpu_jule.json (its JULEClustering runs "
+                          "read beside defaults_cpu.json)",
                           ],
                          [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", *own_files.values()])])
 
@@ -1711,11 +1710,6 @@ def defaults_depict(r):
                           "processes, combined into benchmarks/results/"
                           "defaults_cpu_depict_dropout0.json)"],
                          [DEPICT_DEFAULTS, DEPICT_DROPOUT0])], note)
-                          "python benchmarks/defaults.py --methods JULEClustering --datasets "
-                          "digits iris blobs moons circles --threads 1 --output "
-                          "benchmarks/results/defaults_cpu_jule.json (its JULEClustering runs "
-                          "read beside defaults_cpu.json)"],
-                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", JULE_DEFAULTS])])
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")
