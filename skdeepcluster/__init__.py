@@ -23,6 +23,7 @@ from .den import DENClustering
 from .neural_clustering import NeuralClustering
 from .imsat import IMSATClustering
 from .vade import VaDEClustering
+from .ccnn import CCNNClustering
 
 __all__ = [
     "DeepClustering",
@@ -38,6 +39,7 @@ __all__ = [
     "DENClustering",
     "IMSATClustering",
     "VaDEClustering",
+    "CCNNClustering",
     "__version__",
 ]
 
@@ -61,6 +63,7 @@ _submodules = (
     "den",
     "imsat",
     "vade",
+    "ccnn",
     "compose",
     "updates",
     "selection",

@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from . import (
     AljalboutClustering,
+    CCNNClustering,
     DCNClustering,
     DDCClustering,
     DECClustering,
@@ -58,6 +59,7 @@ METHODS = {
     "vade": VaDEClustering,
     "neural": NeuralClustering,
     "den": DENClustering,
+    "ccnn": CCNNClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

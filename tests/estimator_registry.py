@@ -17,6 +17,7 @@ SMALL = {
     "DENClustering": dict(hidden_dims=(8,), group_size=1, n_init=1, epochs=1),
     "IMSATClustering": dict(hidden_dims=(8, 8), epochs=1, batch_size=10),
     "VaDEClustering": _AE,
+    "CCNNClustering": dict(hidden_dims=(8,), embedding_dim=4, n_init=1, epochs=1, batch_size=10),
 }
 
 # The presets; DeepClustering, their composition, has tests of its own (tests/test_compose.py).

@@ -41,6 +41,7 @@ PAPER_RECIPES = {
     "IMSATClustering": (250, 0, 50, (1200,)),
     # VaDE's reference runs 3,000 clustering epochs; "auto" stops at 250, past the lr's floor.
     "VaDEClustering": (100, 100, 250, (500, 500, 2000)),
+    "CCNNClustering": (256, 0, 20, (200, 200, 500)),
 }
 # Presets that keep their paper's widths whatever the input's (no "auto" widths).
 FIXED_WIDTHS = {"IMSATClustering"}

@@ -15,6 +15,7 @@ from skdeepcluster import (
     DMMClustering,
     IDECClustering,
     IMSATClustering,
+    CCNNClustering,
     NeuralClustering,
     VaDEClustering,
 )
@@ -57,6 +58,7 @@ ESTIMATORS = [
     VaDEClustering(random_state=0, **dict(AUTOENCODER, n_init=2)),
     NeuralClustering(random_state=0, hidden_dims=(32,), embedding_dim=4, epochs=10, n_init=3),
     DENClustering(random_state=0, hidden_dims=(32,), epochs=10, n_init=3),
+    CCNNClustering(random_state=0, hidden_dims=(16,), embedding_dim=8, epochs=10, n_init=3),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

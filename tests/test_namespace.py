@@ -15,7 +15,7 @@ import skdeepcluster
 SUBMODULES = [
     "metrics", "datasets", "plotting", "persistence", "augment", "dissimilarities", "networks",
     "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative", "neural_clustering",
-    "den", "imsat", "vade", "compose", "updates", "selection",
+    "den", "imsat", "vade", "ccnn", "compose", "updates", "selection",
 ]
 
 

@@ -15,12 +15,13 @@ axis                        components
 4. clustering loss          :class:`Hardening`, :class:`KMeansLoss`,
                             :class:`CauchySchwarz`, :class:`DissimilarityMixtureLoss`,
                             :class:`PairwiseDiscriminative`, :class:`MutualInformation`,
-                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`
+                            :class:`NoClusteringLoss`, :class:`MixturePriorKL`,
+                            :class:`ClusterClassification`
 5. how the losses combine   :class:`PretrainThenCluster`, :class:`JointTraining`,
                             :class:`StepDecay` (of the learning rate)
 6. cluster updates          :class:`Joint`, :class:`TargetRefresh`,
                             :class:`CountedCentres`, :class:`MeanCentres`,
-                            :class:`EpochAssignments`
+                            :class:`EpochAssignments`, :class:`MiniBatchKMeansCentres`
 7. after training           ``readout="assignments"``, a scikit-learn clusterer,
                             :class:`BestOfRuns`
 ==========================  =====================================================
@@ -29,6 +30,7 @@ axis                        components
 from .estimator import DeepClustering
 from .losses import (
     CauchySchwarz,
+    ClusterClassification,
     DissimilarityMixtureLoss,
     Hardening,
     KMeansLoss,
@@ -54,7 +56,14 @@ from .networks import (
 from .preset import Preset
 from .readouts import BestOfRuns
 from .schedules import Augmentation, JointTraining, PretrainThenCluster, StepDecay
-from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
+from .updates import (
+    CountedCentres,
+    EpochAssignments,
+    Joint,
+    MeanCentres,
+    MiniBatchKMeansCentres,
+    TargetRefresh,
+)
 
 __all__ = [
     "DeepClustering",
@@ -76,6 +85,7 @@ __all__ = [
     "NoClusteringLoss",
     "MutualInformation",
     "MixturePriorKL",
+    "ClusterClassification",
     "PretrainThenCluster",
     "JointTraining",
     "StepDecay",
@@ -85,6 +95,7 @@ __all__ = [
     "CountedCentres",
     "MeanCentres",
     "EpochAssignments",
+    "MiniBatchKMeansCentres",
     "BestOfRuns",
     "Preset",
 ]

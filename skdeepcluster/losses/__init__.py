@@ -15,7 +15,9 @@
 * :mod:`~skdeepcluster.losses.variational`: VaDE's evidence lower bound
   (the likelihood of the input, the KL to a Gaussian-mixture prior);
 * :mod:`~skdeepcluster.losses.locality`: DEN's locality preservation and
-  group sparsity of the embedding.
+  group sparsity of the embedding;
+* :mod:`~skdeepcluster.losses.classification`: CCNN's cross-entropy against
+  mini-batch k-means labels and its feature drift compensation.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -27,6 +29,8 @@ from .adversarial import *  # noqa: F401,F403
 from .adversarial import __all__ as _adversarial
 from .combined import *  # noqa: F401,F403
 from .combined import __all__ as _combined
+from .classification import *  # noqa: F401,F403
+from .classification import __all__ as _classification
 from .discriminative import *  # noqa: F401,F403
 from .discriminative import __all__ as _discriminative
 from .divergence import *  # noqa: F401,F403
@@ -48,5 +52,5 @@ from .variational import __all__ as _variational
 
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
-    *_information, *_adversarial, *_variational, *_locality, *_combined,
+    *_information, *_adversarial, *_variational, *_locality, *_classification, *_combined,
 ]
