@@ -40,6 +40,7 @@ METHODS = (
     "DENClustering",
     "IMSATClustering",
     "VaDEClustering",
+    "CCNNClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.
 TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},

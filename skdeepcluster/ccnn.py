@@ -91,11 +91,15 @@ class CCNNClustering(Preset):
         running mean, ``"none"`` is plain mini-batch k-means.
     initial_count : int, default=1
         Starting count ``c_k`` of each centroid: the sample it came from.
+    balanced : bool, default=True
+        Weigh each batch's labels alike in the cross-entropy (each sample by
+        ``1 / n_{y_i}``) rather than its samples, so that a cluster growing
+        at the others' expense does not dominate the loss (see Notes).
     epochs : int or "auto", default="auto"
         Training epochs; ``"auto"`` is 20, or more on data too small for
         1,500 gradient steps (``epochs_``).
-    lr : float, default=1e-3
-        Adam's learning rate.
+    lr : float, default=1e-4
+        Adam's learning rate (see Notes).
     n_init : int, default=10
         Number of runs of the final k-means.
     batch_size : int or "auto", default="auto"
@@ -171,7 +175,14 @@ class CCNNClustering(Preset):
     scikit-learn's ``MiniBatchKMeans`` reassigns its low-count centres);
     Adam instead of SGD; no BatchNorm, so a sample's features do not depend
     on its batch; and the small CNN instead of the paper's ImageNet-pretrained
-    one, which cannot be downloaded here (pass it as ``encoder``).
+    one, which cannot be downloaded here (pass it as ``encoder``).  From
+    random weights the plain cross-entropy lets one cluster grow at the
+    others' expense (the trivial solution of self-labelling): on the scaled
+    digits, 10 epochs at Adam's 1e-3 gave NMI 0.32 with the plain loss and
+    0.50 with ``balanced=True``, and 0.64 balanced at 1e-4 (seed 0; k-means
+    0.74), hence the defaults ``balanced=True, lr=1e-4``.  On the same runs
+    ``drift_compensation="none"`` and ``"batch"`` reseeded many dead
+    centroids and ended lower than ``"cluster"``.
     ``predict_proba`` is the one-hot of the k-means label: the softmax head
     is trained on the moving mini-batch k-means labels, whose numbering the
     final k-means does not keep.
@@ -204,6 +215,7 @@ class CCNNClustering(Preset):
         "encoder": [nn.Module, None],
         "drift_compensation": [StrOptions(set(DRIFT_COMPENSATIONS))],
         "initial_count": [Interval(Integral, 1, None, closed="left")],
+        "balanced": ["boolean"],
         "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
@@ -229,8 +241,9 @@ class CCNNClustering(Preset):
         encoder=None,
         drift_compensation="cluster",
         initial_count=1,
+        balanced=True,
         epochs="auto",
-        lr=1e-3,
+        lr=1e-4,
         n_init=10,
         batch_size="auto",
         max_grad_norm=5.0,
@@ -248,6 +261,7 @@ class CCNNClustering(Preset):
         self.encoder = encoder
         self.drift_compensation = drift_compensation
         self.initial_count = initial_count
+        self.balanced = balanced
         self.epochs = epochs
         self.lr = lr
         self.n_init = n_init
@@ -266,7 +280,7 @@ class CCNNClustering(Preset):
                 input_shape=self.input_shape, encoder=self.encoder,
                 max_grad_norm=self.max_grad_norm, batch_norm="none", reset_encoder=False,
             ),
-            clustering_loss=ClusterClassification(),
+            clustering_loss=ClusterClassification(balanced=self.balanced),
             cluster_update=MiniBatchKMeansCentres(self.initial_count, self.drift_compensation),
             schedule=JointTraining(**self._lengths(epochs=20)),
             readout=KMeans(n_init=self.n_init),

@@ -367,12 +367,15 @@ class ClusterClassification(_SoftmaxAssignments):
     ----------
     weight : float, default=1.0
         Weight of the term.
+    balanced : bool, default=False
+        Weigh each batch's labels alike rather than its samples.
     """
 
     updates = (MiniBatchKMeansCentres,)
 
-    def __init__(self, weight=1.0):
+    def __init__(self, weight=1.0, balanced=False):
         self.weight = weight
+        self.balanced = balanced
 
     def describe_start(self, estimator, where, network):
         return f"on {where} of {estimator.n_clusters} random samples"
@@ -387,7 +390,7 @@ class ClusterClassification(_SoftmaxAssignments):
         return head, {"centers": torch.as_tensor(centers, dtype=torch.float32), "seed": seed}
 
     def criterion(self):
-        return ClusterClassificationLoss(self.weight)
+        return ClusterClassificationLoss(self.weight, self.balanced)
 
 
 class DissimilarityMixtureLoss(_ClusteringLoss):

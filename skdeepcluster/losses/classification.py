@@ -25,11 +25,14 @@ _EPS = 1e-8
 DRIFT_COMPENSATIONS = ("cluster", "batch", "none")
 
 
-def cluster_classification_loss(assignments, labels, eps=_EPS):
+def cluster_classification_loss(assignments, labels, eps=_EPS, balanced=False):
     """Cross-entropy of softmax assignments against hard cluster labels.
 
     ``mean_i -log(p_{i, y_i} + eps)``: the classification loss of a network
     whose targets are the clusters' labels (CCNN's mini-batch k-means labels).
+    With ``balanced=True`` each sample weighs ``1 / n_{y_i}`` (the number of
+    samples of its label in the batch), so that every label present counts
+    alike: the mean over the labels of their mean cross-entropy.
 
     Parameters
     ----------
@@ -39,6 +42,8 @@ def cluster_classification_loss(assignments, labels, eps=_EPS):
         Target cluster ``y_i`` of each sample.
     eps : float, default=1e-8
         Added inside the logarithm.
+    balanced : bool, default=False
+        Weigh the labels alike rather than the samples.
 
     Returns
     -------
@@ -53,7 +58,11 @@ def cluster_classification_loss(assignments, labels, eps=_EPS):
     tensor(0.4904)
     """
     picked = assignments.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
-    return -torch.log(picked + eps).mean()
+    losses = -torch.log(picked + eps)
+    if not balanced:
+        return losses.mean()
+    sizes = torch.bincount(labels, minlength=assignments.shape[-1]).to(losses.dtype)
+    return (losses / sizes[labels]).sum() / (sizes > 0).sum()
 
 
 def feature_drift_compensation(centers, counts, old_features, new_features, labels,
@@ -122,11 +131,15 @@ class ClusterClassificationLoss(nn.Module):
     ----------
     weight : float, default=1.0
         Weight of the term.
+    balanced : bool, default=False
+        Weigh the labels of the batch alike (see
+        :func:`cluster_classification_loss`).
     """
 
-    def __init__(self, weight=1.0):
+    def __init__(self, weight=1.0, balanced=False):
         super().__init__()
         self.weight = weight
+        self.balanced = balanced
         self.centers = None
 
     def forward(self, outputs, X=None, indices=None):
@@ -135,4 +148,6 @@ class ClusterClassificationLoss(nn.Module):
             features, assignments = features[:, 0], assignments[:, 0]
         with torch.no_grad():
             labels, _ = nearest_centers(features.detach().float(), self.centers)
-        return self.weight * cluster_classification_loss(assignments.float(), labels)
+        return self.weight * cluster_classification_loss(
+            assignments.float(), labels, balanced=self.balanced
+        )
