@@ -300,9 +300,9 @@ def _headline_rows(r):
     data = [r.json(f) for f in VADE_FILES]
     add("VaDE", "vade", VADE_SETTINGS, [row for d in data for row in rows_of(d, method="vade")],
         PAPERS["vade"][0], machine_of(data[0]), VADE_COMMAND, VADE_FILES)
-    data = r.json(CCNN_FILE)
-    add("CCNN", "ccnn", CCNN_SETTINGS, rows_of(data, method="ccnn"), PAPERS["ccnn"][0],
-        machine_of(data), CCNN_COMMAND, CCNN_FILE)
+    data = [r.json(f) for f in CCNN_FILES]
+    add("CCNN", "ccnn", CCNN_SETTINGS, [one(d, method="ccnn") for d in data],
+        PAPERS["ccnn"][0], machine_of(data[0]), CCNN_COMMAND, CCNN_FILES)
     return out
 
 
@@ -832,10 +832,10 @@ def imsat_curve(r):
 # -- CCNN ----------------------------------------------------------------------
 
 
-CCNN_FILE = "ccnn_mnist_all_cpu_mlp_5epochs_seeds012.json"
+CCNN_FILES = seeds_files("ccnn_mnist_all_cpu_mlp_5epochs_seeds{s}.json", range(3))
 CCNN_SETTINGS = ("``network=\"mlp\", epochs=5`` (\"auto\": 20), from random weights (the "
                  "paper: an ImageNet-pretrained CNN)")
-CCNN_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_ccnn.py --network mlp --seeds 0 1 2 "
+CCNN_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_ccnn.py --network mlp --seeds S "
                 "--epochs 5 --threads 1 --curve")
 CCNN_CONV_FILE = "ccnn_mnist_10000_cpu_conv_3epochs_seeds0.json"
 CCNN_CONV_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_ccnn.py --network conv "
@@ -844,8 +844,9 @@ CCNN_CONV_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_ccnn.py --networ
 
 @table("ccnn_mnist", "CCNN on MNIST from random weights, beside k-means and DEC")
 def ccnn_mnist(r):
-    data = r.json(CCNN_FILE)
-    runs = rows_of(data, method="ccnn")
+    files = [r.json(f) for f in CCNN_FILES]
+    data = files[0]
+    runs = [one(d, method="ccnn") for d in files]
     rows = []
     for epoch in [point["epoch"] for point in runs[0]["curve"]]:
         points = [next(p for p in run["curve"] if p["epoch"] == epoch) for run in runs]
@@ -879,7 +880,7 @@ def ccnn_mnist(r):
             "final k-means readout, which is ``labels_``.  The paper's NMI 0.876 starts from an "
             "ImageNet-pretrained CNN; see :ref:`ccnn_notes` for what a pretrained start changes.  "
             "The k-means and DEC rows are read from the results files those benchmarks wrote.")
-    sources = [Source(machine_of(data), CCNN_COMMAND, CCNN_FILE),
+    sources = [Source(machine_of(data), CCNN_COMMAND, CCNN_FILES),
                Source(machine_of(conv), CCNN_CONV_COMMAND, CCNN_CONV_FILE)]
     return Table(["Method", "ACC per seed", "Mean ACC ± std", "Mean NMI", "Seconds per fit"],
                  rows, sources, note)
@@ -1394,6 +1395,7 @@ def vade_mnist(r):
 
 
 IMSAT_DEFAULTS = "defaults_cpu_imsat.json"
+CCNN_DEFAULTS = "defaults_cpu_ccnn.json"  # CCNN's rows, kept in a file of their own
 
 
 @table("defaults", "every estimator at its defaults beside k-means on small data")
@@ -1408,6 +1410,7 @@ def defaults_table(r):
     name = "defaults_cpu.json"
     result = r.json(name)
     r.path(IMSAT_DEFAULTS)  # the IMSAT rows' own file, merged into defaults_cpu.json
+    result["runs"] += [x for x in r.json(CCNN_DEFAULTS)["runs"] if x["method"] == "CCNNClustering"]
     rows = []
     for row in defaults.summary(result["runs"]):
         method = row["method"]
@@ -1441,8 +1444,12 @@ def defaults_table(r):
                           "runs added to defaults_cpu.json)",
                           "python benchmarks/defaults.py --methods DENClustering --datasets "
                           "digits iris blobs moons circles --threads 1 (its DENClustering "
-                          "runs added to defaults_cpu.json)"],
-                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json"])])
+                          "runs added to defaults_cpu.json)",
+                          "python benchmarks/defaults.py --methods CCNN --datasets digits moons "
+                          "circles blobs iris --threads 1 --output "
+                          "benchmarks/results/defaults_cpu_ccnn.json (its CCNNClustering runs "
+                          "read beside defaults_cpu.json)"],
+                         [name, IMSAT_DEFAULTS, "defaults_cpu_vade.json", CCNN_DEFAULTS])])
 
 
 @table("defaults_dmae", "DMAE on the two moons and the circle in a ring, other settings")

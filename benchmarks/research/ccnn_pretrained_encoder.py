@@ -51,6 +51,13 @@ def main(argv=None):
                      "nmi": float(normalized_mutual_info_score(y, labels)), "seconds": seconds})
         print(f"{method:<28} seed {seed}: ACC {rows[-1]['acc']:.3f} NMI {rows[-1]['nmi']:.3f} "
               f"{seconds:.0f} s", flush=True)
+        # Written after every row, so that a run stopped early keeps what it measured.
+        Path(args.out).write_text(json.dumps({
+            "machine": f"{platform.machine()}, 1 torch thread, {platform.python_version()}",
+            "command": "python benchmarks/research/ccnn_pretrained_encoder.py --seeds "
+                       + " ".join(map(str, args.seeds))
+                       + f" --pretrain-epochs {args.pretrain_epochs}",
+            "pretrain_epochs": args.pretrain_epochs, "rows": rows}, indent=1))
 
     for seed in args.seeds:
         start = time.perf_counter()
@@ -72,11 +79,6 @@ def main(argv=None):
             model = CCNNClustering(10, random_state=seed, **params).fit(X)
             record(name, seed, model.labels_, time.perf_counter() - start)
 
-    Path(args.out).write_text(json.dumps({
-        "machine": f"{platform.machine()}, 1 torch thread, {platform.python_version()}",
-        "command": "python benchmarks/research/ccnn_pretrained_encoder.py "
-                   + " ".join(f"--seeds {' '.join(map(str, args.seeds))}".split()),
-        "pretrain_epochs": args.pretrain_epochs, "rows": rows}, indent=1))
     print(f"wrote {args.out}")
 
 
