@@ -45,6 +45,7 @@ METHODS = (
     "EmbeddingSpaceClustering",
     "InfoGANClustering",
     "JULEClustering",
+    "CCNNClustering",
 )
 # The periodic data set goes to the mixtures with the periodic dissimilarity only.
 TOROIDAL = {"DMMClustering": {"dissimilarity": "toroidal"},

@@ -29,6 +29,7 @@ from .jule import JULEClustering
 from .vade import VaDEClustering
 from .embedding_space import EmbeddingSpaceClustering
 from .infogan import InfoGANClustering
+from .ccnn import CCNNClustering
 
 __all__ = [
     "DeepClustering",
@@ -50,6 +51,7 @@ __all__ = [
     "DEPICTClustering",
     "EmbeddingSpaceClustering",
     "InfoGANClustering",
+    "CCNNClustering",
     "__version__",
 ]
 
@@ -80,6 +82,7 @@ _submodules = (
     "infogan",
     "jule",
     "agglomeration",
+    "ccnn",
     "compose",
     "updates",
     "selection",

@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from . import (
     AljalboutClustering,
     DBCClustering,
+    CCNNClustering,
     DCNClustering,
     DDCClustering,
     DECClustering,
@@ -70,6 +71,7 @@ METHODS = {
     "embspace": EmbeddingSpaceClustering,
     "infogan": InfoGANClustering,
     "jule": JULEClustering,
+    "ccnn": CCNNClustering,
 }
 # One thread: on a 2-core machine shared with other work, torch's default of one
 # thread per core fitted DEC on the digits 4 to 11 times slower than one thread

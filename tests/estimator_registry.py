@@ -23,6 +23,7 @@ SMALL = {
     "EmbeddingSpaceClustering": _AE,
     "InfoGANClustering": dict(hidden_dims=(8, 8), noise_dim=2, epochs=1, batch_size=10),
     "JULEClustering": dict(hidden_dims=(8,), embedding_dim=4, epochs_per_period=1, batch_size=10),
+    "CCNNClustering": dict(hidden_dims=(8,), embedding_dim=4, n_init=1, epochs=1, batch_size=10),
 }
 
 # The presets; DeepClustering, their composition, has tests of its own (tests/test_compose.py).

@@ -51,6 +51,7 @@ PAPER_RECIPES = {
     "InfoGANClustering": (128, 0, 10, None),
     # JULE trains until its merges reach n_clusters; "auto" is the code's cap of 1,000 epochs.
     "JULEClustering": (100, 0, 1000, (500, 500)),
+    "CCNNClustering": (256, 0, 20, (200, 200, 500)),
 }
 # Presets whose network="auto" is convolutional on MNIST as images.
 CONV_AUTO = {"AljalboutClustering", "DBCClustering", "InfoGANClustering"}

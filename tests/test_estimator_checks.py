@@ -20,6 +20,7 @@ from skdeepcluster import (
     IMSATClustering,
     DACClustering,
     JULEClustering,
+    CCNNClustering,
     NeuralClustering,
     VaDEClustering,
     InfoGANClustering,
@@ -70,6 +71,7 @@ ESTIMATORS = [
                      warmup_epochs=2, epochs=5, lr=1e-3, n_init=3),
     EmbeddingSpaceClustering(random_state=0, **AUTOENCODER),
     JULEClustering(random_state=0, hidden_dims=(32,), embedding_dim=8, epochs_per_period=3),
+    CCNNClustering(random_state=0, hidden_dims=(16,), embedding_dim=8, epochs=10, n_init=3),
 ]
 
 # scikit-learn's sparse-input checks assume that an estimator with predict_proba

@@ -24,6 +24,7 @@ from ..losses.discriminative import (
 )
 from ..losses.divergence import DDCLoss
 from ..losses.hardening import KLClusteringLoss
+from ..losses.classification import ClusterClassificationLoss
 from ..losses.information import MutualInformationLoss
 from ..losses.kmeans import KMeansClusteringLoss
 from ..losses.mixture import DMAELoss
@@ -60,7 +61,9 @@ from .non_clustering import (  # noqa: F401
     Reconstruction,
     VirtualAdversarial,
 )
-from .updates import CountedCentres, EpochAssignments, Joint, MeanCentres, TargetRefresh
+from .updates import (
+    CountedCentres, EpochAssignments, Joint, MeanCentres, MiniBatchKMeansCentres, TargetRefresh,
+)
 
 __all__ = [
     "Hardening",
@@ -71,6 +74,7 @@ __all__ = [
     "NoClusteringLoss",
     "MutualInformation",
     "MixturePriorKL",
+    "ClusterClassification",
 ]
 
 
@@ -349,6 +353,44 @@ class MutualInformation(_SoftmaxAssignments):
 
     def criterion(self):
         return MutualInformationLoss(weight=self.weight, mu=self.mu)
+
+
+class ClusterClassification(_SoftmaxAssignments):
+    """CCNN's: ``weight`` times the cross-entropy of the softmax against mini-batch k-means labels.
+
+    Each sample's target is its nearest centroid in the features
+    (:class:`~skdeepcluster.losses.ClusterClassificationLoss`); the centroids
+    start on the features of ``n_clusters`` random samples and move by
+    :class:`MiniBatchKMeansCentres`.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Weight of the term.
+    balanced : bool, default=False
+        Weigh each batch's labels alike rather than its samples.
+    """
+
+    updates = (MiniBatchKMeansCentres,)
+
+    def __init__(self, weight=1.0, balanced=False):
+        self.weight = weight
+        self.balanced = balanced
+
+    def describe_start(self, estimator, where, network):
+        return f"on {where} of {estimator.n_clusters} random samples"
+
+    def start(self, estimator, module, X_train, seed, reconstruct):
+        head, _ = super().start(estimator, module, X_train, seed, reconstruct)
+        if getattr(head, "n_runs", 1) > 1:
+            raise ValueError("ClusterClassification trains a single run; use another readout.")
+        rows = np.sort(np.random.RandomState(seed).choice(
+            len(X_train), estimator.n_clusters, replace=False))
+        centers = estimator._encode(head, X_train[torch.as_tensor(rows)])
+        return head, {"centers": torch.as_tensor(centers, dtype=torch.float32), "seed": seed}
+
+    def criterion(self):
+        return ClusterClassificationLoss(self.weight, self.balanced)
 
 
 class DissimilarityMixtureLoss(_ClusteringLoss):

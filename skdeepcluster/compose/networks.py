@@ -380,13 +380,18 @@ class SoftmaxHeadNetwork(Component):
     input_shape : tuple of int, default=None
         ``(C, H, W)`` of flat image input.
     encoder : torch.nn.Module, default=None
-        Your own backbone, copied and re-initialised once per run.
+        Your own backbone, copied and re-initialised once per run (kept as
+        given with ``reset_encoder=False``).
+    reset_encoder : bool, default=True
+        Whether ``encoder`` is re-initialised; False trains a pretrained
+        encoder on from its weights (CCNN's start).
     max_grad_norm : float or None, default=5.0
         Gradient-norm clipping of each run; None disables it.
-    batch_norm : {"after_relu", "before_relu"}, default="after_relu"
+    batch_norm : {"after_relu", "before_relu", "none"}, default="after_relu"
         BatchNorm after the ReLU of the backbone's last layer and of the
-        hidden layer (DDC's), or between every fully connected layer and its
-        ReLU (IMSAT's); the convolutional backbone has none either way.
+        hidden layer (DDC's), between every fully connected layer and its
+        ReLU (IMSAT's), or nowhere (CCNN's: features that do not depend on
+        the batch); the convolutional backbone has none either way.
     weight_init : {"he", "small_normal"}, default="he"
         He-uniform weights (DDC's), or normal weights of variance
         ``0.1 / fan_in`` and ``1e-4 / fan_in`` for the softmax layer, so that
@@ -402,7 +407,7 @@ class SoftmaxHeadNetwork(Component):
     def __init__(
         self, architecture="mlp", *, hidden_dims="auto", hidden_dim=100,
         input_shape=None, encoder=None, max_grad_norm=5.0, batch_norm="after_relu",
-        weight_init="he", output_batch_norm=False,
+        weight_init="he", output_batch_norm=False, reset_encoder=True,
     ):
         self.architecture = architecture
         self.hidden_dims = hidden_dims
@@ -413,6 +418,7 @@ class SoftmaxHeadNetwork(Component):
         self.batch_norm = batch_norm
         self.weight_init = weight_init
         self.output_batch_norm = output_batch_norm
+        self.reset_encoder = reset_encoder
 
     # The head is part of this network: a softmax loss needs no head of its own.
     has_softmax_head = True
@@ -466,7 +472,8 @@ class SoftmaxHeadNetwork(Component):
             copies = []
             for _ in range(n_runs):
                 run = copy.deepcopy(self.encoder)
-                _reset_parameters(run)
+                if self.reset_encoder:
+                    _reset_parameters(run)
                 if input_shape is not None:
                     run = nn.Sequential(Unflatten(input_shape), run)
                 copies.append(run)

@@ -16,6 +16,7 @@ __all__ = [
     "EpochTargetRefresh",
     "AdaptiveThresholds", "DecreasingThreshold",
     "AgglomerativeMerges",
+    "MiniBatchKMeansCentres",
 ]
 
 
@@ -243,3 +244,41 @@ class AgglomerativeMerges(Component):
             batch_size=estimator._inference_batch_size,
         )
         return [("agglomerative_merges", update)]
+class MiniBatchKMeansCentres(Component):
+    """CCNN's: mini-batch k-means after each step, centroids carried with the features' drift.
+
+    The centroids start on the features of ``n_clusters`` random samples;
+    after each gradient step the batch is assigned to its nearest centroid
+    and the centroids move by Sculley's rate ``1 / c_k``, then are
+    compensated for the drift the step caused in the batch's features
+    (:class:`~skdeepcluster.minibatch_kmeans.MiniBatchKMeansUpdate`).
+
+    Parameters
+    ----------
+    initial_count : int, default=1
+        Starting count ``c_k`` of every centroid.
+    drift_compensation : {"cluster", "batch", "none"}, default="cluster"
+        How the centroids follow the network's step: by the mean drift of
+        their members in the batch, by the batch's own share of the running
+        mean, or not at all
+        (:func:`~skdeepcluster.losses.feature_drift_compensation`).
+    """
+
+    def __init__(self, initial_count=1, drift_compensation="cluster"):
+        self.initial_count = initial_count
+        self.drift_compensation = drift_compensation
+
+    def callbacks(self, estimator, start):
+        from ..losses.classification import DRIFT_COMPENSATIONS
+        from ..minibatch_kmeans import MiniBatchKMeansUpdate
+
+        if self.drift_compensation not in DRIFT_COMPENSATIONS:
+            raise ValueError(
+                f"drift_compensation must be one of {DRIFT_COMPENSATIONS}; "
+                f"got {self.drift_compensation!r}."
+            )
+        update = MiniBatchKMeansUpdate(
+            start["centers"], int(self.initial_count), self.drift_compensation,
+            random_state=start["seed"],
+        )
+        return [("minibatch_kmeans", update)]

@@ -25,6 +25,8 @@
 * :mod:`~skdeepcluster.losses.same_cluster`: DAC's classification of pairs
   as in the same cluster or not.
 * :mod:`~skdeepcluster.losses.triplet`: JULE's weighted triplet loss.
+* :mod:`~skdeepcluster.losses.classification`: CCNN's cross-entropy against
+  mini-batch k-means labels and its feature drift compensation.
 
 Each function maps tensors to tensors, so that it can be checked against a
 small hand-computed example and against the paper's formula.  The criterion
@@ -38,6 +40,8 @@ from .balanced import *  # noqa: F401,F403
 from .balanced import __all__ as _balanced
 from .combined import *  # noqa: F401,F403
 from .combined import __all__ as _combined
+from .classification import *  # noqa: F401,F403
+from .classification import __all__ as _classification
 from .discriminative import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .embedding import __all__ as _embedding
@@ -68,5 +72,5 @@ from .variational import __all__ as _variational
 __all__ = [
     *_reconstruction, *_hardening, *_kmeans, *_divergence, *_mixture, *_discriminative,
     *_information, *_adversarial, *_variational, *_locality, *_balanced, *_embedding, *_gan,
-    *_same_cluster, *_triplet, *_combined,
+    *_same_cluster, *_triplet, *_classification, *_combined,
 ]

@@ -110,7 +110,7 @@ class RunwiseConv2d(_Runwise):
 
 
 # Where the fully connected layers of a softmax-head network put BatchNorm.
-BATCH_NORM_PLACEMENTS = ("after_relu", "before_relu")
+BATCH_NORM_PLACEMENTS = ("after_relu", "before_relu", "none")
 
 
 def _check_batch_norm(batch_norm):
@@ -126,7 +126,8 @@ class DDCMLPBackbone(nn.Module):
     with BatchNorm on the 500 layer), or ``Linear -> BatchNorm -> ReLU`` on
     every layer (``"before_relu"``: IMSAT's network).  Output
     ``(n, R, hidden_dims[-1])``; the identity (``(n, R, d)``) when
-    ``hidden_dims`` is empty.
+    ``hidden_dims`` is empty.  ``batch_norm="none"`` has no BatchNorm at all
+    (CCNN's, whose features must not depend on the batch).
     """
 
     def __init__(self, input_dim, hidden_dims=(200, 200, 500), n_runs=1, batch_norm="after_relu"):
@@ -140,6 +141,8 @@ class DDCMLPBackbone(nn.Module):
         )
         if batch_norm == "before_relu":
             self.norms = nn.ModuleList(RunwiseBatchNorm(b, n_runs) for b in sizes[1:])
+        elif batch_norm == "none":
+            self.norm = None
         else:
             self.norm = RunwiseBatchNorm(sizes[-1], n_runs) if len(sizes) > 1 else None
         self.output_dim = sizes[-1]
@@ -153,7 +156,7 @@ class DDCMLPBackbone(nn.Module):
             return x
         for layer in self.layers:
             x = F.relu(layer(x))
-        return self.norm(x)
+        return x if self.norm is None else self.norm(x)
 
 
 class DDCConvBackbone(nn.Module):
@@ -330,9 +333,9 @@ class DDCNetwork(nn.Module):
         Width of the hidden layer the kernel is computed on.
     n_runs : int, default=1
         Number of independent runs ``R``.
-    batch_norm : {"after_relu", "before_relu"}, default="after_relu"
-        The hidden layer's order: ``FC -> ReLU -> BatchNorm`` (DDC's) or
-        ``FC -> BatchNorm -> ReLU`` (IMSAT's).
+    batch_norm : {"after_relu", "before_relu", "none"}, default="after_relu"
+        The hidden layer's order: ``FC -> ReLU -> BatchNorm`` (DDC's),
+        ``FC -> BatchNorm -> ReLU`` (IMSAT's), or ``"none"``: ``FC -> ReLU``.
     output_batch_norm : bool, default=False
         ``FC(K) -> BatchNorm -> ReLU -> softmax`` (DAC's code): each output
         unit is normalised over the batch before the softmax.
@@ -358,7 +361,9 @@ class DDCNetwork(nn.Module):
             self.output_norm = RunwiseBatchNorm(n_clusters, n_runs)
         self.backbone = backbone
         self.hidden = RunwiseLinear(backbone_dim, embedding_dim, n_runs)
-        self.hidden_norm = RunwiseBatchNorm(embedding_dim, n_runs)
+        self.hidden_norm = (
+            nn.Identity() if batch_norm == "none" else RunwiseBatchNorm(embedding_dim, n_runs)
+        )
         self.output = RunwiseLinear(embedding_dim, n_clusters, n_runs)
         self.n_runs = n_runs
         self.embedding_dim = embedding_dim
