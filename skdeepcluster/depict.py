@@ -62,11 +62,17 @@ class DEPICTClustering(Preset):
     ``[-1, 1]`` (``x / 127.5 - 1``; its output is a tanh).  On tabular data
     the fully connected network reconstructs through a linear output:
     standardise the features (``StandardScaler``) or scale them into
-    ``[-1, 1]``.  The target pushes towards clusters of equal size and the
-    clusters are those a softmax on a k-means-initialised embedding draws, so
-    it is the wrong tool for clusters of very unequal sizes and, as the
-    other embedding methods, for clusters that are not convex in the
-    embedding (two moons, a circle in a ring); see the benchmarks page.
+    ``[-1, 1]``.  The input dropout is the paper's noise for images, where a
+    dropped pixel is one of hundreds; on low-dimensional data it deletes a
+    large part of each sample, and ``dropout=0`` does better (four 2-D
+    blobs: median ACC 0.931 against 0.855 at the default, k-means 0.976).
+    The target pushes towards clusters of equal size and the clusters are
+    those a softmax on a k-means-initialised embedding draws, so it is the
+    wrong tool for clusters of very unequal sizes and, as the other
+    embedding methods, for clusters that are not convex (a circle in a
+    ring: 0.589 against k-means' 0.703); on the scaled digits, iris and two
+    moons it stays a little below k-means at its defaults (see the
+    benchmarks page).
 
     Parameters
     ----------
@@ -90,7 +96,8 @@ class DEPICTClustering(Preset):
     dropout : float, default=0.1
         Dropout rate of the noisy pass (on the input and every hidden layer).
     reconstruction_weight : float, default=1.0
-        Weight of the layer-wise reconstruction in the clustering phase.
+        Weight of the layer-wise reconstruction in the clustering phase; 0
+        drops it there (pretraining then reconstructs the input alone).
     layer_weight : float, default=0.1
         Weight of each hidden layer's reconstruction against the input's 1.
     clustering_weight : float, default=1.0

@@ -530,7 +530,7 @@ class NoisyAutoencoderNetwork(Component):
         transposed convolutions back) for images ``(n, C, H, W)`` (or flat,
         with ``input_shape``), or a fully connected one
         (:class:`~skdeepcluster.networks.MLPNoisyAutoencoder`).  ``"auto"``
-        is ``"conv"`` for images of at least 4x4, ``"mlp"`` otherwise.
+        is ``"conv"`` for images of at least 8x8, ``"mlp"`` otherwise.
     hidden_dims : tuple of int or "auto", default="auto"
         Hidden widths of the fully connected network, as for
         :class:`AutoencoderNetwork`.
@@ -592,7 +592,7 @@ class NoisyAutoencoderNetwork(Component):
         """The architecture built for input of that image shape (None: flat vectors)."""
         if self.architecture != "auto":
             return self.architecture
-        return "conv" if input_shape is not None and min(input_shape[-2:]) >= 4 else "mlp"
+        return "conv" if input_shape is not None and min(input_shape[-2:]) >= 8 else "mlp"
 
     def resolve_hidden_dims(self, n_features, input_shape=None):
         """The hidden widths of the network built for ``n_features`` (None: convolutional)."""

@@ -127,7 +127,7 @@ class ConvNoisyAutoencoder(NoisyAutoencoder):
     Parameters
     ----------
     input_shape : tuple of int
-        ``(C, H, W)`` of one image (at least 4x4).
+        ``(C, H, W)`` of one image (at least 8x8).
     embedding_dim : int
         Width of the embedding (DEPICT's: the number of clusters).
     channels : tuple of int, default=(50, 50)
@@ -154,10 +154,10 @@ class ConvNoisyAutoencoder(NoisyAutoencoder):
         sizes = [(height, width)]
         for kernel, stride, padding in specs:
             sizes.append(tuple(_conv_output_size(s, kernel, stride, padding) for s in sizes[-1]))
-        if min(sizes[-1]) < 1 or min(height, width) < 4:
+        if min(height, width) < 8:  # two stride-2 convolutions leave at least 2x2
             raise ValueError(
                 f"Images of shape {tuple(input_shape)} are too small for the convolutional "
-                "noisy autoencoder (at least 4x4); use network='mlp'."
+                "noisy autoencoder (at least 8x8); use network='mlp'."
             )
 
         def output_padding(i):
