@@ -924,7 +924,8 @@ def imsat_curve(r):
 # -- JULE ----------------------------------------------------------------------
 
 
-JULE_FILES = ["jule_mnist_10000_cpu_5per-period_seeds0_seed0.json"]
+JULE_FILES = ["jule_mnist_10000_cpu_5per-period_seeds0_seed0.json",
+              "jule_mnist_10000_cpu_5per-period_seeds1_seed1.json"]
 JULE_COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_jule.py --n-samples 10000 --seeds S "
                 "--epochs-per-period 5 --threads 1 --run-kmeans --verbose 1 --tag _seedS")
 JULE_MERGES = "jule_mnist_10000_merges_only.json"
