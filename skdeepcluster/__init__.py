@@ -85,6 +85,7 @@ _submodules = (
     "ccnn",
     "compose",
     "updates",
+    "starts",
     "selection",
 )
 

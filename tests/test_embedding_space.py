@@ -225,8 +225,8 @@ def test_identity_init_is_the_codes_narrow_network():
 
 
 def test_pretraining_on_the_cross_entropy():
-    assert isinstance(PretrainThenCluster().pretraining_criterion(), ReconstructionLoss)
-    criterion = PretrainThenCluster(pretrain_loss=ELBOReconstruction()).pretraining_criterion()
+    assert isinstance(PretrainThenCluster().pretraining_criterion()[1], ReconstructionLoss)
+    _, criterion = PretrainThenCluster(pretrain_loss=ELBOReconstruction()).pretraining_criterion()
     assert isinstance(criterion, CombinedLoss)
     X, logits = torch.rand(4, 3), torch.randn(4, 3)
     outputs = {"reconstruction": torch.sigmoid(logits), "reconstruction_logits": logits}

@@ -16,7 +16,7 @@ SUBMODULES = [
     "metrics", "datasets", "plotting", "persistence", "augment", "dissimilarities", "networks",
     "losses", "engine", "dec", "dcn", "ddc", "dmae", "discriminative", "neural_clustering",
     "den", "imsat", "vade", "dbc", "depict", "embedding_space", "infogan", "dac", "jule",
-    "agglomeration", "ccnn", "compose", "updates", "selection",
+    "agglomeration", "ccnn", "compose", "updates", "starts", "selection",
 ]
 
 

@@ -52,13 +52,11 @@ from .losses import (
     NoClusteringLoss,
     PairwiseDiscriminative,
 )
+from .method_networks import EmbeddingNetwork, EmbeddingSpaceNetwork, NoisyAutoencoderNetwork
 from .networks import (
     AutoencoderNetwork,
-    EmbeddingNetwork,
-    EmbeddingSpaceNetwork,
     IdentityNetwork,
     LayerFeatures,
-    NoisyAutoencoderNetwork,
     SoftmaxHeadNetwork,
     VariationalAutoencoderNetwork,
 )

@@ -408,14 +408,11 @@ class DeepClustering(BaseDeepClustering):
 
     def _no_decoder_message(self, loss):
         """The error for a reconstruction ``loss`` on a network without a decoder."""
-        return (
-            f"non_clustering_loss={loss!r} needs a decoder, but the network has none: pass "
-            "decoder= with encoder=, or leave the reconstruction out."
-        )
+        return (f"non_clustering_loss={loss!r} needs a decoder, but the network has none: "
+                "pass decoder= with encoder=, or leave the reconstruction out.")
 
     def _check_before_training(self):
-        composition = self._composition()
-        composition.check(self)
+        self._composition().check(self)
         self._augmentations()  # image input checked before any training
 
     # ------------------------------------------------------------------ fit
@@ -507,14 +504,14 @@ class DeepClustering(BaseDeepClustering):
         )
         encoder = getattr(module, "encoder", None)
         frozen = c.schedule.freeze_encoder and encoder is not None
-        tol = getattr(c.cluster_update, "tol", 0)
         self._say(
             ("clustering phase" if isinstance(c.schedule, PretrainThenCluster) else
              "joint training (no pretraining)") + ": "
             + self._phase_words(n_samples, self.epochs_, self.lr, options["optimizer"])
             + (", encoder frozen" if frozen else "")
-            + (f"; {c.cluster_update.stop_words()}" if hasattr(c.cluster_update, "stop_words") else
-               f"; stops early when fewer than tol={_percent(tol)} of the assignments change" if tol else "")
+            + (f"; {c.cluster_update.stop_words()}" if hasattr(c.cluster_update, "stop_words")
+               else f"; stops early when fewer than tol={_percent(c.cluster_update.tol)} of the "
+               "assignments change" if getattr(c.cluster_update, "tol", 0) else "")
         )
         if frozen:
             encoder.requires_grad_(False)
@@ -624,13 +621,11 @@ class DeepClustering(BaseDeepClustering):
                 "pretrain_epochs=0 for an encoder that is already trained."
             )
         features = schedule.pretrain_features
-        own = [t for loss, (_, t) in zip(c.non_clustering_losses, c.outputs())
-               if getattr(loss, "pretrains", False)]  # these replace the plain reconstruction
         if features is None:
-            if own and schedule.pretrain_loss is None:  # the terms that pretrain themselves
-                words, criterion = " + ".join(type(t).__name__ for t in own), CombinedLoss(None, own)
-            else:
-                words, criterion = "reconstruction", schedule.pretraining_criterion()
+            words, criterion = schedule.pretraining_criterion(
+                [t for loss, (_, t) in zip(c.non_clustering_losses, c.outputs())
+                 if getattr(loss, "pretrains", False)]
+            )
             self._say(f"pretraining the autoencoder on {words}: {settings}")
             net = make_net(autoencoder, criterion)
             net.fit(X_train, None)

@@ -157,11 +157,18 @@ class PretrainThenCluster(Component):
         self.adam_eps = adam_eps
         self.pretrain_loss = pretrain_loss
 
-    def pretraining_criterion(self):
-        """The criterion of pretraining on reconstruction (``pretrain_loss``'s, or the squared error)."""
-        if self.pretrain_loss is None:
-            return ReconstructionLoss()
-        return CombinedLoss(None, [self.pretrain_loss.term("reconstruction")])
+    def pretraining_criterion(self, own_terms=()):
+        """What the autoencoder pretrains on, in words, and the criterion.
+
+        ``pretrain_loss``'s term when it is set; otherwise ``own_terms``, the
+        non-clustering terms that pretrain themselves (DEPICT's layer-wise
+        reconstruction), when there are any; otherwise the squared error.
+        """
+        if self.pretrain_loss is not None:
+            return "reconstruction", CombinedLoss(None, [self.pretrain_loss.term("reconstruction")])
+        if own_terms:
+            return " + ".join(type(t).__name__ for t in own_terms), CombinedLoss(None, own_terms)
+        return "reconstruction", ReconstructionLoss()
 
     def callbacks(self, lr):
         """The clustering phase's schedule callbacks, for its learning rate ``lr``."""

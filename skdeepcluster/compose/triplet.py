@@ -8,7 +8,7 @@ import torch
 from ..losses.triplet import WeightedTripletLoss
 from ..networks.embedding import NormalizedEmbeddingModule
 from .losses import _ClusteringLoss
-from .networks import EmbeddingNetwork
+from .method_networks import EmbeddingNetwork
 from .updates import AgglomerativeMerges
 
 __all__ = ["WeightedTriplet"]
