@@ -154,11 +154,12 @@ class GenerativeAdversarialNetwork(Component):
         output = "sigmoid" if data_in_unit_interval(X_train) else "linear"
         return clone(self).set_params(output=output)
 
-    def net_options(self):
+    def net_options(self, optimizer="adam"):
         """The engine's settings: Adam with InfoGAN's ``beta1`` and the generator's own lr.
 
         The net skips a last batch of a single sample, which BatchNorm cannot
-        normalise (DDC's net, without its gradient clipping).
+        normalise (DDC's net, without its gradient clipping).  ``optimizer``,
+        the estimator's, is not used: both players train with Adam.
         """
         return dict(
             net_class=DDCNet, max_grad_norm=None, optimizer=torch.optim.Adam,
