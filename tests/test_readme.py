@@ -63,6 +63,7 @@ def _report():
 HEADLINE_ROWS = {
     "DECClustering": "DEC",
     "IDECClustering": "IDEC",
+    "DBCClustering": "DBC",
     "DCNClustering": "DCN",
     "DDCClustering": "DDC",
     "DMAEClustering": "DMAE, Mahalanobis",
