@@ -1424,9 +1424,9 @@ def infogan_defaults(r):
                      f"{row['acc']:.3f} ({row['low']:.3f}-{row['high']:.3f})",
                      f"{row['nmi']:.3f}", f"{row['seconds']:.1f}", gap])
     note = ("As the table above: only ``n_clusters`` and ``random_state`` set, the same "
-            "scalers; ``epochs=\"auto\"`` is the paper's 5,000 iterations.  The seeds that "
-            "finished on the loaded machine (up to four runs at a time beside other sessions' "
-            "jobs; the seconds are wall time, mostly waiting for a core).")
+            "scalers; ``epochs=\"auto\"`` is the paper's 5,000 iterations.  Up to four "
+            "runs at a time beside other sessions' jobs on the 2-core machine: the seconds are "
+            "wall time, mostly spent waiting for a core.")
     return Table(["data set", "estimator", "seeds", "ACC, median (range)", "NMI", "seconds",
                   "vs k-means"], rows,
                  [Source(machine_of(result), INFOGAN_DEFAULTS_COMMANDS, INFOGAN_DEFAULTS)], note)
