@@ -1629,7 +1629,7 @@ def depict_mnist(r):
                  [Source(machine_of(data[0]), DEPICT_COMMAND, DEPICT_FILES)], note)
 # -- InfoGAN -------------------------------------------------------------------
 
-INFOGAN_FILE = "infogan_mnist_cpu_400it_seeds01_stopped.json"
+INFOGAN_FILE = "infogan_mnist_cpu_600it_seeds01_stopped.json"
 INFOGAN_LOGS = ["infogan_mnist_seed0.log", "infogan_mnist_seed1.log"]
 INFOGAN_COMMAND = ("OMP_NUM_THREADS=1 nice -n 5 python benchmarks/bench_infogan.py --seeds S "
                    "--iterations 600 --curve-every 200 --threads 1 > infogan_mnist_seedS.log "
@@ -1639,6 +1639,12 @@ INFOGAN_DEFAULTS = "defaults_cpu_infogan.json"
 IMSAT_DEFAULTS = "defaults_cpu_imsat.json"
 JULE_DEFAULTS = "defaults_cpu_jule.json"  # JULE's rows, read beside defaults_cpu.json
 CCNN_DEFAULTS = "defaults_cpu_ccnn.json"  # CCNN's rows, kept in a file of their own
+INFOGAN_DEFAULTS_COMMANDS = [
+    "OMP_NUM_THREADS=1 nice -n 5 python benchmarks/defaults.py --methods InfoGAN --datasets D "
+    "--seeds S --threads 1 --output D_S.json (one data set and seed each, up to four at a time)",
+    "python benchmarks/defaults.py --combine D_S.json ... --output "
+    "benchmarks/results/defaults_cpu_infogan.json",
+]
 
 
 def infogan_settings(runs):
@@ -1677,10 +1683,12 @@ def infogan_mnist(r):
             "first 55,000 training images as 28x28 images, pixels / 255, one thread each.")
     if stopped:
         note += (f"  Planned for {stopped[0]['planned_iterations']:,} of the paper's 5,000 "
-                 "iterations, the runs were stopped at the last score of their logs: the "
+                 "iterations, the runs were stopped after the last score of their logs (during "
+                 "the final scoring of all images, when the session's time ran out): the "
                  "2-core machine ran about 30 processes of other sessions at the time, and a "
-                 "step (0.5 CPU seconds) took about 10 seconds of wall time.  Only the test "
-                 "images were scored (every 200 iterations).")
+                 "step took about 0.7 CPU seconds (the first runs of the same command, stopped at "
+                 "200 iterations while the machine was busiest, took 44 minutes for them).  Only the test images were scored (every 200 "
+                 "iterations).")
     return Table(["Method", "Scored on", "ACC per seed", "Mean ACC ± std", "Mean NMI"], rows,
                  [Source(machine_of(data), INFOGAN_COMMAND, [INFOGAN_FILE, *INFOGAN_LOGS])],
                  note)
@@ -1727,12 +1735,12 @@ def infogan_defaults(r):
                      f"{row['acc']:.3f} ({row['low']:.3f}-{row['high']:.3f})",
                      f"{row['nmi']:.3f}", f"{row['seconds']:.1f}", gap])
     note = ("As the table above: only ``n_clusters`` and ``random_state`` set, the same "
-            "scalers; ``epochs=\"auto\"`` is the paper's 5,000 iterations.  The seeds that "
-            "finished on the loaded machine (two runs at a time beside other sessions' jobs; "
-            "the seconds are wall time).")
+            "scalers; ``epochs=\"auto\"`` is the paper's 5,000 iterations.  Up to four "
+            "runs at a time beside other sessions' jobs on the 2-core machine: the seconds are "
+            "wall time, mostly spent waiting for a core.")
     return Table(["data set", "estimator", "seeds", "ACC, median (range)", "NMI", "seconds",
                   "vs k-means"], rows,
-                 [Source(machine_of(result), result["command"], INFOGAN_DEFAULTS)], note)
+                 [Source(machine_of(result), INFOGAN_DEFAULTS_COMMANDS, INFOGAN_DEFAULTS)], note)
 
 
 # -- every estimator at its defaults -----------------------------------------------
