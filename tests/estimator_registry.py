@@ -21,7 +21,8 @@ SMALL = {
     "VaDEClustering": _AE,
     "EmbeddingSpaceClustering": _AE,
     "InfoGANClustering": dict(hidden_dims=(8, 8), noise_dim=2, epochs=1, batch_size=10),
-    "JULEClustering": dict(hidden_dims=(8,), embedding_dim=4, epochs_per_period=1, batch_size=10),
+    "JULEClustering": dict(hidden_dims=(8,), embedding_dim=4, epochs_per_period=1, eta=0.2,
+                           batch_size=10),
     "CCNNClustering": dict(hidden_dims=(8,), embedding_dim=4, n_init=1, epochs=1, batch_size=10),
     # tol=0: the target of so small a network barely moves, and the tests count epochs
     "DEPICTClustering": dict(_AE, warmup_epochs=1, tol=0.0),

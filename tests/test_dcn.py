@@ -366,7 +366,7 @@ def test_user_callbacks_see_buffers_updated_in_place(blobs):
         (dict(clustering_weight=-1.0), "clustering_weight"),
         (dict(initial_count=0), "initial_count"),
         (dict(tol=-0.1), "tol"),
-        (dict(optimizer="rmsprop"), "optimizer"),
+        (dict(optimizer="adagrad"), "optimizer"),
         (dict(encoder=nn.Linear(2, 2), pretrain_epochs=0), "decoder"),
     ],
 )

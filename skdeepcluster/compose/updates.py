@@ -1,5 +1,8 @@
 """Axis 6 of the taxonomy: how clusters change outside the gradient step."""
 
+import numpy as np
+import torch
+
 from ..agglomeration import AgglomerativeUpdate
 from ..updates import (
     AlternatingKMeansUpdate,
@@ -277,8 +280,10 @@ class MiniBatchKMeansCentres(Component):
                 f"drift_compensation must be one of {DRIFT_COMPENSATIONS}; "
                 f"got {self.drift_compensation!r}."
             )
+        # The starting centres on the host: the callback is pickled with the fitted net.
+        centers = np.asarray(torch.as_tensor(start["centers"]).detach().cpu())
         update = MiniBatchKMeansUpdate(
-            start["centers"], int(self.initial_count), self.drift_compensation,
+            centers, int(self.initial_count), self.drift_compensation,
             random_state=start["seed"],
         )
         return [("minibatch_kmeans", update)]
