@@ -33,7 +33,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_imsat import DEC_FILES, KMEANS_FILES, _scores, curve_callback, earlier_rows  # noqa: E402
-from bench_mnist import DEFAULT_PATH, _load, _machine, record_initial_partition  # noqa: E402
+from bench_mnist import (  # noqa: E402
+    _load,
+    _machine,
+    mnist_arguments,
+    record_initial_partition,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETTINGS = ("pretrain_epochs", "pretrain_lr", "warmup_epochs", "epochs", "lr", "target")
@@ -81,11 +86,7 @@ def run_depict(X, y, seed, args, overrides, X_all=None, y_all=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default=str(DEFAULT_PATH), help="MNIST .npz or IDX folder")
-    parser.add_argument("--n-samples", type=int, default=None, help="random subset")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    mnist_arguments(parser, seeds=(0,))
     parser.add_argument("--pretrain-epochs", type=int, help="default: 'auto' (100)")
     parser.add_argument("--pretrain-lr", type=float, help="default: the code's 1e-4")
     parser.add_argument("--warmup-epochs", type=int, help="default: 5")

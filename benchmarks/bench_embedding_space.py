@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_imsat import DEC_FILES, KMEANS_FILES, RESULTS, _scores, earlier_rows  # noqa: E402
-from bench_mnist import DEFAULT_PATH, _load, _machine  # noqa: E402
+from bench_mnist import _load, _machine, mnist_arguments  # noqa: E402
 
 PAPER_ACC = 0.9708
 
@@ -108,11 +108,7 @@ def run_embedding_space(X, y, seed, args, overrides):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default=str(DEFAULT_PATH), help="MNIST .npz or IDX folder")
-    parser.add_argument("--n-samples", type=int, default=None, help="random subset")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    mnist_arguments(parser)
     parser.add_argument("--pretrain-epochs", type=int, help="default: the code's 10")
     parser.add_argument("--epochs", type=int, help="default: the code's 50")
     parser.add_argument("--optimizer", help="default: the paper's adam")

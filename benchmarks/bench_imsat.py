@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mnist import DEFAULT_PATH, _load, _machine  # noqa: E402
+from bench_mnist import _load, _machine, mnist_arguments  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Earlier MNIST-70k rows on this project's CPU machine: DEC (glorot init, the
@@ -139,11 +139,7 @@ def run_imsat(X, y, seed, args, overrides):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default=str(DEFAULT_PATH), help="MNIST .npz or IDX folder")
-    parser.add_argument("--n-samples", type=int, default=None, help="random subset")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    mnist_arguments(parser)
     parser.add_argument("--epochs", type=int, help="default: the paper's 50")
     parser.add_argument("--batch-size", type=int, help="default: the paper's 250")
     parser.add_argument("--lr", type=float, help="default: the paper's 0.002")

@@ -36,7 +36,7 @@ from bench_imsat import (  # noqa: E402
     print_summary,
     write_results,
 )
-from bench_mnist import DEFAULT_PATH, _load, _machine  # noqa: E402
+from bench_mnist import _load, _machine, mnist_arguments  # noqa: E402
 
 
 def period_callback(y, record):
@@ -96,11 +96,7 @@ def run_jule(X, y, seed, args, overrides):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default=str(DEFAULT_PATH), help="MNIST .npz or IDX folder")
-    parser.add_argument("--n-samples", type=int, default=None, help="random subset")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    mnist_arguments(parser)
     parser.add_argument("--epochs-per-period", type=int, help="default: the code's 20")
     parser.add_argument("--eta", type=float, help="default: the README's 0.9 for MNIST")
     parser.add_argument("--final-clustering", choices=["continue", "restart"])

@@ -57,6 +57,17 @@ def _load(path, n_samples, seed=0):
     return X, y
 
 
+def mnist_arguments(parser, seeds=(0, 1, 2), subset=True):
+    """Add the options every MNIST benchmark takes: the data, a subset, seeds, device, threads."""
+    parser.add_argument("--path", default=str(DEFAULT_PATH), help="MNIST .npz or IDX folder")
+    if subset:
+        parser.add_argument("--n-samples", type=int, default=None, help="random subset")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(seeds))
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    return parser
+
+
 def record_initial_partition(est, X, y):
     """Make ``est`` score the partition its clustering phase starts from.
 
