@@ -38,7 +38,7 @@ def _runs(p):
 
 
 def indicator_cosines(p):
-    """``g_ij = l_i . l_j`` with ``l_i = p_i / ||p_i||``: the cosine of every pair, per run.
+    """The cosine ``g_ij = <l_i, l_j>`` of every pair, per run, with ``l_i = p_i / ||p_i||``.
 
     Parameters
     ----------
