@@ -35,7 +35,8 @@ import numpy as np
 DATASETS = ("digits", "iris", "blobs", "moons", "circles", "toroidal")
 METHODS = (
     "DECClustering", "IDECClustering", "DCNClustering", "DMAEClustering", "DMMClustering",
-    "DDCClustering", "DiscriminativeLatentClustering", "AljalboutClustering", "DeepClustering",
+    "DDCClustering", "DiscriminativeLatentClustering", "AljalboutClustering", "DBCClustering",
+    "DeepClustering",
     "NeuralClustering",
     "DENClustering",
     "IMSATClustering",
