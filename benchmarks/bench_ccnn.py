@@ -18,7 +18,6 @@ earlier MNIST-70k results files.  Writes
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -27,7 +26,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_imsat import DEC_FILES, KMEANS_FILES, RESULTS, _scores, curve_callback, earlier_rows  # noqa: E402
+from bench_imsat import (  # noqa: E402
+    DEC_FILES,
+    KMEANS_FILES,
+    RESULTS,
+    curve_callback,
+    earlier_rows,
+    print_summary,
+    _scores,
+    write_results,
+)
 from bench_mnist import _load, _machine, mnist_arguments  # noqa: E402
 
 PAPER_NMI = 0.876
@@ -95,22 +103,11 @@ def main(argv=None):
     reference = []
     if len(X) == 70000:
         reference = earlier_rows(KMEANS_FILES, "kmeans") + earlier_rows(DEC_FILES, "dec")
-    print(f"\n{'method':<8} {'seeds':>5} {'ACC mean':>9} {'(std)':>8} {'NMI mean':>9} "
-          f"{'(std)':>8} {'seconds':>9}  source")
-    for method in ("ccnn", "kmeans", "dec"):
-        sub = [r for r in rows + reference if r["method"] == method]
-        if not sub:
-            continue
-        acc, nmi = (np.array([r[m] for r in sub]) for m in ("acc", "nmi"))
-        source = "this run" if method == "ccnn" else "earlier results"
-        print(f"{method:<8} {len(sub):>5} {acc.mean():>9.4f} {acc.std():>8.4f} {nmi.mean():>9.4f} "
-              f"{nmi.std():>8.4f} {np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
+    print_summary(rows, reference, "ccnn")
     nmi = np.mean([r["nmi"] for r in rows])
     print(f"paper (Hsu and Lin 2018, ImageNet-pretrained CNN): NMI {PAPER_NMI} on MNIST; "
           f"gap {PAPER_NMI - nmi:+.3f}")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     size = "all" if len(X) == 70000 else str(len(X))
     device = rows[-1]["device"].split(":")[0]
     epochs = rows[-1]["epochs"]
@@ -124,13 +121,8 @@ def main(argv=None):
         "paper_start": "ImageNet-pretrained CNN (not available here)",
         "shortened": epochs < 20,
     }
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine, "command": " ".join(["benchmarks/bench_ccnn.py",
-                                                  *(sys.argv[1:] if argv is None else argv)]),
-         "settings": settings, "rows": rows, "reference_rows": reference},
-        indent=1,
-    ))
-    print(f"\nwrote {out / stem}.json")
+    write_results(args.out, stem, "benchmarks/bench_ccnn.py", argv, machine, settings, rows,
+                  reference)
 
 
 if __name__ == "__main__":

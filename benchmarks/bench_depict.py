@@ -23,7 +23,6 @@ images (``acc_all``, ``nmi_all``).  Writes
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -32,7 +31,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_imsat import DEC_FILES, KMEANS_FILES, _scores, curve_callback, earlier_rows  # noqa: E402
+from bench_imsat import (  # noqa: E402
+    DEC_FILES,
+    KMEANS_FILES,
+    curve_callback,
+    earlier_rows,
+    print_summary,
+    _scores,
+    write_results,
+)
 from bench_mnist import (  # noqa: E402
     _load,
     _machine,
@@ -125,20 +132,9 @@ def main(argv=None):
     reference = []
     if len(X) == 70000 or X_all is not None:
         reference = earlier_rows(KMEANS_FILES, "kmeans") + earlier_rows(DEC_FILES, "dec")
-    print(f"\n{'method':<8} {'seeds':>5} {'ACC mean':>9} {'(std)':>8} {'NMI mean':>9} "
-          f"{'(std)':>8} {'seconds':>9}  source")
-    for method in ("depict", "kmeans", "dec"):
-        sub = [r for r in rows + reference if r["method"] == method]
-        if not sub:
-            continue
-        acc, nmi = (np.array([r[m] for r in sub]) for m in ("acc", "nmi"))
-        source = "this run" if method == "depict" else "earlier results"
-        print(f"{method:<8} {len(sub):>5} {acc.mean():>9.4f} {acc.std():>8.4f} {nmi.mean():>9.4f} "
-              f"{nmi.std():>8.4f} {np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
+    print_summary(rows, reference, "depict")
     print("paper (Dizaji et al. 2017, Table 2): DEPICT ACC 0.965, NMI 0.917 on MNIST")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     size = "all" if len(X) == 70000 else str(len(X))
     device = rows[-1]["device"].split(":")[0]
     seeds = "".join(str(s) for s in args.seeds)
@@ -152,13 +148,8 @@ def main(argv=None):
                           "warm-up with early stopping, main phase until tol=1e-7",
         "shortened": True,
     }
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine, "command": " ".join(["benchmarks/bench_depict.py",
-                                                  *(sys.argv[1:] if argv is None else argv)]),
-         "settings": settings, "rows": rows, "reference_rows": reference},
-        indent=1,
-    ))
-    print(f"\nwrote {out / stem}.json")
+    write_results(args.out, stem, "benchmarks/bench_depict.py", argv, machine, settings, rows,
+                  reference)
 
 
 if __name__ == "__main__":

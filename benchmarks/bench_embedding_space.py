@@ -23,7 +23,6 @@ k-means on its pixels runs here instead).  Writes
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -32,7 +31,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_imsat import DEC_FILES, KMEANS_FILES, RESULTS, _scores, earlier_rows  # noqa: E402
+from bench_imsat import (  # noqa: E402
+    DEC_FILES,
+    KMEANS_FILES,
+    RESULTS,
+    earlier_rows,
+    print_summary,
+    _scores,
+    write_results,
+)
 from bench_mnist import _load, _machine, mnist_arguments  # noqa: E402
 
 PAPER_ACC = 0.9708
@@ -156,21 +163,9 @@ def main(argv=None):
             reference.append({"method": "kmeans", "seed": seed, "n_samples": len(X), **scores,
                               "seconds": time.perf_counter() - start})
 
-    print(f"\n{'method':<9} {'seeds':>5} {'ACC mean':>9} {'(std)':>8} {'NMI mean':>9} "
-          f"{'(std)':>8} {'seconds':>9}  source")
-    for method in ("embspace", "kmeans", "dec"):
-        sub = [r for r in rows + reference if r["method"] == method]
-        if not sub:
-            continue
-        acc, nmi = (np.array([r[m] for r in sub]) for m in ("acc", "nmi"))
-        source = "this run" if method == "embspace" or len(X) != 70000 else "earlier results"
-        print(f"{method:<9} {len(sub):>5} {acc.mean():>9.4f} {acc.std():>8.4f} "
-              f"{nmi.mean():>9.4f} {nmi.std():>8.4f} "
-              f"{np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
+    print_summary(rows, reference, "embspace", own_kmeans=len(X) != 70000)
     print(f"paper (Dahal 2018): ACC {PAPER_ACC} on MNIST")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     size = "all" if len(X) == 70000 else str(len(X))
     device = rows[-1]["device"].split(":")[0]
     epochs = f"{rows[-1]['pretrain_epochs']}+{rows[-1]['epochs']}"
@@ -183,15 +178,8 @@ def main(argv=None):
         "paper_schedule": "10 + 50 epochs of 700 batches of 100 (the author's main.py)",
         "shortened": rows[-1]["pretrain_epochs"] < 10 or rows[-1]["epochs"] < 50,
     }
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine,
-         "command": " ".join(["benchmarks/bench_embedding_space.py",
-                              *(sys.argv[1:] if argv is None else argv)]),
-         "paper": {"acc": PAPER_ACC}, "settings": settings, "rows": rows,
-         "reference_rows": reference},
-        indent=1,
-    ))
-    print(f"\nwrote {out / stem}.json")
+    write_results(args.out, stem, "benchmarks/bench_embedding_space.py", argv, machine, settings,
+                  rows, reference, paper={"acc": PAPER_ACC})
 
 
 if __name__ == "__main__":

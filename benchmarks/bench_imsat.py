@@ -98,13 +98,14 @@ def print_summary(rows, reference, method, own_kmeans=False):
               f"{nmi.std():>8.4f} {np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
 
 
-def write_results(out, stem, script, argv, machine, settings, rows, reference):
-    """``out/stem.json``: the machine, the command, the settings, the rows and the reference rows."""
+def write_results(out, stem, script, argv, machine, settings, rows, reference, **extra):
+    """``out/stem.json``: the machine, the command, ``extra``'s keys, the settings, the rows
+    and the reference rows."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     command = " ".join([script, *(sys.argv[1:] if argv is None else argv)])
     (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine, "command": command, "settings": settings, "rows": rows,
+        {"machine": machine, "command": command, **extra, "settings": settings, "rows": rows,
          "reference_rows": reference},
         indent=1,
     ))

@@ -37,7 +37,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_imsat import DEC_FILES, KMEANS_FILES, RESULTS, _scores, earlier_rows  # noqa: E402
+from bench_imsat import (  # noqa: E402
+    DEC_FILES,
+    KMEANS_FILES,
+    RESULTS,
+    earlier_rows,
+    print_summary,
+    _scores,
+    write_results,
+)
 from bench_mnist import DEFAULT_PATH, _load, _machine  # noqa: E402
 
 # TensorFlow's MNIST training split, the paper's: the first 55,000 training images.
@@ -190,20 +198,9 @@ def main(argv=None):
               "iterations)", flush=True)
 
     reference = earlier_rows(KMEANS_FILES, "kmeans") + earlier_rows(DEC_FILES, "dec")
-    print(f"\n{'method':<8} {'seeds':>5} {'ACC mean':>9} {'(std)':>8} {'NMI mean':>9} "
-          f"{'(std)':>8} {'seconds':>9}  source")
-    for method in ("infogan", "kmeans", "dec"):
-        sub = [r for r in rows + reference if r["method"] == method]
-        if not sub:
-            continue
-        acc, nmi = (np.array([r[m] for r in sub]) for m in ("acc", "nmi"))
-        source = "this run" if method == "infogan" else "earlier results"
-        print(f"{method:<8} {len(sub):>5} {acc.mean():>9.4f} {acc.std():>8.4f} {nmi.mean():>9.4f} "
-              f"{nmi.std():>8.4f} {np.median([r['seconds'] for r in sub]):>9.0f}  {source}")
+    print_summary(rows, reference, "infogan")
     print("paper (Chen et al. 2016): about 5% error (ACC 0.95) on MNIST, 5,000 iterations")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     device = rows[-1]["device"].split(":")[0]
     seeds = "".join(str(s) for s in args.seeds)
     stem = f"infogan_mnist_{device}_{args.iterations}it_seeds{seeds}{args.tag}"
@@ -214,13 +211,8 @@ def main(argv=None):
         "paper_schedule": "5,000 iterations of batches of 128",
         "shortened": args.iterations < PAPER_ITERATIONS,
     }
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine, "command": " ".join(["benchmarks/bench_infogan.py",
-                                                  *(sys.argv[1:] if argv is None else argv)]),
-         "settings": settings, "rows": rows, "reference_rows": reference},
-        indent=1,
-    ))
-    print(f"\nwrote {out / stem}.json")
+    write_results(args.out, stem, "benchmarks/bench_infogan.py", argv, machine, settings, rows,
+                  reference)
 
 
 if __name__ == "__main__":
